@@ -1,0 +1,88 @@
+//! System administration: users and workspaces. System admins only.
+
+use crate::{error::AppError, model::UserSummary};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::{
+    model::CurrentUser,
+    ssr::{
+        request::{parts, respond, state},
+        session,
+        store::{users, workspaces},
+        AppState,
+    },
+};
+
+#[cfg(feature = "ssr")]
+async fn require_system_admin() -> Result<(AppState, CurrentUser), AppError> {
+    let state = state()?;
+    let user = session::require_user(&state, &parts()?).await?;
+    if !user.is_system_admin {
+        return Err(AppError::Forbidden);
+    }
+    Ok((state, user))
+}
+
+#[server(prefix = "/api", endpoint = "list_users")]
+pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
+    respond(
+        async {
+            let (state, _) = require_system_admin().await?;
+            users::list(&state.db).await
+        }
+        .await,
+    )
+}
+
+/// Creates a user. `system_admin` is a checkbox: present ("on") or absent.
+#[server(prefix = "/api", endpoint = "create_user")]
+pub async fn create_user(
+    username: String,
+    email: String,
+    display_name: String,
+    password: String,
+    password_confirmation: String,
+    #[server(default)] system_admin: Option<String>,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, admin) = require_system_admin().await?;
+            let user = super::auth::new_user(
+                &state,
+                &username,
+                &email,
+                &display_name,
+                password,
+                &password_confirmation,
+                system_admin.is_some_and(|v| !v.is_empty()),
+            )
+            .await?;
+            users::create(&state.db, &user).await?;
+            tracing::info!(by = %admin.username, user = %user.username, system_admin = user.is_system_admin, "user created");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Creates a workspace and makes `admin_username` its first admin.
+#[server(prefix = "/api", endpoint = "create_workspace")]
+pub async fn create_workspace(slug: String, name: String, admin_username: String) -> Result<(), AppError> {
+    respond(
+        async {
+            use tokenwarden::validate;
+            let (state, admin) = require_system_admin().await?;
+            let slug = validate::workspace_slug(&slug)?;
+            let name = validate::display_name("name", &name)?;
+            let admin_username = if admin_username.trim().is_empty() { admin.username.clone() } else { admin_username };
+            let admin_id = users::id_by_username(&state.db, &admin_username)
+                .await?
+                .ok_or_else(|| AppError::invalid("admin", format!("'{}' is not a user", admin_username.trim())))?;
+            workspaces::create(&state.db, &slug, &name, admin_id, admin.id).await?;
+            tracing::info!(by = %admin.username, workspace = %slug, "workspace created");
+            Ok(())
+        }
+        .await,
+    )
+}

@@ -1,0 +1,169 @@
+//! Workspaces, projects, repositories and members, as each user may see
+//! and change them.
+
+use crate::{
+    error::AppError,
+    model::{MemberView, WorkspaceSummary, WorkspaceView},
+};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{
+    request::{parts, respond, state},
+    session,
+    store::{users, workspaces::{self, RoleTarget}},
+    AppState,
+};
+
+#[cfg(feature = "ssr")]
+async fn signed_in() -> Result<(AppState, crate::model::CurrentUser), AppError> {
+    let state = state()?;
+    let user = session::require_user(&state, &parts()?).await?;
+    Ok((state, user))
+}
+
+#[server(prefix = "/api", endpoint = "list_workspaces")]
+pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            workspaces::list_for(&state.db, &user).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "get_workspace")]
+pub async fn get_workspace(workspace: String) -> Result<WorkspaceView, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            workspaces::view(&state.db, &ws, &grants).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "create_project")]
+pub async fn create_project(workspace: String, key: String, name: String) -> Result<(), AppError> {
+    respond(
+        async {
+            use tokenwarden::validate;
+            let (state, user) = signed_in().await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            if !grants.workspace().can_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let key = validate::project_key(&key)?;
+            let name = validate::display_name("name", &name)?;
+            workspaces::create_project(&state.db, ws.id, &key, &name).await?;
+            tracing::info!(by = %user.username, workspace = %ws.slug, project = %key, "project created");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+/// Creates a repository in a project; needs admin on that project.
+#[server(prefix = "/api", endpoint = "create_repository")]
+pub async fn create_repository(workspace: String, project: String, slug: String, name: String) -> Result<(), AppError> {
+    respond(
+        async {
+            use tokenwarden::validate;
+            let (state, user) = signed_in().await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            let project_id = workspaces::project_id(&state.db, ws.id, &project)
+                .await?
+                .filter(|id| grants.project(*id).can_read())
+                .ok_or_else(|| AppError::invalid("project", "does not exist in this workspace"))?;
+            if !grants.project(project_id).can_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let slug = validate::repository_slug(&slug)?;
+            let name = validate::display_name("name", &name)?;
+            workspaces::create_repository(&state.db, ws.id, project_id, &slug, &name).await?;
+            tracing::info!(by = %user.username, workspace = %ws.slug, repository = %slug, "repository created");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "list_members")]
+pub async fn list_members(workspace: String) -> Result<Vec<MemberView>, AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            if !grants.workspace().can_admin() {
+                return Err(AppError::Forbidden);
+            }
+            workspaces::members(&state.db, ws.id).await
+        }
+        .await,
+    )
+}
+
+/// Gives a user a role in the workspace. `target` names the project (by
+/// key) for a project admin or the repository (by slug) for a repository
+/// admin, and is ignored otherwise.
+#[server(prefix = "/api", endpoint = "add_member")]
+pub async fn add_member(
+    workspace: String,
+    username: String,
+    role: String,
+    #[server(default)] target: String,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            use tokenwarden::Role;
+            let (state, user) = signed_in().await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            if !grants.workspace().can_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "is not a known role"))?;
+            let member_id = users::id_by_username(&state.db, &username)
+                .await?
+                .ok_or_else(|| AppError::invalid("username", format!("'{}' is not a user", username.trim())))?;
+            let target = if role.needs_project() {
+                let id = workspaces::project_id(&state.db, ws.id, &target)
+                    .await?
+                    .ok_or_else(|| AppError::invalid("project", "must be a project of this workspace"))?;
+                RoleTarget::Project(id)
+            } else if role.needs_repository() {
+                let (id, _) = workspaces::repository_ids(&state.db, ws.id, &target)
+                    .await?
+                    .ok_or_else(|| AppError::invalid("repository", "must be a repository of this workspace"))?;
+                RoleTarget::Repository(id)
+            } else {
+                RoleTarget::Workspace
+            };
+            workspaces::grant(&state.db, ws.id, member_id, role, target).await?;
+            tracing::info!(by = %user.username, workspace = %ws.slug, member = %username, role = role.as_str(), "role granted");
+            Ok(())
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "remove_member")]
+pub async fn remove_member(workspace: String, username: String) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, user) = signed_in().await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            if !grants.workspace().can_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let member_id = users::id_by_username(&state.db, &username)
+                .await?
+                .ok_or_else(|| AppError::NotFound("Member".into()))?;
+            workspaces::remove_member(&state.db, ws.id, member_id).await?;
+            tracing::info!(by = %user.username, workspace = %ws.slug, member = %username, "member removed");
+            Ok(())
+        }
+        .await,
+    )
+}

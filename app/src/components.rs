@@ -1,0 +1,107 @@
+//! Small pieces shared by pages.
+
+use crate::{auth::use_auth, error::AppError, model::CurrentUser};
+use leptos::prelude::*;
+use leptos_router::components::{Redirect, A};
+
+/// The top bar: product name, navigation for what the user may use, sign out.
+#[component]
+pub fn Header() -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <header class="topbar">
+            <a class="brand" href="/">"Tokenwarden"</a>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match auth.user.await {
+                        Ok(Some(user)) => {
+                            view! {
+                                <nav aria-label="Main">
+                                    <A href="/">"Workspaces"</A>
+                                    <Show when=move || user.is_system_admin>
+                                        <A href="/admin">"Administration"</A>
+                                    </Show>
+                                </nav>
+                                <div class="session">
+                                    <span class="who" title=user.username.clone()>{user.display_name.clone()}</span>
+                                    <ActionForm action=auth.logout>
+                                        <button type="submit" class="link">"Sign out"</button>
+                                    </ActionForm>
+                                </div>
+                            }
+                                .into_any()
+                        }
+                        _ => ().into_any(),
+                    }
+                })}
+            </Transition>
+        </header>
+    }
+}
+
+/// Renders `children` for a signed-in user and redirects anyone else to the
+/// sign-in page. Only a convenience: every server function checks again.
+#[component]
+pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {
+                let children = children.clone();
+                move || {
+                    let children = children.clone();
+                    Suspend::new(async move {
+                        match auth.user.await {
+                            Ok(Some(_)) => children().into_any(),
+                            Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                            Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                        }
+                    })
+                }
+            }
+        </Suspense>
+    }
+}
+
+/// The signed-in user, for use inside [`SignedIn`].
+pub async fn signed_in_user() -> Option<CurrentUser> {
+    use_auth().user.await.ok().flatten()
+}
+
+#[component]
+pub fn ErrorBox(error: AppError) -> impl IntoView {
+    view! { <p class="error" role="alert">{error.to_string()}</p> }
+}
+
+/// Shows the error of an action's last submission, if it failed.
+#[component]
+pub fn ActionError<T>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move || {
+        value
+            .get()
+            .and_then(Result::err)
+            .map(|error| view! { <ErrorBox error /> })
+    }
+}
+
+/// "Saved" feedback after an action succeeds, so a form submission that
+/// clears nothing still visibly did something.
+#[component]
+pub fn ActionDone<T>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>, message: &'static str) -> impl IntoView
+where
+    T: Clone + Send + Sync + 'static,
+{
+    move || {
+        matches!(value.get(), Some(Ok(_))).then(|| view! { <p class="done" role="status">{message}</p> })
+    }
+}
+
+/// A Unix-seconds timestamp as a UTC date.
+pub fn date(unix_secs: i64) -> String {
+    chrono::DateTime::from_timestamp(unix_secs, 0)
+        .map(|d| d.format("%Y-%m-%d").to_string())
+        .unwrap_or_default()
+}

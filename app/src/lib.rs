@@ -1,0 +1,74 @@
+//! The Tokenwarden web app: routes, pages and server functions.
+//!
+//! Built twice: with `ssr` into the server (rendering pages, running server
+//! functions) and with `hydrate` into the WASM client (making the rendered
+//! pages interactive). Rules shared by both come from the `tokenwarden` crate.
+
+pub mod api;
+pub mod auth;
+pub mod components;
+pub mod error;
+pub mod model;
+pub mod pages;
+#[cfg(feature = "ssr")]
+pub mod ssr;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_router::{
+    components::{Route, Router, Routes},
+    path, SsrMode,
+};
+
+/// The HTML document around the app, rendered on the server.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8" />
+                <meta name="viewport" content="width=device-width, initial-scale=1" />
+                <AutoReload options=options.clone() />
+                <HydrationScripts options />
+                <MetaTags />
+            </head>
+            <body>
+                <App />
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    auth::provide_auth();
+
+    // Pages render fully before the response starts (`SsrMode::Async`), so a
+    // page that needs sign-in can still answer with a redirect.
+    view! {
+        <Stylesheet id="leptos" href="/pkg/tokenwarden.css" />
+        <Title formatter=|page: String| if page.is_empty() { "Tokenwarden".to_string() } else { format!("{page} · Tokenwarden") } />
+        <Router>
+            <components::Header />
+            <main>
+                <Routes fallback=pages::NotFound>
+                    <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
+                    <Route path=path!("/setup") view=pages::Setup ssr=SsrMode::Async />
+                    <Route path=path!("/login") view=pages::Login ssr=SsrMode::Async />
+                    <Route path=path!("/admin") view=pages::Admin ssr=SsrMode::Async />
+                    <Route path=path!("/w/:workspace") view=pages::Workspace ssr=SsrMode::Async />
+                    <Route path=path!("/w/:workspace/settings") view=pages::WorkspaceSettings ssr=SsrMode::Async />
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// Entry point of the WASM client.
+#[cfg(feature = "hydrate")]
+#[wasm_bindgen::prelude::wasm_bindgen]
+pub fn hydrate() {
+    console_error_panic_hook::set_once();
+    leptos::mount::hydrate_body(App);
+}

@@ -1,0 +1,117 @@
+//! Administration: users and workspaces (system admins only).
+
+use crate::{
+    api::{
+        admin::{list_users, CreateUser, CreateWorkspace},
+        workspaces::list_workspaces,
+    },
+    components::{date, signed_in_user, ActionDone, ActionError, ErrorBox, SignedIn},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+
+#[component]
+pub fn Admin() -> impl IntoView {
+    view! {
+        <Title text="Administration" />
+        <SignedIn>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match signed_in_user().await {
+                        Some(user) if user.is_system_admin => view! {
+                            <h1>"Administration"</h1>
+                            <Users />
+                            <Workspaces />
+                        }.into_any(),
+                        _ => view! {
+                            <section class="card narrow">
+                                <h1>"Administration"</h1>
+                                <p class="error" role="alert">"You don't have permission to view this page. Only system administrators can."</p>
+                            </section>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn Users() -> impl IntoView {
+    let create = ServerAction::<CreateUser>::new();
+    let users = Resource::new(move || create.version().get(), |_| list_users());
+    view! {
+        <section class="card">
+            <h2>"Users"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match users.await {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(users) => view! {
+                            <table>
+                                <thead><tr><th>"Username"</th><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Created"</th></tr></thead>
+                                <tbody>
+                                    {users.into_iter().map(|u| view! {
+                                        <tr>
+                                            <td>{u.username}</td>
+                                            <td>{u.display_name}</td>
+                                            <td>{u.email}</td>
+                                            <td>{if u.is_system_admin { "System admin" } else { "User" }}</td>
+                                            <td>{date(u.created_at)}</td>
+                                        </tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>"Create user"</h3>
+            <ActionForm action=create attr:class="grid-form">
+                <label>"Username" <input name="username" required /></label>
+                <label>"Email" <input name="email" type="email" required /></label>
+                <label>"Full name" <input name="display_name" required /></label>
+                <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength="12" /></label>
+                <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength="12" /></label>
+                <label class="check"><input name="system_admin" type="checkbox" /> "System administrator"</label>
+                <ActionError value=create.value() />
+                <ActionDone value=create.value() message="User created." />
+                <button type="submit">"Create user"</button>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn Workspaces() -> impl IntoView {
+    let create = ServerAction::<CreateWorkspace>::new();
+    let workspaces = Resource::new(move || create.version().get(), |_| list_workspaces());
+    view! {
+        <section class="card">
+            <h2>"Workspaces"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match workspaces.await {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(list) => view! {
+                            <ul class="plain">
+                                {list.into_iter().map(|ws| view! {
+                                    <li><a href=format!("/w/{}", ws.slug)>{ws.name}</a> <span class="muted">" " {ws.slug.clone()}</span></li>
+                                }).collect_view()}
+                            </ul>
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+            <h3>"Create workspace"</h3>
+            <ActionForm action=create attr:class="grid-form">
+                <label>"Name" <input name="name" required /></label>
+                <label>"Slug (used in URLs)" <input name="slug" required pattern="[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]" /></label>
+                <label>"Workspace admin (username; empty for you)" <input name="admin_username" /></label>
+                <ActionError value=create.value() />
+                <ActionDone value=create.value() message="Workspace created." />
+                <button type="submit">"Create workspace"</button>
+            </ActionForm>
+        </section>
+    }
+}

@@ -1,0 +1,17 @@
+//! One module per page.
+
+mod admin;
+mod home;
+mod login;
+mod not_found;
+mod setup;
+mod workspace;
+mod workspace_settings;
+
+pub use admin::Admin;
+pub use home::Home;
+pub use login::Login;
+pub use not_found::NotFound;
+pub use setup::Setup;
+pub use workspace::Workspace;
+pub use workspace_settings::WorkspaceSettings;

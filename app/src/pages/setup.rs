@@ -1,0 +1,39 @@
+//! First run: create the first system administrator.
+
+use crate::{api::auth::needs_setup, auth::use_auth, components::{ActionError, ErrorBox}};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::components::Redirect;
+
+#[component]
+pub fn Setup() -> impl IntoView {
+    let auth = use_auth();
+    let needed = Resource::new(|| (), |_| needs_setup());
+    view! {
+        <Title text="Set up" />
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                match needed.await {
+                    Ok(false) => view! { <Redirect path="/login" /> }.into_any(),
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                    Ok(true) => view! {
+                        <section class="card narrow">
+                            <h1>"Welcome to Tokenwarden"</h1>
+                            <p>"Create the first system administrator. You will be signed in as this user."</p>
+                            <ActionForm action=auth.setup attr:class="stack">
+                                <label>"Username" <input name="username" autocomplete="username" required minlength="2" maxlength="40" /></label>
+                                <label>"Email" <input name="email" type="email" autocomplete="email" required /></label>
+                                <label>"Full name" <input name="display_name" autocomplete="name" required maxlength="100" /></label>
+                                <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength="12" /></label>
+                                <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength="12" /></label>
+                                <p class="hint">"At least 12 characters. A passphrase of a few words is easiest."</p>
+                                <ActionError value=auth.setup.value() />
+                                <button type="submit">"Create administrator"</button>
+                            </ActionForm>
+                        </section>
+                    }.into_any(),
+                }
+            })}
+        </Suspense>
+    }
+}

@@ -1,0 +1,70 @@
+//! A workspace's projects and repositories, as far as the user may see them.
+
+use crate::{
+    api::workspaces::get_workspace,
+    components::{ErrorBox, SignedIn},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use tokenwarden::Access;
+
+pub(crate) fn workspace_param() -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get("workspace").unwrap_or_default())
+}
+
+fn access_label(access: Access) -> &'static str {
+    match access {
+        Access::Admin => "Admin",
+        Access::Write => "Write",
+        Access::Read => "Read",
+        Access::None => "",
+    }
+}
+
+#[component]
+pub fn Workspace() -> impl IntoView {
+    let slug = workspace_param();
+    let workspace = Resource::new(move || slug.get(), get_workspace);
+    view! {
+        <SignedIn>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match workspace.await {
+                        Err(error) => view! { <Title text="Workspace" /><ErrorBox error /> }.into_any(),
+                        Ok(ws) => view! {
+                            <Title text=ws.name.clone() />
+                            <div class="page-head">
+                                <h1>{ws.name.clone()}</h1>
+                                {ws.can_open_settings.then(|| view! {
+                                    <a class="button secondary" href=format!("/w/{}/settings", ws.slug)>"Workspace settings"</a>
+                                })}
+                            </div>
+                            {if ws.projects.is_empty() {
+                                view! { <p class="muted">"No projects yet."</p> }.into_any()
+                            } else {
+                                ws.projects.into_iter().map(|p| view! {
+                                    <section class="card project">
+                                        <h2>{p.name} " " <span class="key">{p.key}</span> <span class="badge">{access_label(p.access)}</span></h2>
+                                        {if p.repositories.is_empty() {
+                                            view! { <p class="muted">"No repositories."</p> }.into_any()
+                                        } else {
+                                            view! {
+                                                <ul class="plain">
+                                                    {p.repositories.into_iter().map(|r| view! {
+                                                        <li><strong>{r.name}</strong> <span class="muted">" " {r.slug}</span> " " <span class="badge">{access_label(r.access)}</span></li>
+                                                    }).collect_view()}
+                                                </ul>
+                                            }.into_any()
+                                        }}
+                                    </section>
+                                }).collect_view().into_any()
+                            }}
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </SignedIn>
+    }
+}

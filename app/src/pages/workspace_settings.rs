@@ -1,0 +1,174 @@
+//! Workspace settings: projects, repositories and members, each shown only
+//! to those who may change it.
+
+use super::workspace::workspace_param;
+use crate::{
+    api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
+    components::{ActionDone, ActionError, ErrorBox, SignedIn},
+    model::WorkspaceView,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use tokenwarden::Role;
+
+#[component]
+pub fn WorkspaceSettings() -> impl IntoView {
+    let slug = workspace_param();
+    let create_project = ServerAction::<CreateProject>::new();
+    let create_repository = ServerAction::<CreateRepository>::new();
+    let workspace = Resource::new(
+        move || (slug.get(), create_project.version().get(), create_repository.version().get()),
+        |(slug, _, _)| get_workspace(slug),
+    );
+    view! {
+        <SignedIn>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match workspace.await {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(ws) if !ws.can_open_settings => view! {
+                            <Title text="Workspace settings" />
+                            <p class="error" role="alert">"You don't have permission to change this workspace's settings."</p>
+                        }.into_any(),
+                        Ok(ws) => view! {
+                            <Title text=format!("{} settings", ws.name) />
+                            <div class="page-head">
+                                <h1>{ws.name.clone()} " settings"</h1>
+                                <a href=format!("/w/{}", ws.slug)>"Back to workspace"</a>
+                            </div>
+                            <Projects ws=ws.clone() create_project create_repository />
+                            {ws.access.can_admin().then(|| view! { <Members workspace=ws.slug.clone() ws=ws.clone() /> })}
+                        }.into_any(),
+                    }
+                })}
+            </Transition>
+        </SignedIn>
+    }
+}
+
+#[component]
+fn Projects(
+    ws: WorkspaceView,
+    create_project: ServerAction<CreateProject>,
+    create_repository: ServerAction<CreateRepository>,
+) -> impl IntoView {
+    let administered: Vec<_> = ws.projects.iter().filter(|p| p.access.can_admin()).cloned().collect();
+    let slug = ws.slug.clone();
+    view! {
+        <section class="card">
+            <h2>"Projects and repositories"</h2>
+            {ws.access.can_admin().then(|| {
+                let slug = slug.clone();
+                view! {
+                    <h3>"Create project"</h3>
+                    <ActionForm action=create_project attr:class="grid-form">
+                        <input type="hidden" name="workspace" value=slug />
+                        <label>"Key" <input name="key" required placeholder="WEB" /></label>
+                        <label>"Name" <input name="name" required placeholder="Website" /></label>
+                        <ActionError value=create_project.value() />
+                        <ActionDone value=create_project.value() message="Project created." />
+                        <button type="submit">"Create project"</button>
+                    </ActionForm>
+                }
+            })}
+            {(!administered.is_empty()).then(|| view! {
+                <h3>"Create repository"</h3>
+                <ActionForm action=create_repository attr:class="grid-form">
+                    <input type="hidden" name="workspace" value=slug.clone() />
+                    <label>"Project"
+                        <select name="project">
+                            {administered.into_iter().map(|p| { let label = format!("{} ({})", p.name, p.key); view! { <option value=p.key>{label}</option> } }).collect_view()}
+                        </select>
+                    </label>
+                    <label>"Name" <input name="name" required placeholder="Website" /></label>
+                    <label>"Slug" <input name="slug" required placeholder="website" /></label>
+                    <ActionError value=create_repository.value() />
+                    <ActionDone value=create_repository.value() message="Repository created." />
+                    <button type="submit">"Create repository"</button>
+                </ActionForm>
+            })}
+        </section>
+    }
+}
+
+#[component]
+fn Members(workspace: String, ws: WorkspaceView) -> impl IntoView {
+    let add = ServerAction::<AddMember>::new();
+    let remove = ServerAction::<RemoveMember>::new();
+    let slug = workspace.clone();
+    let members = Resource::new(
+        move || (add.version().get(), remove.version().get()),
+        move |_| list_members(slug.clone()),
+    );
+    let targets: Vec<(String, String)> = ws
+        .projects
+        .iter()
+        .flat_map(|p| {
+            std::iter::once((p.key.clone(), format!("Project {} ({})", p.name, p.key))).chain(
+                p.repositories.iter().map(|r| (r.slug.clone(), format!("Repository {} ({})", r.name, r.slug))),
+            )
+        })
+        .collect();
+    let workspace_for_rows = workspace.clone();
+    view! {
+        <section class="card">
+            <h2>"Members"</h2>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || {
+                    let workspace = workspace_for_rows.clone();
+                    Suspend::new(async move {
+                        match members.await {
+                            Err(error) => view! { <ErrorBox error /> }.into_any(),
+                            Ok(list) => view! {
+                                <table>
+                                    <thead><tr><th>"User"</th><th>"Roles"</th><th></th></tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|m| {
+                                            let mut roles = vec![if m.workspace_admin { "Workspace admin".to_string() } else { "Member".to_string() }];
+                                            roles.extend(m.admin_of_projects.iter().map(|k| format!("Project admin of {k}")));
+                                            roles.extend(m.admin_of_repositories.iter().map(|s| format!("Repository admin of {s}")));
+                                            let workspace = workspace.clone();
+                                            view! {
+                                                <tr>
+                                                    <td>{m.display_name} <span class="muted">" " {m.username.clone()}</span></td>
+                                                    <td>{roles.join(", ")}</td>
+                                                    <td>
+                                                        <ActionForm action=remove>
+                                                            <input type="hidden" name="workspace" value=workspace />
+                                                            <input type="hidden" name="username" value=m.username />
+                                                            <button type="submit" class="link danger">"Remove"</button>
+                                                        </ActionForm>
+                                                    </td>
+                                                </tr>
+                                            }
+                                        }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any(),
+                        }
+                    })
+                }}
+            </Transition>
+            <ActionError value=remove.value() />
+            <h3>"Add member or give a role"</h3>
+            <ActionForm action=add attr:class="grid-form">
+                <input type="hidden" name="workspace" value=workspace />
+                <label>"Username" <input name="username" required /></label>
+                <label>"Role"
+                    <select name="role">
+                        {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
+                    </select>
+                </label>
+                <label>"Project or repository (for project and repository admins)"
+                    <select name="target">
+                        <option value="">"—"</option>
+                        {targets.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
+                    </select>
+                </label>
+                <ActionError value=add.value() />
+                <ActionDone value=add.value() message="Role given." />
+                <button type="submit">"Save"</button>
+            </ActionForm>
+        </section>
+    }
+}

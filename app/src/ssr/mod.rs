@@ -1,0 +1,13 @@
+//! Server-only half of the app: everything a server function needs behind it.
+//! Compiled only with the `ssr` feature, so none of it reaches the WASM client.
+
+pub mod db;
+pub mod password;
+pub mod request;
+pub mod session;
+pub mod state;
+pub mod store;
+pub mod throttle;
+
+pub use db::{Backend, Db};
+pub use state::{AppState, AuthSettings};

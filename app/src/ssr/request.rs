@@ -1,0 +1,53 @@
+//! Reaching the request from inside a server function: state, headers,
+//! client address, and answering errors with their HTTP status.
+
+use super::AppState;
+use crate::error::AppError;
+use axum::extract::ConnectInfo;
+use http::{request::Parts, StatusCode};
+use leptos::prelude::use_context;
+use leptos_axum::ResponseOptions;
+use std::net::SocketAddr;
+
+pub fn state() -> Result<AppState, AppError> {
+    use_context::<AppState>().ok_or_else(|| {
+        tracing::error!("AppState missing from the server function context");
+        AppError::Internal
+    })
+}
+
+pub fn parts() -> Result<Parts, AppError> {
+    use_context::<Parts>().ok_or_else(|| {
+        tracing::error!("request parts missing from the server function context");
+        AppError::Internal
+    })
+}
+
+/// The peer's IP address, as the socket saw it.
+pub fn client_addr(parts: &Parts) -> String {
+    parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .unwrap_or_else(|| "unknown".to_string())
+}
+
+pub fn user_agent(parts: &Parts) -> String {
+    parts
+        .headers
+        .get(http::header::USER_AGENT)
+        .and_then(|v| v.to_str().ok())
+        .map(|s| s.chars().take(200).collect())
+        .unwrap_or_default()
+}
+
+/// Sets the response status from the error, so callers other than the
+/// browser (scripts, tests) can tell a 401 from a 409 without parsing.
+pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
+    if let Err(e) = &result {
+        if let Some(options) = use_context::<ResponseOptions>() {
+            options.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
+        }
+    }
+    result
+}

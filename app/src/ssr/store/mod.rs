@@ -1,0 +1,5 @@
+//! Queries, one module per kind of record. SQL here must run unchanged on
+//! SQLite and PostgreSQL (see `db`).
+
+pub mod users;
+pub mod workspaces;

@@ -1,0 +1,112 @@
+//! The Tokenwarden server: configuration, database, HTTP wiring.
+//! `main.rs` is only the command line; tests start the same app through
+//! [`build_state`], [`router`] and [`serve`].
+
+pub mod config;
+pub mod csrf;
+pub mod db;
+pub mod demo;
+
+use app::{
+    shell,
+    ssr::{password::Passwords, AppState, AuthSettings},
+    App,
+};
+use axum::{extract::State, response::IntoResponse, routing::get, Json, Router};
+use config::DatabaseConfig;
+use leptos::prelude::*;
+use leptos_axum::{generate_route_list, LeptosRoutes};
+use std::{future::Future, net::SocketAddr, sync::Arc};
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+
+/// Everything the server needs to start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub addr: SocketAddr,
+    pub database: DatabaseConfig,
+    pub auth: AuthSettings,
+}
+
+/// Where the compiled client (WASM, JS, CSS) is served from. cargo-leptos
+/// sets `LEPTOS_*` variables when it runs the server; otherwise the values
+/// match the `[workspace.metadata.leptos]` section of `Cargo.toml`.
+pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
+    let from_env = std::env::var("LEPTOS_OUTPUT_NAME").is_ok().then(|| get_configuration(None).ok()).flatten().map(|c| c.leptos_options);
+    let mut options = from_env.unwrap_or_else(|| {
+        LeptosOptions::builder()
+            .output_name("tokenwarden")
+            .site_root(std::env::var("TOKENWARDEN_SITE_ROOT").unwrap_or_else(|_| "target/site".into()))
+            .site_pkg_dir("pkg")
+            .build()
+    });
+    options.site_addr = addr;
+    options
+}
+
+pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
+    let db = db::open(&settings.database).await?;
+    Ok(AppState {
+        leptos_options: leptos_options(settings.addr),
+        db,
+        auth: Arc::new(settings.auth.clone()),
+        // Each argon2 verification holds 19 MiB and a core for ~50 ms; a few at a time.
+        passwords: Passwords::new(std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4)),
+    })
+}
+
+pub fn router(state: AppState) -> Router {
+    let routes = generate_route_list(App);
+    let leptos_options = state.leptos_options.clone();
+    Router::new()
+        .route("/healthz", get(healthz))
+        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// Reports whether the database answers: 200 when it does, 503 when not.
+async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
+    let reachable = db::is_reachable(&state.db).await;
+    let status = if reachable { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
+    let body = serde_json::json!({
+        "status": if reachable { "ok" } else { "unavailable" },
+        "database": {
+            "backend": state.db.backend.name(),
+            "reachable": reachable,
+        },
+    });
+    (status, Json(body))
+}
+
+/// Serves until `shutdown` completes, then finishes in-flight requests.
+pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+    axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown)
+        .await
+}
+
+/// Completes on SIGINT (Ctrl-C) or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = terminate => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}

@@ -1,0 +1,180 @@
+//! `tokenwarden`: serve the app, or administer it from the command line.
+
+use app::ssr::{password::hash_blocking, store::users, AuthSettings};
+use clap::{Args, Parser, Subcommand};
+use server::config::{self, DatabaseConfig};
+use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
+
+#[derive(Parser)]
+#[command(name = "tokenwarden", version, about = "Access tokens whose expiry obeys your policy.")]
+struct Cli {
+    #[command(subcommand)]
+    command: Option<Command>,
+    #[command(flatten)]
+    serve: ServeArgs,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Serve the web app (the default).
+    Serve(ServeArgs),
+    /// Create a system administrator; the password is read from standard input.
+    CreateAdmin(CreateAdminArgs),
+    /// Seed a small demo into an empty database and print its sign-ins.
+    Demo(DatabaseArgs),
+}
+
+#[derive(Args, Clone)]
+struct DatabaseArgs {
+    /// postgres://user:password@host/db or sqlite://file.db; default: a SQLite file in the data directory.
+    #[arg(long, env = "DATABASE_URL", global = true)]
+    database_url: Option<String>,
+    /// Directory for the embedded database.
+    #[arg(long, env = "TOKENWARDEN_DATA_DIR", default_value = "data", global = true)]
+    data_dir: PathBuf,
+}
+
+#[derive(Args, Clone)]
+struct ServeArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// Address to listen on [default: 127.0.0.1:3000].
+    #[arg(long, env = "TOKENWARDEN_ADDR")]
+    addr: Option<String>,
+    /// The URL users reach the app at; https:// makes the session cookie Secure.
+    #[arg(long, env = "TOKENWARDEN_PUBLIC_URL")]
+    public_url: Option<String>,
+    /// Sign users out after this many minutes without a request.
+    #[arg(long, env = "TOKENWARDEN_SESSION_IDLE_MINUTES", default_value_t = 480)]
+    session_idle_minutes: u32,
+    /// Seed the demo data first if the database is empty.
+    #[arg(long, env = "TOKENWARDEN_DEMO")]
+    demo: bool,
+}
+
+#[derive(Args)]
+struct CreateAdminArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    #[arg(long)]
+    username: String,
+    #[arg(long)]
+    email: String,
+    /// Full name [default: the username].
+    #[arg(long)]
+    display_name: Option<String>,
+}
+
+fn init_logging() {
+    use tracing_subscriber::{fmt, EnvFilter};
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn"));
+    if std::env::var("TOKENWARDEN_LOG_FORMAT").is_ok_and(|f| f == "json") {
+        fmt().json().with_env_filter(filter).init();
+    } else {
+        fmt().with_env_filter(filter).init();
+    }
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        None => serve(cli.serve).await,
+        Some(Command::Serve(args)) => serve(args).await,
+        Some(Command::CreateAdmin(args)) => create_admin(args).await,
+        Some(Command::Demo(args)) => demo(args).await,
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn open_db(args: &DatabaseArgs) -> Result<app::ssr::Db, String> {
+    let config = DatabaseConfig::from_url(args.database_url.as_deref(), &args.data_dir).map_err(|e| e.to_string())?;
+    server::db::open(&config).await
+}
+
+async fn serve(args: ServeArgs) -> Result<(), String> {
+    let addr_text = args
+        .addr
+        .clone()
+        .or_else(|| std::env::var("LEPTOS_SITE_ADDR").ok())
+        .unwrap_or_else(|| "127.0.0.1:3000".into());
+    let addr = config::parse_addr(&addr_text).map_err(|e| e.to_string())?;
+    let secure_cookies = config::public_url_is_https(args.public_url.as_deref()).map_err(|e| e.to_string())?;
+    if args.session_idle_minutes == 0 {
+        return Err("session idle minutes must be at least 1 (flag --session-idle-minutes or TOKENWARDEN_SESSION_IDLE_MINUTES)".into());
+    }
+    let database = DatabaseConfig::from_url(args.database.database_url.as_deref(), &args.database.data_dir).map_err(|e| e.to_string())?;
+    let settings = server::Settings {
+        addr,
+        database: database.clone(),
+        auth: AuthSettings {
+            session_idle_secs: i64::from(args.session_idle_minutes) * 60,
+            secure_cookies,
+            ..AuthSettings::default()
+        },
+    };
+    let state = server::build_state(&settings).await?;
+    tracing::info!(database = %database.describe(), "database ready");
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    if args.demo {
+        match server::demo::seed(&state.db).await? {
+            Some(accounts) => server::demo::print_accounts(&accounts, &public_url),
+            None => tracing::info!("demo not seeded: the database already has users"),
+        }
+    }
+    if !users::is_set_up(&state.db).await.map_err(|e| e.to_string())? {
+        tracing::info!("no administrator yet: open {public_url}/setup to create one");
+    }
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}; choose another address with --addr or TOKENWARDEN_ADDR"))?;
+    let db = state.db.clone();
+    tracing::info!("listening on http://{addr}");
+    server::serve(listener, server::router(state), server::shutdown_signal())
+        .await
+        .map_err(|e| format!("server failed: {e}"))?;
+    db.pool.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn create_admin(args: CreateAdminArgs) -> Result<(), String> {
+    use tokenwarden::validate;
+    if std::io::stdin().is_terminal() {
+        eprint!("Password for {} (input is visible; pipe it in for scripts): ", args.username);
+    }
+    let mut password = String::new();
+    std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = password.trim_end_matches(['\r', '\n']).to_string();
+    let username = validate::username(&args.username).map_err(|e| e.to_string())?;
+    let email = validate::email(&args.email).map_err(|e| e.to_string())?;
+    let display_name = validate::display_name("display name", args.display_name.as_deref().unwrap_or(&username)).map_err(|e| e.to_string())?;
+    validate::new_password(&password, &username).map_err(|e| e.to_string())?;
+    let db = open_db(&args.database).await?;
+    let password_hash = tokio::task::spawn_blocking(move || hash_blocking(&password))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| e.to_string())?;
+    let user = users::NewUser { username: username.clone(), email, display_name, password_hash, is_system_admin: true };
+    users::create_admin_from_cli(&db, &user).await.map_err(|e| e.to_string())?;
+    println!("System administrator '{username}' created.");
+    Ok(())
+}
+
+async fn demo(args: DatabaseArgs) -> Result<(), String> {
+    let db = open_db(&args).await?;
+    match server::demo::seed(&db).await? {
+        Some(accounts) => {
+            server::demo::print_accounts(&accounts, "http://127.0.0.1:3000");
+            Ok(())
+        }
+        None => Err("the database already has users; the demo needs an empty database (use another TOKENWARDEN_DATA_DIR or DATABASE_URL)".into()),
+    }
+}
