@@ -43,6 +43,13 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::provide_auth();
+    // Effects run only in the browser, after hydration: marks the page as
+    // interactive for browser tests.
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let _ = body.set_attribute("data-hydrated", "true");
+        }
+    });
 
     // Pages render fully before the response starts (`SsrMode::Async`), so a
     // page that needs sign-in can still answer with a redirect.

@@ -1,0 +1,53 @@
+import { defineConfig } from '@playwright/test';
+
+// The server under test: the binary `cargo leptos build` produced, on its own
+// port with a fresh embedded database for every run.
+const port = 3100;
+
+export default defineConfig({
+  testDir: './tests',
+  timeout: 60_000,
+  expect: { timeout: 10_000 },
+  // The tests are one story on one server (setup happens once), so in order.
+  workers: 1,
+  fullyParallel: false,
+  retries: 0,
+  reporter: 'list',
+  use: {
+    baseURL: `http://127.0.0.1:${port}`,
+    trace: 'retain-on-failure',
+  },
+  projects: [
+    {
+      name: 'chromium',
+      use: {
+        browserName: 'chromium',
+        launchOptions: {
+          // Debian's chromium: Playwright's own browser download cannot work here.
+          executablePath: '/usr/bin/chromium',
+          args: [
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      },
+    },
+  ],
+  webServer: {
+    command: 'rm -rf target/e2e-data && exec target/debug/tokenwarden',
+    cwd: '..',
+    url: `http://127.0.0.1:${port}/healthz`,
+    reuseExistingServer: false,
+    timeout: 60_000,
+    stdout: 'pipe',
+    env: {
+      TOKENWARDEN_ADDR: `127.0.0.1:${port}`,
+      TOKENWARDEN_DATA_DIR: 'target/e2e-data',
+      TOKENWARDEN_SITE_ROOT: 'target/site',
+      RUST_LOG: 'warn',
+    },
+  },
+});

@@ -1,0 +1,169 @@
+//! The `tokenwarden` binary: configuration errors, scripted administration,
+//! the demo, health reporting and graceful shutdown.
+
+mod common;
+use common::{Backend, TestApp};
+use server::config::DatabaseConfig;
+use std::{
+    io::Write,
+    process::{Command, Stdio},
+    time::{Duration, Instant},
+};
+
+fn tokenwarden() -> Command {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokenwarden"));
+    for var in ["DATABASE_URL", "TOKENWARDEN_ADDR", "TOKENWARDEN_DATA_DIR", "TOKENWARDEN_DEMO", "LEPTOS_SITE_ADDR", "LEPTOS_OUTPUT_NAME"] {
+        cmd.env_remove(var);
+    }
+    cmd.env("RUST_LOG", "warn");
+    cmd
+}
+
+fn database_env(cmd: &mut Command, database: &DatabaseConfig) {
+    match database {
+        DatabaseConfig::Sqlite { path } => cmd.env("DATABASE_URL", format!("sqlite://{}", path.display())),
+        DatabaseConfig::Postgres { url } => cmd.env("DATABASE_URL", url),
+    };
+}
+
+/// Runs the binary expecting failure; returns its one-line error.
+fn fails(cmd: &mut Command) -> String {
+    let out = cmd.output().unwrap();
+    assert!(!out.status.success(), "expected failure, got {out:?}");
+    let stderr = String::from_utf8(out.stderr).unwrap();
+    let lines: Vec<_> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    assert_eq!(lines.len(), 1, "one line expected: {stderr}");
+    lines[0].to_string()
+}
+
+#[test]
+fn bad_configuration_stops_startup_with_one_clear_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let e = fails(tokenwarden().env("TOKENWARDEN_DATA_DIR", dir.path()).args(["--addr", "localhost"]));
+    assert!(e.starts_with("error: listen address 'localhost' is not host:port"), "{e}");
+    let e = fails(tokenwarden().env("DATABASE_URL", "mysql://root:hunter2@db/tw"));
+    assert!(e.contains("unknown database scheme") && e.contains("postgres://") && !e.contains("hunter2"), "{e}");
+    let e = fails(tokenwarden().env("DATABASE_URL", "postgres://tw:hunter2@127.0.0.1:1/tw"));
+    assert!(e.contains("cannot reach the database") && e.contains("Connection refused") && !e.contains("hunter2"), "{e}");
+    let e = fails(tokenwarden().env("TOKENWARDEN_DATA_DIR", dir.path()).args(["--public-url", "tw.example.com"]));
+    assert!(e.contains("must start with http:// or https://"), "{e}");
+}
+
+async fn scripted_admin(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::fresh_database(backend, dir.path()).await;
+    let mut cmd = tokenwarden();
+    database_env(&mut cmd, &database);
+    let mut child = cmd
+        .args(["create-admin", "--username", "ops", "--email", "ops@example.com"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"a scripted passphrase\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("System administrator 'ops' created."));
+
+    // A weak password is refused before anything is stored.
+    let mut cmd = tokenwarden();
+    database_env(&mut cmd, &database);
+    let mut child = cmd
+        .args(["create-admin", "--username", "ops2", "--email", "ops2@example.com"])
+        .stdin(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
+    let out = child.wait_with_output().unwrap();
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("password: must be at least 12 characters"));
+
+    // The web setup is closed and the scripted admin can sign in.
+    let state = server::build_state(&server::Settings { addr: "127.0.0.1:0".parse().unwrap(), database, auth: Default::default() }).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
+    let client = common::Client { base, http: reqwest::Client::builder().cookie_store(true).build().unwrap() };
+    assert!(!client.call::<bool>("needs_setup", &[]).await.unwrap());
+    client.call::<()>("login", &[("identifier", "ops@example.com"), ("password", "a scripted passphrase")]).await.unwrap();
+    assert!(client.call::<Vec<app::model::UserSummary>>("list_users", &[]).await.is_ok());
+}
+both_backends!(create_admin_from_the_command_line, scripted_admin);
+
+async fn demo_is_seeded_with_printed_passwords(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::fresh_database(backend, dir.path()).await;
+    let mut cmd = tokenwarden();
+    database_env(&mut cmd, &database);
+    let out = cmd.arg("demo").output().unwrap();
+    assert!(out.status.success(), "{out:?}");
+    let stdout = String::from_utf8(out.stdout).unwrap();
+    let password_of = |user: &str| -> String {
+        let line = stdout.lines().find(|l| l.trim_start().starts_with(user)).unwrap_or_else(|| panic!("{user} missing: {stdout}"));
+        line.split_whitespace().nth(2).unwrap().to_string()
+    };
+    let (admin_pw, alice_pw) = (password_of("admin"), password_of("alice"));
+    assert_eq!(admin_pw.len(), 16);
+    assert_ne!(admin_pw, alice_pw);
+
+    // Seeding twice is refused: the demo never touches a database in use.
+    let mut again = tokenwarden();
+    database_env(&mut again, &database);
+    let e = fails(again.arg("demo"));
+    assert!(e.contains("already has users"), "{e}");
+
+    let state = server::build_state(&server::Settings { addr: "127.0.0.1:0".parse().unwrap(), database, auth: Default::default() }).await.unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
+    let alice = common::Client { base, http: reqwest::Client::builder().cookie_store(true).build().unwrap() };
+    alice.call::<()>("login", &[("identifier", "alice"), ("password", &alice_pw)]).await.unwrap();
+    let ws: app::model::WorkspaceView = alice.call("get_workspace", &[("workspace", "acme")]).await.unwrap();
+    assert_eq!(ws.projects.len(), 2);
+    assert_eq!(ws.projects.iter().map(|p| p.repositories.len()).sum::<usize>(), 4);
+    assert_eq!(ws.projects.iter().find(|p| p.key == "WEB").unwrap().access, tokenwarden::Access::Admin);
+}
+both_backends!(demo_seeds_an_empty_database, demo_is_seeded_with_printed_passwords);
+
+async fn serve_then_stop(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::fresh_database(backend, dir.path()).await;
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let mut cmd = tokenwarden();
+    database_env(&mut cmd, &database);
+    let mut child = cmd.env("RUST_LOG", "info").args(["--addr", &format!("127.0.0.1:{port}")]).stdout(Stdio::piped()).spawn().unwrap();
+    let url = format!("http://127.0.0.1:{port}/healthz");
+    let started = Instant::now();
+    let health = loop {
+        if let Ok(r) = reqwest::get(&url).await {
+            break r.json::<serde_json::Value>().await.unwrap();
+        }
+        assert!(started.elapsed() < Duration::from_secs(30), "server did not start");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(health["status"], "ok");
+    assert_eq!(health["database"]["reachable"], true);
+    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    assert!(status.success());
+    let out = child.wait_with_output().unwrap();
+    assert!(out.status.success(), "SIGTERM must end the server cleanly: {out:?}");
+    assert!(String::from_utf8_lossy(&out.stdout).contains("stopped"));
+}
+both_backends!(serves_and_stops_gracefully_on_sigterm, serve_then_stop);
+
+async fn health_reports_the_database(backend: Backend) {
+    let app = TestApp::spawn(backend).await;
+    let ok = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(ok.status().as_u16(), 200);
+    let body: serde_json::Value = ok.json().await.unwrap();
+    assert_eq!(body["database"]["backend"], if backend == Backend::Sqlite { "sqlite" } else { "postgres" });
+    // With the database gone, health says so.
+    app.db.pool.close().await;
+    let down = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
+    assert_eq!(down.status().as_u16(), 503);
+    let body: serde_json::Value = down.json().await.unwrap();
+    assert_eq!((body["status"].as_str(), body["database"]["reachable"].as_bool()), (Some("unavailable"), Some(false)));
+}
+both_backends!(healthz_reports_database_reachability, health_reports_the_database);
