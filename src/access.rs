@@ -160,9 +160,7 @@ impl Grants {
     }
 
     pub fn repository(&self, project_id: i64, repository_id: i64) -> Access {
-        if self.project(project_id) == Access::Admin
-            || self.admin_of_repositories.contains(&repository_id)
-        {
+        if self.project(project_id) == Access::Admin || self.admin_of_repositories.contains(&repository_id) {
             Access::Admin
         } else if self.is_member() {
             Access::Write
@@ -174,9 +172,7 @@ impl Grants {
     /// Whether the user administers anything in the workspace, which gives
     /// them the workspace's settings pages (limited to what they administer).
     pub fn administers_anything(&self) -> bool {
-        self.is_workspace_admin()
-            || !self.admin_of_projects.is_empty()
-            || !self.admin_of_repositories.is_empty()
+        self.is_workspace_admin() || !self.admin_of_projects.is_empty() || !self.admin_of_repositories.is_empty()
     }
 }
 

@@ -42,10 +42,7 @@ fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), Val
         ));
     }
     if n > max {
-        return Err(ValidationError::new(
-            field,
-            format!("must be at most {max} characters"),
-        ));
+        return Err(ValidationError::new(field, format!("must be at most {max} characters")));
     }
     Ok(())
 }
@@ -65,10 +62,7 @@ pub fn username(raw: &str) -> Result<String, ValidationError> {
         ));
     }
     if !value.starts_with(|c: char| c.is_ascii_alphanumeric()) {
-        return Err(ValidationError::new(
-            "username",
-            "must start with a letter or digit",
-        ));
+        return Err(ValidationError::new("username", "must start with a letter or digit"));
     }
     Ok(value)
 }
@@ -182,10 +176,7 @@ pub fn project_key(raw: &str) -> Result<String, ValidationError> {
         .chars()
         .all(|c| c.is_ascii_uppercase() || c.is_ascii_digit() || c == '_')
     {
-        return Err(ValidationError::new(
-            "key",
-            "may contain only letters, digits and '_'",
-        ));
+        return Err(ValidationError::new("key", "may contain only letters, digits and '_'"));
     }
     Ok(value)
 }
@@ -208,7 +199,16 @@ mod tests {
     #[test]
     fn emails_need_a_domain_with_a_dot() {
         assert_eq!(email(" Bob@Example.COM ").unwrap(), "bob@example.com");
-        for bad in ["", "bob", "bob@", "@example.com", "bob@example", "b ob@example.com", "a@b@c.d", "bob@.com"] {
+        for bad in [
+            "",
+            "bob",
+            "bob@",
+            "@example.com",
+            "bob@example",
+            "b ob@example.com",
+            "a@b@c.d",
+            "bob@.com",
+        ] {
             assert!(email(bad).is_err(), "{bad:?} accepted");
         }
     }

@@ -25,7 +25,12 @@ pub fn provide_auth() {
         move || (login.version().get(), logout.version().get(), setup.version().get()),
         |_| get_current_user(),
     );
-    provide_context(Auth { user, login, logout, setup });
+    provide_context(Auth {
+        user,
+        login,
+        logout,
+        setup,
+    });
 }
 
 pub fn use_auth() -> Auth {

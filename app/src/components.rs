@@ -87,15 +87,17 @@ where
     }
 }
 
-/// "Saved" feedback after an action succeeds, so a form submission that
-/// clears nothing still visibly did something.
+/// The outcome of an action's last submission: its error, or `done` when
+/// it succeeded (so a form that clears nothing still visibly did something).
 #[component]
-pub fn ActionDone<T>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>, message: &'static str) -> impl IntoView
+pub fn ActionResult<T>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>, done: &'static str) -> impl IntoView
 where
     T: Clone + Send + Sync + 'static,
 {
-    move || {
-        matches!(value.get(), Some(Ok(_))).then(|| view! { <p class="done" role="status">{message}</p> })
+    move || match value.get() {
+        Some(Ok(_)) => Some(view! { <p class="done" role="status">{done}</p> }.into_any()),
+        Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),
+        None => None,
     }
 }
 

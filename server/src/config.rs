@@ -17,9 +17,14 @@ impl DatabaseConfig {
     /// Reads `DATABASE_URL`-style input; with none, a SQLite file in `data_dir`.
     pub fn from_url(url: Option<&str>, data_dir: &std::path::Path) -> Result<Self, ConfigError> {
         let Some(url) = url.map(str::trim).filter(|u| !u.is_empty()) else {
-            return Ok(DatabaseConfig::Sqlite { path: data_dir.join("tokenwarden.db") });
+            return Ok(DatabaseConfig::Sqlite {
+                path: data_dir.join("tokenwarden.db"),
+            });
         };
-        let scheme = url.split_once(':').map(|(s, _)| s.to_ascii_lowercase()).unwrap_or_default();
+        let scheme = url
+            .split_once(':')
+            .map(|(s, _)| s.to_ascii_lowercase())
+            .unwrap_or_default();
         match scheme.as_str() {
             "postgres" | "postgresql" => Ok(DatabaseConfig::Postgres { url: url.to_string() }),
             "sqlite" => {
@@ -50,7 +55,9 @@ impl DatabaseConfig {
 
 /// The URL with any password replaced by `***`.
 pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else { return url.to_string() };
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_string();
+    };
     let (authority, path) = match rest.find('/') {
         Some(i) => rest.split_at(i),
         None => (rest, ""),
@@ -58,7 +65,11 @@ pub fn redact(url: &str) -> String {
     match authority.rsplit_once('@') {
         Some((userinfo, host)) => {
             let user = userinfo.split(':').next().unwrap_or_default();
-            let hidden = if userinfo.contains(':') { format!("{user}:***") } else { user.to_string() };
+            let hidden = if userinfo.contains(':') {
+                format!("{user}:***")
+            } else {
+                user.to_string()
+            };
             format!("{scheme}://{hidden}@{host}{path}")
         }
         None => url.to_string(),
@@ -104,7 +115,9 @@ mod tests {
     fn no_url_means_a_sqlite_file_in_the_data_dir() {
         assert_eq!(
             DatabaseConfig::from_url(None, Path::new("/var/lib/tw")).unwrap(),
-            DatabaseConfig::Sqlite { path: "/var/lib/tw/tokenwarden.db".into() }
+            DatabaseConfig::Sqlite {
+                path: "/var/lib/tw/tokenwarden.db".into()
+            }
         );
         assert_eq!(
             DatabaseConfig::from_url(Some("sqlite://x/y.db?mode=rwc"), Path::new("d")).unwrap(),
@@ -114,14 +127,19 @@ mod tests {
 
     #[test]
     fn unknown_schemes_and_memory_databases_are_refused() {
-        let e = DatabaseConfig::from_url(Some("mysql://root:hunter2@db/x"), Path::new("d")).unwrap_err().to_string();
+        let e = DatabaseConfig::from_url(Some("mysql://root:hunter2@db/x"), Path::new("d"))
+            .unwrap_err()
+            .to_string();
         assert!(e.contains("unknown database scheme") && !e.contains("hunter2"), "{e}");
         assert!(DatabaseConfig::from_url(Some("sqlite::memory:"), Path::new("d")).is_err());
     }
 
     #[test]
     fn passwords_are_redacted() {
-        assert_eq!(redact("postgres://tw:secret@db:5432/tw"), "postgres://tw:***@db:5432/tw");
+        assert_eq!(
+            redact("postgres://tw:secret@db:5432/tw"),
+            "postgres://tw:***@db:5432/tw"
+        );
         assert_eq!(redact("postgres://tw@db/tw"), "postgres://tw@db/tw");
     }
 

@@ -33,7 +33,7 @@ fn is_safe(method: &Method) -> bool {
     matches!(*method, Method::GET | Method::HEAD | Method::OPTIONS)
 }
 
-fn header<'a>(request: &'a Request<Body>, name: header::HeaderName) -> Option<&'a str> {
+fn header(request: &Request<Body>, name: header::HeaderName) -> Option<&str> {
     request.headers().get(name).and_then(|v| v.to_str().ok())
 }
 
@@ -59,7 +59,10 @@ mod tests {
     use super::*;
 
     fn post(headers: &[(&str, &str)]) -> Request<Body> {
-        let mut builder = Request::builder().method(Method::POST).uri("/api/logout").header("host", "127.0.0.1:3000");
+        let mut builder = Request::builder()
+            .method(Method::POST)
+            .uri("/api/logout")
+            .header("host", "127.0.0.1:3000");
         for (k, v) in headers {
             builder = builder.header(*k, *v);
         }

@@ -14,8 +14,12 @@ pub async fn open(config: &DatabaseConfig) -> Result<Db, String> {
     let (url, backend) = match config {
         DatabaseConfig::Sqlite { path } => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir)
-                    .map_err(|e| format!("cannot create the data directory {}: {e}; set TOKENWARDEN_DATA_DIR to a writable directory", dir.display()))?;
+                std::fs::create_dir_all(dir).map_err(|e| {
+                    format!(
+                        "cannot create the data directory {}: {e}; set TOKENWARDEN_DATA_DIR to a writable directory",
+                        dir.display()
+                    )
+                })?;
             }
             (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite)
         }
@@ -58,10 +62,13 @@ pub async fn open(config: &DatabaseConfig) -> Result<Db, String> {
         Backend::Sqlite => &SQLITE_MIGRATIONS,
         Backend::Postgres => &POSTGRES_MIGRATIONS,
     };
-    migrator
-        .run(&pool)
-        .await
-        .map_err(|e| format!("cannot migrate the database ({}): {}", config.describe(), one_line(&e.to_string())))?;
+    migrator.run(&pool).await.map_err(|e| {
+        format!(
+            "cannot migrate the database ({}): {}",
+            config.describe(),
+            one_line(&e.to_string())
+        )
+    })?;
     Ok(Db { pool, backend })
 }
 

@@ -20,7 +20,11 @@ pub struct DemoAccount {
 }
 
 fn random_password() -> String {
-    rand::rngs::OsRng.sample_iter(&Alphanumeric).take(16).map(char::from).collect()
+    rand::rngs::OsRng
+        .sample_iter(&Alphanumeric)
+        .take(16)
+        .map(char::from)
+        .collect()
 }
 
 /// Seeds the demo into an empty database. Returns `None` (and changes
@@ -31,9 +35,27 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoAccount>>, String> {
         return Ok(None);
     }
     let people = [
-        ("admin", "admin@demo.tokenwarden.test", "Ada Admin", true, "system administrator"),
-        ("alice", "alice@demo.tokenwarden.test", "Alice Example", false, "project admin of WEB in workspace acme"),
-        ("bob", "bob@demo.tokenwarden.test", "Bob Example", false, "member of workspace acme"),
+        (
+            "admin",
+            "admin@demo.tokenwarden.test",
+            "Ada Admin",
+            true,
+            "system administrator",
+        ),
+        (
+            "alice",
+            "alice@demo.tokenwarden.test",
+            "Alice Example",
+            false,
+            "project admin of WEB in workspace acme",
+        ),
+        (
+            "bob",
+            "bob@demo.tokenwarden.test",
+            "Bob Example",
+            false,
+            "member of workspace acme",
+        ),
     ];
     let mut accounts = Vec::new();
     let mut ids = Vec::new();
@@ -53,19 +75,45 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoAccount>>, String> {
             password_hash: hash,
             is_system_admin: admin,
         };
-        let id = if admin { users::create_admin_from_cli(db, &user).await } else { users::create(db, &user).await }.map_err(err)?;
+        let id = if admin {
+            users::create_admin_from_cli(db, &user).await
+        } else {
+            users::create(db, &user).await
+        }
+        .map_err(err)?;
         ids.push(id);
-        accounts.push(DemoAccount { username, password, about });
+        accounts.push(DemoAccount {
+            username,
+            password,
+            about,
+        });
     }
     let (admin, alice, bob) = (ids[0], ids[1], ids[2]);
-    let acme = workspaces::create(db, "acme", "Acme Inc", admin, admin).await.map_err(err)?;
-    let web = workspaces::create_project(db, acme, "WEB", "Website").await.map_err(err)?;
-    let api = workspaces::create_project(db, acme, "API", "Platform API").await.map_err(err)?;
-    for (project, slug, name) in [(web, "website", "Website"), (web, "design-system", "Design system"), (api, "gateway", "API gateway"), (api, "billing", "Billing service")] {
-        workspaces::create_repository(db, acme, project, slug, name).await.map_err(err)?;
+    let acme = workspaces::create(db, "acme", "Acme Inc", admin, admin)
+        .await
+        .map_err(err)?;
+    let web = workspaces::create_project(db, acme, "WEB", "Website")
+        .await
+        .map_err(err)?;
+    let api = workspaces::create_project(db, acme, "API", "Platform API")
+        .await
+        .map_err(err)?;
+    for (project, slug, name) in [
+        (web, "website", "Website"),
+        (web, "design-system", "Design system"),
+        (api, "gateway", "API gateway"),
+        (api, "billing", "Billing service"),
+    ] {
+        workspaces::create_repository(db, acme, project, slug, name)
+            .await
+            .map_err(err)?;
     }
-    workspaces::grant(db, acme, alice, Role::ProjectAdmin, RoleTarget::Project(web)).await.map_err(err)?;
-    workspaces::grant(db, acme, bob, Role::Member, RoleTarget::Workspace).await.map_err(err)?;
+    workspaces::grant(db, acme, alice, Role::ProjectAdmin, RoleTarget::Project(web))
+        .await
+        .map_err(err)?;
+    workspaces::grant(db, acme, bob, Role::Member, RoleTarget::Workspace)
+        .await
+        .map_err(err)?;
     Ok(Some(accounts))
 }
 

@@ -32,7 +32,11 @@ pub struct Settings {
 /// sets `LEPTOS_*` variables when it runs the server; otherwise the values
 /// match the `[workspace.metadata.leptos]` section of `Cargo.toml`.
 pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
-    let from_env = std::env::var("LEPTOS_OUTPUT_NAME").is_ok().then(|| get_configuration(None).ok()).flatten().map(|c| c.leptos_options);
+    let from_env = std::env::var("LEPTOS_OUTPUT_NAME")
+        .is_ok()
+        .then(|| get_configuration(None).ok())
+        .flatten()
+        .map(|c| c.leptos_options);
     let mut options = from_env.unwrap_or_else(|| {
         LeptosOptions::builder()
             .output_name("tokenwarden")
@@ -70,7 +74,11 @@ pub fn router(state: AppState) -> Router {
 /// Reports whether the database answers: 200 when it does, 503 when not.
 async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
     let reachable = db::is_reachable(&state.db).await;
-    let status = if reachable { http::StatusCode::OK } else { http::StatusCode::SERVICE_UNAVAILABLE };
+    let status = if reachable {
+        http::StatusCode::OK
+    } else {
+        http::StatusCode::SERVICE_UNAVAILABLE
+    };
     let body = serde_json::json!({
         "status": if reachable { "ok" } else { "unavailable" },
         "database": {
@@ -82,7 +90,11 @@ async fn healthz(State(state): State<AppState>) -> impl IntoResponse {
 }
 
 /// Serves until `shutdown` completes, then finishes in-flight requests.
-pub async fn serve(listener: TcpListener, router: Router, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
+pub async fn serve(
+    listener: TcpListener,
+    router: Router,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await

@@ -6,7 +6,11 @@ use server::config::{self, DatabaseConfig};
 use std::{io::IsTerminal, path::PathBuf, process::ExitCode};
 
 #[derive(Parser)]
-#[command(name = "tokenwarden", version, about = "Access tokens whose expiry obeys your policy.")]
+#[command(
+    name = "tokenwarden",
+    version,
+    about = "Access tokens whose expiry obeys your policy."
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -108,9 +112,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     let addr = config::parse_addr(&addr_text).map_err(|e| e.to_string())?;
     let secure_cookies = config::public_url_is_https(args.public_url.as_deref()).map_err(|e| e.to_string())?;
     if args.session_idle_minutes == 0 {
-        return Err("session idle minutes must be at least 1 (flag --session-idle-minutes or TOKENWARDEN_SESSION_IDLE_MINUTES)".into());
+        return Err(
+            "session idle minutes must be at least 1 (flag --session-idle-minutes or TOKENWARDEN_SESSION_IDLE_MINUTES)"
+                .into(),
+        );
     }
-    let database = DatabaseConfig::from_url(args.database.database_url.as_deref(), &args.database.data_dir).map_err(|e| e.to_string())?;
+    let database = DatabaseConfig::from_url(args.database.database_url.as_deref(), &args.database.data_dir)
+        .map_err(|e| e.to_string())?;
     let settings = server::Settings {
         addr,
         database: database.clone(),
@@ -148,22 +156,36 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
 async fn create_admin(args: CreateAdminArgs) -> Result<(), String> {
     use tokenwarden::validate;
     if std::io::stdin().is_terminal() {
-        eprint!("Password for {} (input is visible; pipe it in for scripts): ", args.username);
+        eprint!(
+            "Password for {} (input is visible; pipe it in for scripts): ",
+            args.username
+        );
     }
     let mut password = String::new();
-    std::io::stdin().read_line(&mut password).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    std::io::stdin()
+        .read_line(&mut password)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = password.trim_end_matches(['\r', '\n']).to_string();
     let username = validate::username(&args.username).map_err(|e| e.to_string())?;
     let email = validate::email(&args.email).map_err(|e| e.to_string())?;
-    let display_name = validate::display_name("display name", args.display_name.as_deref().unwrap_or(&username)).map_err(|e| e.to_string())?;
+    let display_name = validate::display_name("display name", args.display_name.as_deref().unwrap_or(&username))
+        .map_err(|e| e.to_string())?;
     validate::new_password(&password, &username).map_err(|e| e.to_string())?;
     let db = open_db(&args.database).await?;
     let password_hash = tokio::task::spawn_blocking(move || hash_blocking(&password))
         .await
         .map_err(|e| e.to_string())?
         .map_err(|e| e.to_string())?;
-    let user = users::NewUser { username: username.clone(), email, display_name, password_hash, is_system_admin: true };
-    users::create_admin_from_cli(&db, &user).await.map_err(|e| e.to_string())?;
+    let user = users::NewUser {
+        username: username.clone(),
+        email,
+        display_name,
+        password_hash,
+        is_system_admin: true,
+    };
+    users::create_admin_from_cli(&db, &user)
+        .await
+        .map_err(|e| e.to_string())?;
     println!("System administrator '{username}' created.");
     Ok(())
 }

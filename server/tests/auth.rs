@@ -19,7 +19,13 @@ both_backends!(setup_creates_the_first_admin_and_signs_them_in, |backend| async 
     let again = visitor
         .call::<()>(
             "setup",
-            &[("username", "mallory"), ("email", "m@example.com"), ("display_name", "M"), ("password", ADMIN_PASSWORD), ("password_confirmation", ADMIN_PASSWORD)],
+            &[
+                ("username", "mallory"),
+                ("email", "m@example.com"),
+                ("display_name", "M"),
+                ("password", ADMIN_PASSWORD),
+                ("password_confirmation", ADMIN_PASSWORD),
+            ],
         )
         .await
         .unwrap_err();
@@ -30,34 +36,47 @@ both_backends!(setup_creates_the_first_admin_and_signs_them_in, |backend| async 
     assert!(users[0].is_system_admin);
 });
 
-both_backends!(setup_validates_every_field_and_saves_nothing_on_error, |backend| async move {
-    let app = TestApp::spawn(backend).await;
-    let c = app.client();
-    let attempt = |username: &'static str, email: &'static str, password: &'static str, confirmation: &'static str| {
-        let c = c.clone();
-        async move {
-            c.call::<()>(
-                "setup",
-                &[("username", username), ("email", email), ("display_name", "Root"), ("password", password), ("password_confirmation", confirmation)],
-            )
-            .await
-            .unwrap_err()
-        }
-    };
-    let short = attempt("root", "root@example.com", "short", "short").await;
-    assert_eq!((short.status, short.error.field()), (400, Some("password")));
-    assert_eq!(short.error.to_string(), "Password must be at least 12 characters");
-    let mismatch = attempt("root", "root@example.com", ADMIN_PASSWORD, "something else entirely").await;
-    assert_eq!(mismatch.error.field(), Some("password confirmation"));
-    let bad_email = attempt("root", "not-an-email", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
-    assert_eq!(bad_email.error.field(), Some("email"));
-    let bad_name = attempt("r oot", "root@example.com", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
-    assert_eq!(bad_name.error.field(), Some("username"));
-    // A malformed request (missing fields) is a 400 too, not a crash.
-    let missing = c.call::<()>("setup", &[("username", "root")]).await.unwrap_err();
-    assert_eq!(missing.status, 400);
-    assert!(c.call::<bool>("needs_setup", &[]).await.unwrap(), "a failed setup must leave nothing behind");
-});
+both_backends!(
+    setup_validates_every_field_and_saves_nothing_on_error,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let c = app.client();
+        let attempt =
+            |username: &'static str, email: &'static str, password: &'static str, confirmation: &'static str| {
+                let c = c.clone();
+                async move {
+                    c.call::<()>(
+                        "setup",
+                        &[
+                            ("username", username),
+                            ("email", email),
+                            ("display_name", "Root"),
+                            ("password", password),
+                            ("password_confirmation", confirmation),
+                        ],
+                    )
+                    .await
+                    .unwrap_err()
+                }
+            };
+        let short = attempt("root", "root@example.com", "short", "short").await;
+        assert_eq!((short.status, short.error.field()), (400, Some("password")));
+        assert_eq!(short.error.to_string(), "Password must be at least 12 characters");
+        let mismatch = attempt("root", "root@example.com", ADMIN_PASSWORD, "something else entirely").await;
+        assert_eq!(mismatch.error.field(), Some("password confirmation"));
+        let bad_email = attempt("root", "not-an-email", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
+        assert_eq!(bad_email.error.field(), Some("email"));
+        let bad_name = attempt("r oot", "root@example.com", ADMIN_PASSWORD, ADMIN_PASSWORD).await;
+        assert_eq!(bad_name.error.field(), Some("username"));
+        // A malformed request (missing fields) is a 400 too, not a crash.
+        let missing = c.call::<()>("setup", &[("username", "root")]).await.unwrap_err();
+        assert_eq!(missing.status, 400);
+        assert!(
+            c.call::<bool>("needs_setup", &[]).await.unwrap(),
+            "a failed setup must leave nothing behind"
+        );
+    }
+);
 
 both_backends!(concurrent_setups_create_exactly_one_admin, |backend| async move {
     let app = TestApp::spawn(backend).await;
@@ -68,7 +87,13 @@ both_backends!(concurrent_setups_create_exactly_one_admin, |backend| async move 
             let email = format!("admin{i}@example.com");
             c.call::<()>(
                 "setup",
-                &[("username", &name), ("email", &email), ("display_name", "A"), ("password", ADMIN_PASSWORD), ("password_confirmation", ADMIN_PASSWORD)],
+                &[
+                    ("username", &name),
+                    ("email", &email),
+                    ("display_name", "A"),
+                    ("password", ADMIN_PASSWORD),
+                    ("password_confirmation", ADMIN_PASSWORD),
+                ],
             )
             .await
             .is_ok()
@@ -83,23 +108,42 @@ both_backends!(concurrent_setups_create_exactly_one_admin, |backend| async move 
     assert_eq!(app::ssr::store::users::count(&app.db).await.unwrap(), 1);
 });
 
-both_backends!(sign_in_with_username_or_email_and_one_generic_error, |backend| async move {
-    let app = TestApp::spawn(backend).await;
-    let admin = app.admin().await;
-    app.user(&admin, "alice").await;
+both_backends!(
+    sign_in_with_username_or_email_and_one_generic_error,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        app.user(&admin, "alice").await;
 
-    let by_email = app.client();
-    by_email.call::<()>("login", &[("identifier", "ALICE@example.com"), ("password", USER_PASSWORD)]).await.unwrap();
-    assert_eq!(by_email.current_username().await.as_deref(), Some("alice"));
+        let by_email = app.client();
+        by_email
+            .call::<()>(
+                "login",
+                &[("identifier", "ALICE@example.com"), ("password", USER_PASSWORD)],
+            )
+            .await
+            .unwrap();
+        assert_eq!(by_email.current_username().await.as_deref(), Some("alice"));
 
-    let c = app.client();
-    let wrong_password = c.call::<()>("login", &[("identifier", "alice"), ("password", "not the password")]).await.unwrap_err();
-    let unknown_user = c.call::<()>("login", &[("identifier", "nobody"), ("password", "not the password")]).await.unwrap_err();
-    assert_eq!(wrong_password.status, 401);
-    assert_eq!(wrong_password.error, AppError::BadCredentials);
-    assert_eq!(unknown_user.error, AppError::BadCredentials, "unknown accounts must look like wrong passwords");
-    assert_eq!(c.current_username().await, None);
-});
+        let c = app.client();
+        let wrong_password = c
+            .call::<()>("login", &[("identifier", "alice"), ("password", "not the password")])
+            .await
+            .unwrap_err();
+        let unknown_user = c
+            .call::<()>("login", &[("identifier", "nobody"), ("password", "not the password")])
+            .await
+            .unwrap_err();
+        assert_eq!(wrong_password.status, 401);
+        assert_eq!(wrong_password.error, AppError::BadCredentials);
+        assert_eq!(
+            unknown_user.error,
+            AppError::BadCredentials,
+            "unknown accounts must look like wrong passwords"
+        );
+        assert_eq!(c.current_username().await, None);
+    }
+);
 
 both_backends!(repeated_failures_lock_the_account_for_a_while, |backend| async move {
     let app = TestApp::spawn(backend).await;
@@ -107,20 +151,36 @@ both_backends!(repeated_failures_lock_the_account_for_a_while, |backend| async m
     app.user(&admin, "alice").await;
     let attacker = app.client();
     for _ in 0..5 {
-        let e = attacker.call::<()>("login", &[("identifier", "alice"), ("password", "guess guess guess")]).await.unwrap_err();
+        let e = attacker
+            .call::<()>("login", &[("identifier", "alice"), ("password", "guess guess guess")])
+            .await
+            .unwrap_err();
         assert_eq!(e.error, AppError::BadCredentials);
     }
     // Now even the right password is refused, before it is checked.
-    let locked = attacker.call::<()>("login", &[("identifier", "alice"), ("password", USER_PASSWORD)]).await.unwrap_err();
+    let locked = attacker
+        .call::<()>("login", &[("identifier", "alice"), ("password", USER_PASSWORD)])
+        .await
+        .unwrap_err();
     assert_eq!(locked.status, 429);
-    let AppError::TooManyAttempts { retry_after_secs } = locked.error else { panic!("{locked:?}") };
+    let AppError::TooManyAttempts { retry_after_secs } = locked.error else {
+        panic!("{locked:?}")
+    };
     assert!(retry_after_secs > 0 && retry_after_secs <= 15 * 60);
-    assert!(locked.error.to_string().starts_with("Too many failed sign-in attempts. Try again in "));
+    assert!(locked
+        .error
+        .to_string()
+        .starts_with("Too many failed sign-in attempts. Try again in "));
     // Unknown names lock the same way, so locking reveals nothing.
     for _ in 0..5 {
-        let _ = attacker.call::<()>("login", &[("identifier", "ghost"), ("password", "guess guess guess")]).await;
+        let _ = attacker
+            .call::<()>("login", &[("identifier", "ghost"), ("password", "guess guess guess")])
+            .await;
     }
-    let ghost = attacker.call::<()>("login", &[("identifier", "ghost"), ("password", "guess guess guess")]).await.unwrap_err();
+    let ghost = attacker
+        .call::<()>("login", &[("identifier", "ghost"), ("password", "guess guess guess")])
+        .await
+        .unwrap_err();
     assert_eq!(ghost.status, 429);
 });
 
@@ -128,7 +188,10 @@ both_backends!(the_address_limit_stops_spraying_across_accounts, |backend| async
     let app = TestApp::spawn_with(
         backend,
         AuthSettings {
-            lockout: app::ssr::throttle::LockoutPolicy { max_failures_per_address: 6, ..Default::default() },
+            lockout: app::ssr::throttle::LockoutPolicy {
+                max_failures_per_address: 6,
+                ..Default::default()
+            },
             ..AuthSettings::default()
         },
     )
@@ -138,9 +201,14 @@ both_backends!(the_address_limit_stops_spraying_across_accounts, |backend| async
     let attacker = app.client();
     for i in 0..6 {
         let name = format!("user{i}");
-        let _ = attacker.call::<()>("login", &[("identifier", &name), ("password", "guess guess guess")]).await;
+        let _ = attacker
+            .call::<()>("login", &[("identifier", &name), ("password", "guess guess guess")])
+            .await;
     }
-    let e = attacker.call::<()>("login", &[("identifier", "alice"), ("password", USER_PASSWORD)]).await.unwrap_err();
+    let e = attacker
+        .call::<()>("login", &[("identifier", "alice"), ("password", USER_PASSWORD)])
+        .await
+        .unwrap_err();
     assert_eq!(e.status, 429);
 });
 
@@ -158,7 +226,13 @@ both_backends!(sign_out_revokes_the_session_on_the_server, |backend| async move 
         .send()
         .await
         .unwrap();
-    let set_cookie = response.headers().get("set-cookie").unwrap().to_str().unwrap().to_string();
+    let set_cookie = response
+        .headers()
+        .get("set-cookie")
+        .unwrap()
+        .to_str()
+        .unwrap()
+        .to_string();
     assert!(set_cookie.contains("HttpOnly"), "{set_cookie}");
     assert!(set_cookie.contains("SameSite=Lax"), "{set_cookie}");
     let cookie = set_cookie.split(';').next().unwrap().to_string();
@@ -167,44 +241,71 @@ both_backends!(sign_out_revokes_the_session_on_the_server, |backend| async move 
         let url = format!("{}/api/current_user", c.base);
         let cookie = cookie.clone();
         async move {
-            let body = http.post(url).header("cookie", cookie).send().await.unwrap().text().await.unwrap();
-            serde_json::from_str::<Option<app::model::CurrentUser>>(&body).unwrap().map(|u| u.username)
+            let body = http
+                .post(url)
+                .header("cookie", cookie)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap();
+            serde_json::from_str::<Option<app::model::CurrentUser>>(&body)
+                .unwrap()
+                .map(|u| u.username)
         }
     };
     assert_eq!(stolen().await.as_deref(), Some("alice"));
 
     c.call::<()>("logout", &[]).await.unwrap();
     assert_eq!(c.current_username().await, None);
-    assert_eq!(stolen().await, None, "a signed-out session must not work with the old cookie");
-    let rows: (i64,) = sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'alice')")
-        .fetch_one(&app.db.pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        stolen().await,
+        None,
+        "a signed-out session must not work with the old cookie"
+    );
+    let rows: (i64,) =
+        sqlx::query_as("SELECT COUNT(*) FROM sessions WHERE user_id = (SELECT id FROM users WHERE username = 'alice')")
+            .fetch_one(&app.db.pool)
+            .await
+            .unwrap();
     assert_eq!(rows.0, 0);
 });
 
 both_backends!(sessions_end_after_inactivity, |backend| async move {
-    let app = TestApp::spawn_with(backend, AuthSettings { session_idle_secs: 1, ..AuthSettings::default() }).await;
+    let app = TestApp::spawn_with(
+        backend,
+        AuthSettings {
+            session_idle_secs: 1,
+            ..AuthSettings::default()
+        },
+    )
+    .await;
     let admin = app.admin().await;
     assert_eq!(admin.current_username().await.as_deref(), Some("root"));
     tokio::time::sleep(std::time::Duration::from_millis(2100)).await;
     assert_eq!(admin.current_username().await, None);
-    let e = admin.call::<Vec<app::model::UserSummary>>("list_users", &[]).await.unwrap_err();
+    let e = admin
+        .call::<Vec<app::model::UserSummary>>("list_users", &[])
+        .await
+        .unwrap_err();
     assert_eq!(e.status, 401);
 });
 
-both_backends!(sessions_live_in_the_database_and_survive_a_restart, |backend| async move {
-    // Two app servers on one database: a session made on one works on the other.
-    let first = TestApp::spawn(backend).await;
-    let admin = first.admin().await;
-    let settings = server::Settings { addr: "127.0.0.1:0".parse().unwrap(), database: first.database.clone(), auth: AuthSettings::default() };
-    let state = server::build_state(&settings).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let second_base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
-    let on_second = common::Client { base: second_base, http: admin.http.clone() };
-    assert_eq!(on_second.current_username().await.as_deref(), Some("root"));
-});
+both_backends!(
+    sessions_live_in_the_database_and_survive_a_restart,
+    |backend| async move {
+        // Two app servers on one database: a session made on one works on the other.
+        let first = TestApp::spawn(backend).await;
+        let admin = first.admin().await;
+        let second_base = common::serve_on(first.database.clone()).await;
+        let on_second = common::Client {
+            base: second_base,
+            http: admin.http.clone(),
+        };
+        assert_eq!(on_second.current_username().await.as_deref(), Some("root"));
+    }
+);
 
 both_backends!(cross_site_posts_are_refused_and_change_nothing, |backend| async move {
     let app = TestApp::spawn(backend).await;
@@ -220,9 +321,19 @@ both_backends!(cross_site_posts_are_refused_and_change_nothing, |backend| async 
             .unwrap();
         assert_eq!(response.status().as_u16(), 403);
     }
-    let logout = admin.http.post(format!("{}/api/logout", admin.base)).header("origin", "https://evil.example").send().await.unwrap();
+    let logout = admin
+        .http
+        .post(format!("{}/api/logout", admin.base))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(logout.status().as_u16(), 403);
-    assert_eq!(admin.current_username().await.as_deref(), Some("root"), "a forged sign-out must not sign anyone out");
+    assert_eq!(
+        admin.current_username().await.as_deref(),
+        Some("root"),
+        "a forged sign-out must not sign anyone out"
+    );
     let workspaces: Vec<app::model::WorkspaceSummary> = admin.call("list_workspaces", &[]).await.unwrap();
     assert!(workspaces.is_empty());
     // The same request from our own origin goes through.
@@ -245,7 +356,11 @@ both_backends!(pages_redirect_visitors_to_setup_then_sign_in, |backend| async mo
     assert_eq!(home.headers()["location"], "/setup");
     let setup = visitor.get("/setup").await;
     assert_eq!(setup.status().as_u16(), 200);
-    assert!(setup.text().await.unwrap().contains("Create the first system administrator"));
+    assert!(setup
+        .text()
+        .await
+        .unwrap()
+        .contains("Create the first system administrator"));
     let _admin = app.admin().await;
     let home = visitor.get("/").await;
     assert_eq!(home.headers()["location"], "/login");

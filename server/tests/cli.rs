@@ -12,7 +12,14 @@ use std::{
 
 fn tokenwarden() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokenwarden"));
-    for var in ["DATABASE_URL", "TOKENWARDEN_ADDR", "TOKENWARDEN_DATA_DIR", "TOKENWARDEN_DEMO", "LEPTOS_SITE_ADDR", "LEPTOS_OUTPUT_NAME"] {
+    for var in [
+        "DATABASE_URL",
+        "TOKENWARDEN_ADDR",
+        "TOKENWARDEN_DATA_DIR",
+        "TOKENWARDEN_DEMO",
+        "LEPTOS_SITE_ADDR",
+        "LEPTOS_OUTPUT_NAME",
+    ] {
         cmd.env_remove(var);
     }
     cmd.env("RUST_LOG", "warn");
@@ -39,56 +46,80 @@ fn fails(cmd: &mut Command) -> String {
 #[test]
 fn bad_configuration_stops_startup_with_one_clear_line() {
     let dir = tempfile::tempdir().unwrap();
-    let e = fails(tokenwarden().env("TOKENWARDEN_DATA_DIR", dir.path()).args(["--addr", "localhost"]));
-    assert!(e.starts_with("error: listen address 'localhost' is not host:port"), "{e}");
+    let e = fails(
+        tokenwarden()
+            .env("TOKENWARDEN_DATA_DIR", dir.path())
+            .args(["--addr", "localhost"]),
+    );
+    assert!(
+        e.starts_with("error: listen address 'localhost' is not host:port"),
+        "{e}"
+    );
     let e = fails(tokenwarden().env("DATABASE_URL", "mysql://root:hunter2@db/tw"));
-    assert!(e.contains("unknown database scheme") && e.contains("postgres://") && !e.contains("hunter2"), "{e}");
+    assert!(
+        e.contains("unknown database scheme") && e.contains("postgres://") && !e.contains("hunter2"),
+        "{e}"
+    );
     let e = fails(tokenwarden().env("DATABASE_URL", "postgres://tw:hunter2@127.0.0.1:1/tw"));
-    assert!(e.contains("cannot reach the database") && e.contains("Connection refused") && !e.contains("hunter2"), "{e}");
-    let e = fails(tokenwarden().env("TOKENWARDEN_DATA_DIR", dir.path()).args(["--public-url", "tw.example.com"]));
+    assert!(
+        e.contains("cannot reach the database") && e.contains("Connection refused") && !e.contains("hunter2"),
+        "{e}"
+    );
+    let e = fails(
+        tokenwarden()
+            .env("TOKENWARDEN_DATA_DIR", dir.path())
+            .args(["--public-url", "tw.example.com"]),
+    );
     assert!(e.contains("must start with http:// or https://"), "{e}");
 }
 
-async fn scripted_admin(backend: Backend) {
-    let dir = tempfile::tempdir().unwrap();
-    let database = common::fresh_database(backend, dir.path()).await;
+/// Runs `create-admin` with `password` on standard input.
+fn create_admin(database: &DatabaseConfig, username: &str, password: &str) -> std::process::Output {
     let mut cmd = tokenwarden();
-    database_env(&mut cmd, &database);
+    database_env(&mut cmd, database);
+    let email = format!("{username}@example.com");
     let mut child = cmd
-        .args(["create-admin", "--username", "ops", "--email", "ops@example.com"])
+        .args(["create-admin", "--username", username, "--email", &email])
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
         .unwrap();
-    child.stdin.take().unwrap().write_all(b"a scripted passphrase\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+async fn scripted_admin(backend: Backend) {
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::fresh_database(backend, dir.path()).await;
+    let out = create_admin(&database, "ops", "a scripted passphrase");
     assert!(out.status.success(), "{out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("System administrator 'ops' created."));
 
     // A weak password is refused before anything is stored.
-    let mut cmd = tokenwarden();
-    database_env(&mut cmd, &database);
-    let mut child = cmd
-        .args(["create-admin", "--username", "ops2", "--email", "ops2@example.com"])
-        .stdin(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .unwrap();
-    child.stdin.take().unwrap().write_all(b"short\n").unwrap();
-    let out = child.wait_with_output().unwrap();
+    let out = create_admin(&database, "ops2", "short");
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("password: must be at least 12 characters"));
 
     // The web setup is closed and the scripted admin can sign in.
-    let state = server::build_state(&server::Settings { addr: "127.0.0.1:0".parse().unwrap(), database, auth: Default::default() }).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
-    let client = common::Client { base, http: reqwest::Client::builder().cookie_store(true).build().unwrap() };
+    let client = common::Client::new(&common::serve_on(database).await);
     assert!(!client.call::<bool>("needs_setup", &[]).await.unwrap());
-    client.call::<()>("login", &[("identifier", "ops@example.com"), ("password", "a scripted passphrase")]).await.unwrap();
-    assert!(client.call::<Vec<app::model::UserSummary>>("list_users", &[]).await.is_ok());
+    client
+        .call::<()>(
+            "login",
+            &[("identifier", "ops@example.com"), ("password", "a scripted passphrase")],
+        )
+        .await
+        .unwrap();
+    assert!(client
+        .call::<Vec<app::model::UserSummary>>("list_users", &[])
+        .await
+        .is_ok());
 }
 both_backends!(create_admin_from_the_command_line, scripted_admin);
 
@@ -101,7 +132,10 @@ async fn demo_is_seeded_with_printed_passwords(backend: Backend) {
     assert!(out.status.success(), "{out:?}");
     let stdout = String::from_utf8(out.stdout).unwrap();
     let password_of = |user: &str| -> String {
-        let line = stdout.lines().find(|l| l.trim_start().starts_with(user)).unwrap_or_else(|| panic!("{user} missing: {stdout}"));
+        let line = stdout
+            .lines()
+            .find(|l| l.trim_start().starts_with(user))
+            .unwrap_or_else(|| panic!("{user} missing: {stdout}"));
         line.split_whitespace().nth(2).unwrap().to_string()
     };
     let (admin_pw, alice_pw) = (password_of("admin"), password_of("alice"));
@@ -114,26 +148,37 @@ async fn demo_is_seeded_with_printed_passwords(backend: Backend) {
     let e = fails(again.arg("demo"));
     assert!(e.contains("already has users"), "{e}");
 
-    let state = server::build_state(&server::Settings { addr: "127.0.0.1:0".parse().unwrap(), database, auth: Default::default() }).await.unwrap();
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
-    let alice = common::Client { base, http: reqwest::Client::builder().cookie_store(true).build().unwrap() };
-    alice.call::<()>("login", &[("identifier", "alice"), ("password", &alice_pw)]).await.unwrap();
+    let alice = common::Client::new(&common::serve_on(database).await);
+    alice
+        .call::<()>("login", &[("identifier", "alice"), ("password", &alice_pw)])
+        .await
+        .unwrap();
     let ws: app::model::WorkspaceView = alice.call("get_workspace", &[("workspace", "acme")]).await.unwrap();
     assert_eq!(ws.projects.len(), 2);
     assert_eq!(ws.projects.iter().map(|p| p.repositories.len()).sum::<usize>(), 4);
-    assert_eq!(ws.projects.iter().find(|p| p.key == "WEB").unwrap().access, tokenwarden::Access::Admin);
+    assert_eq!(
+        ws.projects.iter().find(|p| p.key == "WEB").unwrap().access,
+        tokenwarden::Access::Admin
+    );
 }
 both_backends!(demo_seeds_an_empty_database, demo_is_seeded_with_printed_passwords);
 
 async fn serve_then_stop(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database = common::fresh_database(backend, dir.path()).await;
-    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
     let mut cmd = tokenwarden();
     database_env(&mut cmd, &database);
-    let mut child = cmd.env("RUST_LOG", "info").args(["--addr", &format!("127.0.0.1:{port}")]).stdout(Stdio::piped()).spawn().unwrap();
+    let child = cmd
+        .env("RUST_LOG", "info")
+        .args(["--addr", &format!("127.0.0.1:{port}")])
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
     let url = format!("http://127.0.0.1:{port}/healthz");
     let started = Instant::now();
     let health = loop {
@@ -145,7 +190,10 @@ async fn serve_then_stop(backend: Backend) {
     };
     assert_eq!(health["status"], "ok");
     assert_eq!(health["database"]["reachable"], true);
-    let status = Command::new("kill").args(["-TERM", &child.id().to_string()]).status().unwrap();
+    let status = Command::new("kill")
+        .args(["-TERM", &child.id().to_string()])
+        .status()
+        .unwrap();
     assert!(status.success());
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "SIGTERM must end the server cleanly: {out:?}");
@@ -158,12 +206,22 @@ async fn health_reports_the_database(backend: Backend) {
     let ok = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
     assert_eq!(ok.status().as_u16(), 200);
     let body: serde_json::Value = ok.json().await.unwrap();
-    assert_eq!(body["database"]["backend"], if backend == Backend::Sqlite { "sqlite" } else { "postgres" });
+    assert_eq!(
+        body["database"]["backend"],
+        if backend == Backend::Sqlite {
+            "sqlite"
+        } else {
+            "postgres"
+        }
+    );
     // With the database gone, health says so.
     app.db.pool.close().await;
     let down = reqwest::get(format!("{}/healthz", app.base)).await.unwrap();
     assert_eq!(down.status().as_u16(), 503);
     let body: serde_json::Value = down.json().await.unwrap();
-    assert_eq!((body["status"].as_str(), body["database"]["reachable"].as_bool()), (Some("unavailable"), Some(false)));
+    assert_eq!(
+        (body["status"].as_str(), body["database"]["reachable"].as_bool()),
+        (Some("unavailable"), Some(false))
+    );
 }
 both_backends!(healthz_reports_database_reachability, health_reports_the_database);

@@ -75,7 +75,11 @@ pub async fn create_workspace(slug: String, name: String, admin_username: String
             let (state, admin) = require_system_admin().await?;
             let slug = validate::workspace_slug(&slug)?;
             let name = validate::display_name("name", &name)?;
-            let admin_username = if admin_username.trim().is_empty() { admin.username.clone() } else { admin_username };
+            let admin_username = if admin_username.trim().is_empty() {
+                admin.username.clone()
+            } else {
+                admin_username
+            };
             let admin_id = users::id_by_username(&state.db, &admin_username)
                 .await?
                 .ok_or_else(|| AppError::invalid("admin", format!("'{}' is not a user", admin_username.trim())))?;

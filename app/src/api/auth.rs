@@ -39,7 +39,10 @@ pub(crate) async fn new_user(
     let display_name = validate::display_name("display name", display_name)?;
     validate::new_password(&password, &username)?;
     if password != password_confirmation {
-        return Err(AppError::invalid("password confirmation", "does not match the password"));
+        return Err(AppError::invalid(
+            "password confirmation",
+            "does not match the password",
+        ));
     }
     Ok(NewUser {
         username,
@@ -77,7 +80,16 @@ pub async fn setup(
             if users::is_set_up(&state.db).await? {
                 return Err(AppError::Conflict("Setup is already complete: sign in instead.".into()));
             }
-            let user = new_user(&state, &username, &email, &display_name, password, &password_confirmation, true).await?;
+            let user = new_user(
+                &state,
+                &username,
+                &email,
+                &display_name,
+                password,
+                &password_confirmation,
+                true,
+            )
+            .await?;
             let id = users::create_first_admin(&state.db, &user).await?;
             tracing::info!(user = %user.username, "first system administrator created");
             let cookie = session::start(&state, id, &parts()?).await?;

@@ -11,7 +11,10 @@ use leptos::prelude::*;
 use crate::ssr::{
     request::{parts, respond, state},
     session,
-    store::{users, workspaces::{self, RoleTarget}},
+    store::{
+        users,
+        workspaces::{self, RoleTarget},
+    },
     AppState,
 };
 
@@ -20,6 +23,19 @@ async fn signed_in() -> Result<(AppState, crate::model::CurrentUser), AppError> 
     let state = state()?;
     let user = session::require_user(&state, &parts()?).await?;
     Ok((state, user))
+}
+
+/// The signed-in user and the workspace, for its admins only.
+#[cfg(feature = "ssr")]
+async fn administered(
+    workspace: &str,
+) -> Result<(AppState, crate::model::CurrentUser, workspaces::Workspace), AppError> {
+    let (state, user) = signed_in().await?;
+    let (ws, grants) = workspaces::open(&state.db, &user, workspace).await?;
+    if !grants.workspace().can_admin() {
+        return Err(AppError::Forbidden);
+    }
+    Ok((state, user, ws))
 }
 
 #[server(prefix = "/api", endpoint = "list_workspaces")]
@@ -50,11 +66,7 @@ pub async fn create_project(workspace: String, key: String, name: String) -> Res
     respond(
         async {
             use tokenwarden::validate;
-            let (state, user) = signed_in().await?;
-            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-            if !grants.workspace().can_admin() {
-                return Err(AppError::Forbidden);
-            }
+            let (state, user, ws) = administered(&workspace).await?;
             let key = validate::project_key(&key)?;
             let name = validate::display_name("name", &name)?;
             workspaces::create_project(&state.db, ws.id, &key, &name).await?;
@@ -94,11 +106,7 @@ pub async fn create_repository(workspace: String, project: String, slug: String,
 pub async fn list_members(workspace: String) -> Result<Vec<MemberView>, AppError> {
     respond(
         async {
-            let (state, user) = signed_in().await?;
-            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-            if !grants.workspace().can_admin() {
-                return Err(AppError::Forbidden);
-            }
+            let (state, _, ws) = administered(&workspace).await?;
             workspaces::members(&state.db, ws.id).await
         }
         .await,
@@ -118,11 +126,7 @@ pub async fn add_member(
     respond(
         async {
             use tokenwarden::Role;
-            let (state, user) = signed_in().await?;
-            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-            if !grants.workspace().can_admin() {
-                return Err(AppError::Forbidden);
-            }
+            let (state, user, ws) = administered(&workspace).await?;
             let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "is not a known role"))?;
             let member_id = users::id_by_username(&state.db, &username)
                 .await?
@@ -152,11 +156,7 @@ pub async fn add_member(
 pub async fn remove_member(workspace: String, username: String) -> Result<(), AppError> {
     respond(
         async {
-            let (state, user) = signed_in().await?;
-            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-            if !grants.workspace().can_admin() {
-                return Err(AppError::Forbidden);
-            }
+            let (state, user, ws) = administered(&workspace).await?;
             let member_id = users::id_by_username(&state.db, &username)
                 .await?
                 .ok_or_else(|| AppError::NotFound("Member".into()))?;

@@ -5,7 +5,7 @@ use crate::{
         admin::{list_users, CreateUser, CreateWorkspace},
         workspaces::list_workspaces,
     },
-    components::{date, signed_in_user, ActionDone, ActionError, ErrorBox, SignedIn},
+    components::{date, signed_in_user, ActionResult, ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -74,8 +74,7 @@ fn Users() -> impl IntoView {
                 <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength="12" /></label>
                 <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength="12" /></label>
                 <label class="check"><input name="system_admin" type="checkbox" /> "System administrator"</label>
-                <ActionError value=create.value() />
-                <ActionDone value=create.value() message="User created." />
+                <ActionResult value=create.value() done="User created." />
                 <button type="submit">"Create user"</button>
             </ActionForm>
         </section>
@@ -108,8 +107,7 @@ fn Workspaces() -> impl IntoView {
                 <label>"Name" <input name="name" required /></label>
                 <label>"Slug (used in URLs)" <input name="slug" required pattern="[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]" /></label>
                 <label>"Workspace admin (username; empty for you)" <input name="admin_username" /></label>
-                <ActionError value=create.value() />
-                <ActionDone value=create.value() message="Workspace created." />
+                <ActionResult value=create.value() done="Workspace created." />
                 <button type="submit">"Create workspace"</button>
             </ActionForm>
         </section>

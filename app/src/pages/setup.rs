@@ -1,6 +1,10 @@
 //! First run: create the first system administrator.
 
-use crate::{api::auth::needs_setup, auth::use_auth, components::{ActionError, ErrorBox}};
+use crate::{
+    api::auth::needs_setup,
+    auth::use_auth,
+    components::{ActionError, ErrorBox},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;

@@ -4,7 +4,7 @@
 use super::workspace::workspace_param;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{ActionDone, ActionError, ErrorBox, SignedIn},
+    components::{ActionError, ActionResult, ErrorBox, SignedIn},
     model::WorkspaceView,
 };
 use leptos::prelude::*;
@@ -17,7 +17,13 @@ pub fn WorkspaceSettings() -> impl IntoView {
     let create_project = ServerAction::<CreateProject>::new();
     let create_repository = ServerAction::<CreateRepository>::new();
     let workspace = Resource::new(
-        move || (slug.get(), create_project.version().get(), create_repository.version().get()),
+        move || {
+            (
+                slug.get(),
+                create_project.version().get(),
+                create_repository.version().get(),
+            )
+        },
         |(slug, _, _)| get_workspace(slug),
     );
     view! {
@@ -65,8 +71,7 @@ fn Projects(
                         <input type="hidden" name="workspace" value=slug />
                         <label>"Key" <input name="key" required placeholder="WEB" /></label>
                         <label>"Name" <input name="name" required placeholder="Website" /></label>
-                        <ActionError value=create_project.value() />
-                        <ActionDone value=create_project.value() message="Project created." />
+                        <ActionResult value=create_project.value() done="Project created." />
                         <button type="submit">"Create project"</button>
                     </ActionForm>
                 }
@@ -82,8 +87,7 @@ fn Projects(
                     </label>
                     <label>"Name" <input name="name" required placeholder="Website" /></label>
                     <label>"Slug" <input name="slug" required placeholder="website" /></label>
-                    <ActionError value=create_repository.value() />
-                    <ActionDone value=create_repository.value() message="Repository created." />
+                    <ActionResult value=create_repository.value() done="Repository created." />
                     <button type="submit">"Create repository"</button>
                 </ActionForm>
             })}
@@ -105,7 +109,9 @@ fn Members(workspace: String, ws: WorkspaceView) -> impl IntoView {
         .iter()
         .flat_map(|p| {
             std::iter::once((p.key.clone(), format!("Project {} ({})", p.name, p.key))).chain(
-                p.repositories.iter().map(|r| (r.slug.clone(), format!("Repository {} ({})", r.name, r.slug))),
+                p.repositories
+                    .iter()
+                    .map(|r| (r.slug.clone(), format!("Repository {} ({})", r.name, r.slug))),
             )
         })
         .collect();
@@ -165,8 +171,7 @@ fn Members(workspace: String, ws: WorkspaceView) -> impl IntoView {
                         {targets.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
                     </select>
                 </label>
-                <ActionError value=add.value() />
-                <ActionDone value=add.value() message="Role given." />
+                <ActionResult value=add.value() done="Role given." />
                 <button type="submit">"Save"</button>
             </ActionForm>
         </section>

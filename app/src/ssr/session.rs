@@ -107,7 +107,10 @@ async fn lookup(db: &Db, settings: &AuthSettings, token: &str) -> Result<Option<
     };
     let now = now();
     if now - last_seen_at >= settings.session_idle_secs {
-        sqlx::query("DELETE FROM sessions WHERE id = $1").bind(session_id).execute(&db.pool).await?;
+        sqlx::query("DELETE FROM sessions WHERE id = $1")
+            .bind(session_id)
+            .execute(&db.pool)
+            .await?;
         return Ok(None);
     }
     if now - last_seen_at >= TOUCH_AFTER_SECS {
@@ -148,11 +151,17 @@ mod tests {
         assert!(plain.contains("HttpOnly") && plain.contains("SameSite=Lax") && plain.contains("Path=/"));
         assert!(!plain.contains("Secure"));
         let secure = build_cookie(
-            &AuthSettings { secure_cookies: true, ..AuthSettings::default() },
+            &AuthSettings {
+                secure_cookies: true,
+                ..AuthSettings::default()
+            },
             "abc".into(),
             60,
         );
-        assert!(secure.starts_with("__Host-tokenwarden_session=abc") && secure.contains("Secure"), "{secure}");
+        assert!(
+            secure.starts_with("__Host-tokenwarden_session=abc") && secure.contains("Secure"),
+            "{secure}"
+        );
     }
 
     #[test]

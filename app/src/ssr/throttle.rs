@@ -55,8 +55,20 @@ async fn locked_for(db: &Db, subject: &str, max: i64, window: i64) -> Result<Opt
 }
 
 pub async fn check(db: &Db, policy: &LockoutPolicy, identifier: &str, address: &str) -> Result<(), AppError> {
-    let by_account = locked_for(db, &account_subject(identifier), policy.max_failures_per_account, policy.window_secs).await?;
-    let by_address = locked_for(db, &address_subject(address), policy.max_failures_per_address, policy.window_secs).await?;
+    let by_account = locked_for(
+        db,
+        &account_subject(identifier),
+        policy.max_failures_per_account,
+        policy.window_secs,
+    )
+    .await?;
+    let by_address = locked_for(
+        db,
+        &address_subject(address),
+        policy.max_failures_per_address,
+        policy.window_secs,
+    )
+    .await?;
     match by_account.max(by_address) {
         Some(retry_after_secs) => Err(AppError::TooManyAttempts { retry_after_secs }),
         None => Ok(()),

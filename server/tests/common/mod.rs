@@ -28,10 +28,27 @@ pub struct TestApp {
     _dir: tempfile::TempDir,
 }
 
+/// Starts one more app server on an existing database (as a second app
+/// server sharing it would); returns its base URL.
+pub async fn serve_on(database: DatabaseConfig) -> String {
+    let settings = server::Settings {
+        addr: "127.0.0.1:0".parse().unwrap(),
+        database,
+        auth: AuthSettings::default(),
+    };
+    let state = server::build_state(&settings).await.expect("app state");
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
+    base
+}
+
 /// A fresh, empty database of the given kind.
 pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> DatabaseConfig {
     match backend {
-        Backend::Sqlite => DatabaseConfig::Sqlite { path: dir.join("test.db") },
+        Backend::Sqlite => DatabaseConfig::Sqlite {
+            path: dir.join("test.db"),
+        },
         Backend::Postgres => {
             let admin_url = std::env::var("TOKENWARDEN_TEST_POSTGRES_URL").unwrap_or_else(|_| {
                 panic!(
@@ -45,10 +62,14 @@ pub async fn fresh_database(backend: Backend, dir: &std::path::Path) -> Database
             let mut conn = sqlx::AnyConnection::connect(&admin_url)
                 .await
                 .unwrap_or_else(|e| panic!("cannot connect to the test PostgreSQL server at {admin_url}: {e}"));
-            conn.execute(format!("CREATE DATABASE {name}").as_str()).await.expect("create test database");
+            conn.execute(format!("CREATE DATABASE {name}").as_str())
+                .await
+                .expect("create test database");
             let _ = conn.close().await;
             let base = admin_url.rsplit_once('/').map(|(b, _)| b).unwrap_or(&admin_url);
-            DatabaseConfig::Postgres { url: format!("{base}/{name}") }
+            DatabaseConfig::Postgres {
+                url: format!("{base}/{name}"),
+            }
         }
     }
 }
@@ -63,26 +84,30 @@ impl TestApp {
         let database = fresh_database(backend, dir.path()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
-        let settings = server::Settings { addr, database: database.clone(), auth };
+        let settings = server::Settings {
+            addr,
+            database: database.clone(),
+            auth,
+        };
         let state = server::build_state(&settings).await.expect("app state");
         let db = state.db.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, server::router(state), async {
             let _ = rx.await;
         }));
-        TestApp { addr, base: format!("http://{addr}"), db, database, shutdown: Some(tx), _dir: dir }
+        TestApp {
+            addr,
+            base: format!("http://{addr}"),
+            db,
+            database,
+            shutdown: Some(tx),
+            _dir: dir,
+        }
     }
 
     /// A new browser-like client with its own cookie jar.
     pub fn client(&self) -> Client {
-        Client {
-            base: self.base.clone(),
-            http: reqwest::Client::builder()
-                .cookie_store(true)
-                .redirect(reqwest::redirect::Policy::none())
-                .build()
-                .unwrap(),
-        }
+        Client::new(&self.base)
     }
 
     /// Completes first-run setup and returns the administrator's client.
@@ -108,7 +133,10 @@ impl TestApp {
     pub async fn user(&self, admin: &Client, username: &str) -> Client {
         create_user(admin, username).await;
         let client = self.client();
-        client.call::<()>("login", &[("identifier", username), ("password", USER_PASSWORD)]).await.expect("login");
+        client
+            .call::<()>("login", &[("identifier", username), ("password", USER_PASSWORD)])
+            .await
+            .expect("login");
         client
     }
 }
@@ -158,6 +186,17 @@ pub struct Failure {
 }
 
 impl Client {
+    pub fn new(base: &str) -> Client {
+        Client {
+            base: base.to_string(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .build()
+                .unwrap(),
+        }
+    }
+
     /// Calls a server function the way the browser does: a form-encoded POST.
     pub async fn call<T: DeserializeOwned>(&self, name: &str, form: &[(&str, &str)]) -> Result<T, Failure> {
         let response = self
@@ -172,17 +211,26 @@ impl Client {
         if (200..400).contains(&status) {
             Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: unreadable answer {body:?}: {e}")))
         } else {
-            let error = serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: unreadable error {status} {body:?}: {e}"));
+            let error = serde_json::from_str(&body)
+                .unwrap_or_else(|e| panic!("{name}: unreadable error {status} {body:?}: {e}"));
             Err(Failure { status, error })
         }
     }
 
     pub async fn current_username(&self) -> Option<String> {
-        self.call::<Option<app::model::CurrentUser>>("current_user", &[]).await.expect("current_user").map(|u| u.username)
+        self.call::<Option<app::model::CurrentUser>>("current_user", &[])
+            .await
+            .expect("current_user")
+            .map(|u| u.username)
     }
 
     pub async fn get(&self, path: &str) -> reqwest::Response {
-        self.http.get(format!("{}{path}", self.base)).header("accept", "text/html").send().await.expect("request")
+        self.http
+            .get(format!("{}{path}", self.base))
+            .header("accept", "text/html")
+            .send()
+            .await
+            .expect("request")
     }
 }
 

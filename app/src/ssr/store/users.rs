@@ -22,7 +22,9 @@ pub async fn count(db: &Db) -> Result<i64, AppError> {
 /// Whether first-run setup has happened (a marker row, written in the same
 /// transaction as the first administrator).
 pub async fn is_set_up(db: &Db) -> Result<bool, AppError> {
-    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM instance WHERE id = 1").fetch_optional(&db.pool).await?;
+    let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM instance WHERE id = 1")
+        .fetch_optional(&db.pool)
+        .await?;
     Ok(row.is_some())
 }
 
@@ -43,10 +45,12 @@ pub async fn current_user(db: &Db, id: i64) -> Result<Option<CurrentUser>, AppEr
 /// The id and password hash of the user whose username or email is `identifier`.
 pub async fn find_for_login(db: &Db, identifier: &str) -> Result<Option<(i64, String)>, AppError> {
     let identifier = identifier.trim().to_lowercase();
-    Ok(sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 OR email = $1")
-        .bind(identifier)
-        .fetch_optional(&db.pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 OR email = $1")
+            .bind(identifier)
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 pub async fn id_by_username(db: &Db, username: &str) -> Result<Option<i64>, AppError> {
@@ -107,7 +111,9 @@ pub async fn create_first_admin(db: &Db, user: &NewUser) -> Result<i64, AppError
         .await;
     match marked {
         Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => return Err(AppError::Conflict("Setup is already complete: sign in instead.".into())),
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::Conflict("Setup is already complete: sign in instead.".into()))
+        }
         Err(e) => return Err(e.into()),
     }
     let id = insert(&mut tx, user).await?;

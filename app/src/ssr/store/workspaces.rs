@@ -25,17 +25,20 @@ pub async fn find(db: &Db, slug: &str) -> Result<Option<Workspace>, AppError> {
 /// Creates a workspace with `admin_id` as its first admin, in one transaction.
 pub async fn create(db: &Db, slug: &str, name: &str, admin_id: i64, created_by: i64) -> Result<i64, AppError> {
     let mut tx = db.pool.begin().await?;
-    let inserted: Result<(i64,), _> =
-        sqlx::query_as("INSERT INTO workspaces (slug, name, created_at, created_by) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(slug)
-            .bind(name)
-            .bind(now())
-            .bind(created_by)
-            .fetch_one(&mut *tx)
-            .await;
+    let inserted: Result<(i64,), _> = sqlx::query_as(
+        "INSERT INTO workspaces (slug, name, created_at, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(slug)
+    .bind(name)
+    .bind(now())
+    .bind(created_by)
+    .fetch_one(&mut *tx)
+    .await;
     let (id,) = match inserted {
         Ok(row) => row,
-        Err(e) if is_unique_violation(&e) => return Err(AppError::invalid("slug", "is already used by another workspace")),
+        Err(e) if is_unique_violation(&e) => {
+            return Err(AppError::invalid("slug", "is already used by another workspace"))
+        }
         Err(e) => return Err(e.into()),
     };
     sqlx::query("INSERT INTO workspace_members (workspace_id, user_id, role, added_at) VALUES ($1, $2, 'admin', $3)")
@@ -108,7 +111,11 @@ pub async fn list_for(db: &Db, user: &CurrentUser) -> Result<Vec<WorkspaceSummar
                 workspace_role: role.as_deref().and_then(WorkspaceRole::parse),
                 ..Grants::default()
             };
-            WorkspaceSummary { slug, name, access: grants.workspace() }
+            WorkspaceSummary {
+                slug,
+                name,
+                access: grants.workspace(),
+            }
         })
         .collect())
 }
@@ -165,30 +172,42 @@ pub async fn project_id(db: &Db, workspace_id: i64, key: &str) -> Result<Option<
 
 /// The repository's id and its project's id.
 pub async fn repository_ids(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<(i64, i64)>, AppError> {
-    Ok(sqlx::query_as("SELECT id, project_id FROM repositories WHERE workspace_id = $1 AND slug = $2")
-        .bind(workspace_id)
-        .bind(slug.trim().to_lowercase())
-        .fetch_optional(&db.pool)
-        .await?)
+    Ok(
+        sqlx::query_as("SELECT id, project_id FROM repositories WHERE workspace_id = $1 AND slug = $2")
+            .bind(workspace_id)
+            .bind(slug.trim().to_lowercase())
+            .fetch_optional(&db.pool)
+            .await?,
+    )
 }
 
 pub async fn create_project(db: &Db, workspace_id: i64, key: &str, name: &str) -> Result<i64, AppError> {
-    let inserted: Result<(i64,), _> =
-        sqlx::query_as("INSERT INTO projects (workspace_id, key, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id")
-            .bind(workspace_id)
-            .bind(key)
-            .bind(name)
-            .bind(now())
-            .fetch_one(&db.pool)
-            .await;
+    let inserted: Result<(i64,), _> = sqlx::query_as(
+        "INSERT INTO projects (workspace_id, key, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
+    )
+    .bind(workspace_id)
+    .bind(key)
+    .bind(name)
+    .bind(now())
+    .fetch_one(&db.pool)
+    .await;
     match inserted {
         Ok((id,)) => Ok(id),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid("key", "is already used by another project in this workspace")),
+        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
+            "key",
+            "is already used by another project in this workspace",
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn create_repository(db: &Db, workspace_id: i64, project_id: i64, slug: &str, name: &str) -> Result<i64, AppError> {
+pub async fn create_repository(
+    db: &Db,
+    workspace_id: i64,
+    project_id: i64,
+    slug: &str,
+    name: &str,
+) -> Result<i64, AppError> {
     let inserted: Result<(i64,), _> = sqlx::query_as(
         "INSERT INTO repositories (workspace_id, project_id, slug, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -201,7 +220,10 @@ pub async fn create_repository(db: &Db, workspace_id: i64, project_id: i64, slug
     .await;
     match inserted {
         Ok((id,)) => Ok(id),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid("slug", "is already used by another repository in this workspace")),
+        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
+            "slug",
+            "is already used by another repository in this workspace",
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -235,8 +257,16 @@ pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<MemberView>, AppE
             username,
             display_name,
             workspace_admin: role == "admin",
-            admin_of_projects: project_grants.iter().filter(|g| g.0 == user_id).map(|g| g.1.clone()).collect(),
-            admin_of_repositories: repository_grants.iter().filter(|g| g.0 == user_id).map(|g| g.1.clone()).collect(),
+            admin_of_projects: project_grants
+                .iter()
+                .filter(|g| g.0 == user_id)
+                .map(|g| g.1.clone())
+                .collect(),
+            admin_of_repositories: repository_grants
+                .iter()
+                .filter(|g| g.0 == user_id)
+                .map(|g| g.1.clone())
+                .collect(),
         })
         .collect())
 }
@@ -255,7 +285,11 @@ pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target:
     let now = now();
     match role {
         Role::WorkspaceAdmin | Role::Member => {
-            let new_role = if role == Role::WorkspaceAdmin { "admin" } else { "member" };
+            let new_role = if role == Role::WorkspaceAdmin {
+                "admin"
+            } else {
+                "member"
+            };
             if new_role == "member" {
                 refuse_removing_last_admin(&mut tx, workspace_id, user_id).await?;
             }
@@ -291,20 +325,32 @@ pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target:
                 ),
                 RoleTarget::Workspace => return Err(AppError::invalid("target", "must name a project or repository for this role")),
             };
-            sqlx::query(sql).bind(id).bind(user_id).bind(now).execute(&mut *tx).await?;
+            sqlx::query(sql)
+                .bind(id)
+                .bind(user_id)
+                .bind(now)
+                .execute(&mut *tx)
+                .await?;
         }
     }
     tx.commit().await?;
     Ok(())
 }
 
-async fn refuse_removing_last_admin(tx: &mut sqlx::AnyConnection, workspace_id: i64, user_id: i64) -> Result<(), AppError> {
-    let admins: Vec<(i64,)> = sqlx::query_as("SELECT user_id FROM workspace_members WHERE workspace_id = $1 AND role = 'admin'")
-        .bind(workspace_id)
-        .fetch_all(&mut *tx)
-        .await?;
+async fn refuse_removing_last_admin(
+    tx: &mut sqlx::AnyConnection,
+    workspace_id: i64,
+    user_id: i64,
+) -> Result<(), AppError> {
+    let admins: Vec<(i64,)> =
+        sqlx::query_as("SELECT user_id FROM workspace_members WHERE workspace_id = $1 AND role = 'admin'")
+            .bind(workspace_id)
+            .fetch_all(&mut *tx)
+            .await?;
     if admins.len() == 1 && admins[0].0 == user_id {
-        return Err(AppError::Conflict("A workspace needs at least one admin: make someone else admin first.".into()));
+        return Err(AppError::Conflict(
+            "A workspace needs at least one admin: make someone else admin first.".into(),
+        ));
     }
     Ok(())
 }
