@@ -5,8 +5,18 @@
 //!   workspace, project and repository.
 //! - [`validate`]: what counts as a valid username, email, password, name,
 //!   workspace slug, project key and repository slug.
+//! - [`policy`]: workspace and system expiry policies and how they combine.
+//! - [`expiry`]: the expiry choices a token creator sees, and turning a
+//!   request into an exact expiry instant.
+//! - [`permissions`]: token kinds and permissions (Bitbucket Data Center's
+//!   names and rules).
+//! - [`token`]: the secret format (prefix, randomness, checksum).
 
 pub mod access;
+pub mod expiry;
+pub mod permissions;
+pub mod policy;
+pub mod token;
 pub mod validate;
 
 pub use access::{Access, Grants, Role};

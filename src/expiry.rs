@@ -1,0 +1,494 @@
+//! Expiry choices a token creator sees, and turning a request into an exact
+//! expiry instant.
+//!
+//! The browser calls [`choices`] to disable, at once and with the reason,
+//! every option the policy forbids; the server calls [`resolve`] on what it
+//! receives, in the transaction that stores the token. Both use the same
+//! code, so whatever the browser offers the server accepts.
+//!
+//! Boundaries are exact: expiry may be at most `max_days × 86 400` seconds
+//! after "now". A custom date means the end (23:59:59) of that day in the
+//! creator's time zone, stored as a UTC instant.
+
+use crate::policy::{EffectivePolicy, Source};
+use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use thiserror::Error;
+
+/// The presets offered, in days.
+pub const PRESET_DAYS: [u32; 6] = [7, 30, 60, 90, 180, 365];
+const SECONDS_PER_DAY: i64 = 86_400;
+/// Time zones span UTC−12:00 to UTC+14:00.
+const MAX_OFFSET_MINUTES: i32 = 14 * 60;
+
+/// One option of the expiry selector.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpiryChoice {
+    Days(u32),
+    CustomDate,
+    NoExpiry,
+}
+
+impl ExpiryChoice {
+    /// Stable value for forms: `"30"`, `"custom"`, `"never"`.
+    pub fn value(self) -> String {
+        match self {
+            ExpiryChoice::Days(d) => d.to_string(),
+            ExpiryChoice::CustomDate => "custom".into(),
+            ExpiryChoice::NoExpiry => "never".into(),
+        }
+    }
+
+    pub fn label(self) -> String {
+        match self {
+            ExpiryChoice::Days(d) => format!("{d} days"),
+            ExpiryChoice::CustomDate => "Custom date".into(),
+            ExpiryChoice::NoExpiry => "No expiry".into(),
+        }
+    }
+}
+
+/// Why an option cannot be chosen.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Unavailable {
+    LongerThanAllowed {
+        max_days: u32,
+        source: Source,
+    },
+    ExpiryRequired {
+        source: Source,
+    },
+    /// No whole day fits (a custom date needs at least the rest of today).
+    NoDateFits,
+}
+
+impl fmt::Display for Unavailable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Unavailable::LongerThanAllowed { max_days, source } => {
+                write!(f, "Longer than the {max_days} days {source} allows")
+            }
+            Unavailable::ExpiryRequired { source } => write!(f, "{} requires an expiry", capitalized(*source)),
+            Unavailable::NoDateFits => f.write_str("No date fits within the allowed expiry"),
+        }
+    }
+}
+
+fn capitalized(source: Source) -> String {
+    let s = source.to_string();
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ChoiceOption {
+    pub choice: ExpiryChoice,
+    /// `None` when the option may be chosen.
+    pub unavailable: Option<Unavailable>,
+}
+
+impl ChoiceOption {
+    pub fn allowed(&self) -> bool {
+        self.unavailable.is_none()
+    }
+}
+
+/// The selector's options, in order, each allowed or not with the reason,
+/// and the range a custom date may take.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Choices {
+    pub options: Vec<ChoiceOption>,
+    /// First and last allowed custom date (in the creator's time zone).
+    pub date_range: Option<(NaiveDate, NaiveDate)>,
+}
+
+impl Choices {
+    pub fn is_allowed(&self, choice: ExpiryChoice) -> bool {
+        self.options.iter().any(|o| o.choice == choice && o.allowed())
+    }
+
+    /// The longest allowed preset: a sensible default selection.
+    pub fn default_choice(&self) -> Option<ExpiryChoice> {
+        self.options
+            .iter()
+            .filter(|o| o.allowed() && matches!(o.choice, ExpiryChoice::Days(_)))
+            .map(|o| o.choice)
+            .next_back()
+            .or_else(|| self.options.iter().find(|o| o.allowed()).map(|o| o.choice))
+    }
+}
+
+pub fn choices(policy: &EffectivePolicy, now: DateTime<Utc>, utc_offset_minutes: i32) -> Choices {
+    let too_long = Unavailable::LongerThanAllowed {
+        max_days: policy.max_days,
+        source: policy.max_days_source,
+    };
+    let mut options: Vec<ChoiceOption> = PRESET_DAYS
+        .iter()
+        .map(|&days| ChoiceOption {
+            choice: ExpiryChoice::Days(days),
+            unavailable: (days > policy.max_days).then_some(too_long),
+        })
+        .collect();
+    let date_range = custom_date_range(policy, now, utc_offset_minutes);
+    options.push(ChoiceOption {
+        choice: ExpiryChoice::CustomDate,
+        unavailable: date_range.is_none().then_some(Unavailable::NoDateFits),
+    });
+    options.push(ChoiceOption {
+        choice: ExpiryChoice::NoExpiry,
+        unavailable: policy
+            .no_expiry_forbidden_by
+            .map(|source| Unavailable::ExpiryRequired { source }),
+    });
+    Choices { options, date_range }
+}
+
+/// What a creator asked for.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ExpiryRequest {
+    Days(u32),
+    /// The end of `date` in the time zone `utc_offset_minutes` east of UTC.
+    Date {
+        date: NaiveDate,
+        utc_offset_minutes: i32,
+    },
+    NoExpiry,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error, Serialize, Deserialize)]
+pub enum ExpiryError {
+    #[error("Choose one of the offered expiry periods.")]
+    NotOffered,
+    #[error("{0}.")]
+    Unavailable(Unavailable),
+    #[error("The expiry date must be today or later.")]
+    DateInPast,
+    #[error("The expiry date must be on or before {last}: {reason}.")]
+    DateTooLate { last: NaiveDate, reason: Unavailable },
+    #[error("The time zone offset is not a real one.")]
+    BadOffset,
+}
+
+/// Turns a request into the exact expiry instant (`None`: never expires),
+/// or says why the policy refuses it.
+pub fn resolve(
+    policy: &EffectivePolicy,
+    now: DateTime<Utc>,
+    request: ExpiryRequest,
+) -> Result<Option<DateTime<Utc>>, ExpiryError> {
+    let max = Duration::seconds(i64::from(policy.max_days) * SECONDS_PER_DAY);
+    let too_long = Unavailable::LongerThanAllowed {
+        max_days: policy.max_days,
+        source: policy.max_days_source,
+    };
+    match request {
+        ExpiryRequest::NoExpiry => match policy.no_expiry_forbidden_by {
+            None => Ok(None),
+            Some(source) => Err(ExpiryError::Unavailable(Unavailable::ExpiryRequired { source })),
+        },
+        ExpiryRequest::Days(days) => {
+            if !PRESET_DAYS.contains(&days) {
+                return Err(ExpiryError::NotOffered);
+            }
+            if days > policy.max_days {
+                return Err(ExpiryError::Unavailable(too_long));
+            }
+            Ok(Some(now + Duration::seconds(i64::from(days) * SECONDS_PER_DAY)))
+        }
+        ExpiryRequest::Date {
+            date,
+            utc_offset_minutes,
+        } => {
+            let expires = end_of_day(date, utc_offset_minutes).ok_or(ExpiryError::BadOffset)?;
+            if expires <= now {
+                return Err(ExpiryError::DateInPast);
+            }
+            if expires - now > max {
+                let last = custom_date_range(policy, now, utc_offset_minutes)
+                    .map(|(_, last)| last)
+                    .unwrap_or(date);
+                return Err(ExpiryError::DateTooLate { last, reason: too_long });
+            }
+            Ok(Some(expires))
+        }
+    }
+}
+
+/// 23:59:59 of `date` in the zone `utc_offset_minutes` east of UTC, as UTC.
+pub fn end_of_day(date: NaiveDate, utc_offset_minutes: i32) -> Option<DateTime<Utc>> {
+    if utc_offset_minutes.abs() > MAX_OFFSET_MINUTES {
+        return None;
+    }
+    let zone = FixedOffset::east_opt(utc_offset_minutes * 60)?;
+    let local = date.and_time(NaiveTime::from_hms_opt(23, 59, 59)?);
+    zone.from_local_datetime(&local).single().map(|t| t.with_timezone(&Utc))
+}
+
+/// The creator's local date at `now`.
+pub fn local_date(now: DateTime<Utc>, utc_offset_minutes: i32) -> Option<NaiveDate> {
+    if utc_offset_minutes.abs() > MAX_OFFSET_MINUTES {
+        return None;
+    }
+    Some((now + Duration::minutes(i64::from(utc_offset_minutes))).date_naive())
+}
+
+/// First and last date whose end is after `now` and within the policy.
+pub fn custom_date_range(
+    policy: &EffectivePolicy,
+    now: DateTime<Utc>,
+    utc_offset_minutes: i32,
+) -> Option<(NaiveDate, NaiveDate)> {
+    let max = Duration::seconds(i64::from(policy.max_days) * SECONDS_PER_DAY);
+    let today = local_date(now, utc_offset_minutes)?;
+    let first = if end_of_day(today, utc_offset_minutes)? > now {
+        today
+    } else {
+        today.succ_opt()?
+    };
+    let mut last = local_date(now + max, utc_offset_minutes)?;
+    if end_of_day(last, utc_offset_minutes)? - now > max {
+        last = last.pred_opt()?;
+    }
+    (first <= last).then_some((first, last))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::policy::{SystemPolicy, WorkspacePolicy};
+    use proptest::prelude::*;
+
+    fn at(s: &str) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
+    }
+    fn policy(max_days: u32, no_expiry: bool) -> EffectivePolicy {
+        EffectivePolicy::for_workspace(
+            SystemPolicy::default(),
+            WorkspacePolicy::new(max_days, no_expiry).unwrap(),
+        )
+    }
+    fn date(s: &str) -> NaiveDate {
+        NaiveDate::parse_from_str(s, "%Y-%m-%d").unwrap()
+    }
+
+    #[test]
+    fn a_90_day_policy_disables_longer_presets_and_no_expiry_with_reasons() {
+        let c = choices(&policy(90, false), at("2026-11-23T10:00:00Z"), 0);
+        let allowed: Vec<_> = c
+            .options
+            .iter()
+            .filter(|o| o.allowed())
+            .map(|o| o.choice.label())
+            .collect();
+        assert_eq!(allowed, ["7 days", "30 days", "60 days", "90 days", "Custom date"]);
+        let reason = |choice| {
+            c.options
+                .iter()
+                .find(|o| o.choice == choice)
+                .unwrap()
+                .unavailable
+                .unwrap()
+                .to_string()
+        };
+        assert_eq!(
+            reason(ExpiryChoice::Days(180)),
+            "Longer than the 90 days the workspace policy allows"
+        );
+        assert_eq!(
+            reason(ExpiryChoice::NoExpiry),
+            "The workspace policy requires an expiry"
+        );
+        assert_eq!(c.default_choice(), Some(ExpiryChoice::Days(90)));
+        assert_eq!(c.date_range, Some((date("2026-11-23"), date("2027-02-20"))));
+    }
+
+    #[test]
+    fn boundaries_are_exact_to_the_second() {
+        let now = at("2026-11-23T23:59:59Z");
+        let p = policy(90, false);
+        // The end of the day exactly 90 days ahead is exactly 90 days away.
+        let expires = resolve(
+            &p,
+            now,
+            ExpiryRequest::Date {
+                date: date("2027-02-21"),
+                utc_offset_minutes: 0,
+            },
+        )
+        .unwrap()
+        .unwrap();
+        assert_eq!(expires - now, Duration::days(90));
+        let p_now = at("2026-11-24T00:00:00Z") - Duration::seconds(2); // one second earlier
+        let e = resolve(
+            &p,
+            p_now,
+            ExpiryRequest::Date {
+                date: date("2027-02-21"),
+                utc_offset_minutes: 0,
+            },
+        )
+        .unwrap_err();
+        assert!(
+            matches!(e, ExpiryError::DateTooLate { last, .. } if last == date("2027-02-20")),
+            "{e:?}"
+        );
+        assert_eq!(
+            resolve(&p, now, ExpiryRequest::Days(90)).unwrap(),
+            Some(now + Duration::days(90))
+        );
+        assert!(resolve(&p, now, ExpiryRequest::Days(180)).is_err());
+    }
+
+    #[test]
+    fn custom_dates_are_the_end_of_the_day_in_the_creators_zone() {
+        let now = at("2026-11-23T10:00:00Z");
+        let p = policy(365, false);
+        // UTC+02:00: 23:59:59 local is 21:59:59 UTC.
+        let e = resolve(
+            &p,
+            now,
+            ExpiryRequest::Date {
+                date: date("2026-12-01"),
+                utc_offset_minutes: 120,
+            },
+        )
+        .unwrap();
+        assert_eq!(e, Some(at("2026-12-01T21:59:59Z")));
+        // UTC−05:00.
+        let e = resolve(
+            &p,
+            now,
+            ExpiryRequest::Date {
+                date: date("2026-12-01"),
+                utc_offset_minutes: -300,
+            },
+        )
+        .unwrap();
+        assert_eq!(e, Some(at("2026-12-02T04:59:59Z")));
+        assert_eq!(
+            resolve(
+                &p,
+                now,
+                ExpiryRequest::Date {
+                    date: date("2026-11-22"),
+                    utc_offset_minutes: 0
+                }
+            ),
+            Err(ExpiryError::DateInPast)
+        );
+        assert_eq!(
+            resolve(
+                &p,
+                now,
+                ExpiryRequest::Date {
+                    date: date("2026-12-01"),
+                    utc_offset_minutes: 15 * 60
+                }
+            ),
+            Err(ExpiryError::BadOffset)
+        );
+        // Late in the evening in Auckland it is already tomorrow.
+        let range = custom_date_range(&p, at("2026-11-23T12:00:00Z"), 13 * 60).unwrap();
+        assert_eq!(range.0, date("2026-11-24"));
+    }
+
+    #[test]
+    fn only_offered_presets_and_allowed_no_expiry_resolve() {
+        let now = at("2026-11-23T10:00:00Z");
+        assert_eq!(
+            resolve(&policy(365, false), now, ExpiryRequest::Days(14)),
+            Err(ExpiryError::NotOffered)
+        );
+        assert!(resolve(&policy(365, false), now, ExpiryRequest::NoExpiry).is_err());
+        assert_eq!(resolve(&policy(365, true), now, ExpiryRequest::NoExpiry), Ok(None));
+        let strict = EffectivePolicy::for_workspace(
+            SystemPolicy::new(true, 10).unwrap(),
+            WorkspacePolicy::new(365, true).unwrap(),
+        );
+        assert_eq!(
+            resolve(&strict, now, ExpiryRequest::NoExpiry).unwrap_err().to_string(),
+            "The system policy requires an expiry."
+        );
+        assert_eq!(
+            resolve(&strict, now, ExpiryRequest::Days(30)).unwrap_err().to_string(),
+            "Longer than the 10 days the system policy allows."
+        );
+    }
+
+    fn any_policy() -> impl Strategy<Value = EffectivePolicy> {
+        (
+            any::<bool>(),
+            1u32..=3650,
+            prop::sample::select(vec![90u32, 180, 365]),
+            any::<bool>(),
+            any::<bool>(),
+        )
+            .prop_map(|(required, sys_days, ws_days, no_expiry, personal)| {
+                let system = SystemPolicy::new(required, sys_days).unwrap();
+                if personal {
+                    EffectivePolicy::for_personal(system)
+                } else {
+                    EffectivePolicy::for_workspace(system, WorkspacePolicy::new(ws_days, no_expiry).unwrap())
+                }
+            })
+    }
+
+    fn any_now() -> impl Strategy<Value = DateTime<Utc>> {
+        // 2001 to 2099, to the second.
+        (978_307_200i64..4_102_444_800).prop_map(|s| DateTime::from_timestamp(s, 0).unwrap())
+    }
+
+    proptest! {
+        #![proptest_config(ProptestConfig::with_cases(2000))]
+
+        // Whatever the browser marks allowed the server accepts; whatever it
+        // marks disallowed the server refuses.
+        #[test]
+        fn browser_and_server_agree(policy in any_policy(), now in any_now(), offset in -720i32..=840, date_shift in -5i64..4000) {
+            let c = choices(&policy, now, offset);
+            for option in &c.options {
+                let request = match option.choice {
+                    ExpiryChoice::Days(d) => ExpiryRequest::Days(d),
+                    ExpiryChoice::NoExpiry => ExpiryRequest::NoExpiry,
+                    ExpiryChoice::CustomDate => continue,
+                };
+                prop_assert_eq!(option.allowed(), resolve(&policy, now, request).is_ok(), "{:?}", option);
+            }
+            // Every date in the offered range resolves; every date outside does not.
+            let today = local_date(now, offset).unwrap();
+            let date = today + Duration::days(date_shift);
+            let offered = c.date_range.is_some_and(|(first, last)| first <= date && date <= last);
+            let resolved = resolve(&policy, now, ExpiryRequest::Date { date, utc_offset_minutes: offset });
+            prop_assert_eq!(offered, resolved.is_ok(), "{:?}", resolved);
+            if let Some((first, last)) = c.date_range {
+                prop_assert!(c.is_allowed(ExpiryChoice::CustomDate));
+                for d in [first, last] {
+                    let at_edge = resolve(&policy, now, ExpiryRequest::Date { date: d, utc_offset_minutes: offset });
+                    prop_assert!(at_edge.is_ok(), "{:?}", at_edge);
+                }
+            }
+        }
+
+        // A resolved expiry is in the future and never beyond the policy.
+        #[test]
+        fn resolved_expiry_is_within_policy(policy in any_policy(), now in any_now(), offset in -720i32..=840, days in 0u32..400, date_shift in -2i64..4000, pick in 0u8..3) {
+            let request = match pick {
+                0 => ExpiryRequest::Days(days),
+                1 => ExpiryRequest::Date { date: local_date(now, offset).unwrap() + Duration::days(date_shift), utc_offset_minutes: offset },
+                _ => ExpiryRequest::NoExpiry,
+            };
+            match resolve(&policy, now, request) {
+                Ok(Some(expires)) => {
+                    prop_assert!(expires > now);
+                    prop_assert!(expires - now <= Duration::days(i64::from(policy.max_days)));
+                }
+                Ok(None) => prop_assert!(policy.allows_no_expiry()),
+                Err(_) => {}
+            }
+        }
+    }
+}

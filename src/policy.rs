@@ -1,0 +1,223 @@
+//! Expiry policies and how they combine.
+//!
+//! Two policies bound every new token:
+//! - the workspace policy (as in Bitbucket Cloud): the longest expiry is 90,
+//!   180 or 365 days (default 365), and "No expiry" may be allowed (default
+//!   not);
+//! - the system policy (as in Bitbucket Data Center): "Expiry required"
+//!   and "Max days until expiry", any whole number from 1 to 3650.
+//!
+//! The effective policy for a token is the stricter of the two on each
+//! point, and remembers which one set each limit so pages can say so.
+//! Personal tokens belong to no workspace: only the system policy binds them.
+
+use serde::{Deserialize, Serialize};
+use std::fmt;
+use thiserror::Error;
+
+/// The longest expiry a workspace admin can allow, in days.
+pub const WORKSPACE_MAX_DAYS_OPTIONS: [u32; 3] = [90, 180, 365];
+pub const DEFAULT_WORKSPACE_MAX_DAYS: u32 = 365;
+/// Bounds of the system "Max days until expiry" setting.
+pub const SYSTEM_MAX_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3650;
+/// No token, whatever the policy, is created for longer than this: a custom
+/// date further out is refused as a typo.
+pub const ABSOLUTE_MAX_DAYS: u32 = 3650;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WorkspacePolicy {
+    max_days: u32,
+    pub allow_no_expiry: bool,
+}
+
+impl Default for WorkspacePolicy {
+    fn default() -> Self {
+        WorkspacePolicy {
+            max_days: DEFAULT_WORKSPACE_MAX_DAYS,
+            allow_no_expiry: false,
+        }
+    }
+}
+
+impl WorkspacePolicy {
+    pub fn new(max_days: u32, allow_no_expiry: bool) -> Result<Self, PolicyError> {
+        if !WORKSPACE_MAX_DAYS_OPTIONS.contains(&max_days) {
+            return Err(PolicyError::WorkspaceMaxDays(max_days));
+        }
+        Ok(WorkspacePolicy {
+            max_days,
+            allow_no_expiry,
+        })
+    }
+    pub fn max_days(&self) -> u32 {
+        self.max_days
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SystemPolicy {
+    pub expiry_required: bool,
+    /// Applies only while expiry is required (as in Bitbucket Data Center).
+    max_days: u32,
+}
+
+impl Default for SystemPolicy {
+    fn default() -> Self {
+        SystemPolicy {
+            expiry_required: false,
+            max_days: 365,
+        }
+    }
+}
+
+impl SystemPolicy {
+    pub fn new(expiry_required: bool, max_days: u32) -> Result<Self, PolicyError> {
+        if !SYSTEM_MAX_DAYS_RANGE.contains(&max_days) {
+            return Err(PolicyError::SystemMaxDays(max_days));
+        }
+        Ok(SystemPolicy {
+            expiry_required,
+            max_days,
+        })
+    }
+    pub fn max_days(&self) -> u32 {
+        self.max_days
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
+pub enum PolicyError {
+    #[error("The longest expiry for a workspace must be 90, 180 or 365 days, not {0}.")]
+    WorkspaceMaxDays(u32),
+    #[error("Max days until expiry must be a whole number from 1 to 3650, not {0}.")]
+    SystemMaxDays(u32),
+}
+
+/// Which policy set a limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Source {
+    /// Administration > Access tokens.
+    System,
+    /// Workspace settings > Access tokens.
+    Workspace,
+    /// Tokenwarden's own ceiling on custom dates.
+    Product,
+}
+
+impl fmt::Display for Source {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Source::System => "the system policy",
+            Source::Workspace => "the workspace policy",
+            Source::Product => "Tokenwarden's 10-year limit",
+        })
+    }
+}
+
+/// What binds one new token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EffectivePolicy {
+    pub max_days: u32,
+    pub max_days_source: Source,
+    /// `None` when "No expiry" is allowed; else the policy that forbids it.
+    pub no_expiry_forbidden_by: Option<Source>,
+}
+
+impl EffectivePolicy {
+    /// For workspace, project and repository tokens, and personal tokens
+    /// used inside a workspace.
+    pub fn for_workspace(system: SystemPolicy, workspace: WorkspacePolicy) -> Self {
+        let (max_days, max_days_source) = if system.expiry_required && system.max_days < workspace.max_days {
+            (system.max_days, Source::System)
+        } else {
+            (workspace.max_days, Source::Workspace)
+        };
+        let no_expiry_forbidden_by = if system.expiry_required {
+            Some(Source::System)
+        } else if !workspace.allow_no_expiry {
+            Some(Source::Workspace)
+        } else {
+            None
+        };
+        EffectivePolicy {
+            max_days,
+            max_days_source,
+            no_expiry_forbidden_by,
+        }
+    }
+
+    /// For personal tokens: only the system policy applies.
+    pub fn for_personal(system: SystemPolicy) -> Self {
+        if system.expiry_required {
+            EffectivePolicy {
+                max_days: system.max_days,
+                max_days_source: Source::System,
+                no_expiry_forbidden_by: Some(Source::System),
+            }
+        } else {
+            EffectivePolicy {
+                max_days: ABSOLUTE_MAX_DAYS,
+                max_days_source: Source::Product,
+                no_expiry_forbidden_by: None,
+            }
+        }
+    }
+
+    pub fn allows_no_expiry(&self) -> bool {
+        self.no_expiry_forbidden_by.is_none()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ws(days: u32, no_expiry: bool) -> WorkspacePolicy {
+        WorkspacePolicy::new(days, no_expiry).unwrap()
+    }
+    fn sys(required: bool, days: u32) -> SystemPolicy {
+        SystemPolicy::new(required, days).unwrap()
+    }
+
+    #[test]
+    fn defaults_match_bitbucket() {
+        let p = EffectivePolicy::for_workspace(SystemPolicy::default(), WorkspacePolicy::default());
+        assert_eq!((p.max_days, p.max_days_source), (365, Source::Workspace));
+        assert_eq!(p.no_expiry_forbidden_by, Some(Source::Workspace));
+    }
+
+    #[test]
+    fn settings_are_validated() {
+        assert_eq!(WorkspacePolicy::new(30, false), Err(PolicyError::WorkspaceMaxDays(30)));
+        assert!(SystemPolicy::new(true, 0).is_err());
+        assert!(SystemPolicy::new(true, 3651).is_err());
+        assert!(SystemPolicy::new(true, 3650).is_ok());
+        assert_eq!(
+            PolicyError::SystemMaxDays(0).to_string(),
+            "Max days until expiry must be a whole number from 1 to 3650, not 0."
+        );
+    }
+
+    #[test]
+    fn the_stricter_policy_wins_and_is_named() {
+        let p = EffectivePolicy::for_workspace(sys(true, 30), ws(90, true));
+        assert_eq!((p.max_days, p.max_days_source), (30, Source::System));
+        assert_eq!(p.no_expiry_forbidden_by, Some(Source::System));
+        let p = EffectivePolicy::for_workspace(sys(true, 200), ws(180, false));
+        assert_eq!((p.max_days, p.max_days_source), (180, Source::Workspace));
+        // Not required: the system's max days does not apply.
+        let p = EffectivePolicy::for_workspace(sys(false, 10), ws(90, true));
+        assert_eq!((p.max_days, p.allows_no_expiry()), (90, true));
+    }
+
+    #[test]
+    fn personal_tokens_follow_the_system_policy() {
+        let p = EffectivePolicy::for_personal(sys(true, 45));
+        assert_eq!(
+            (p.max_days, p.max_days_source, p.allows_no_expiry()),
+            (45, Source::System, false)
+        );
+        let p = EffectivePolicy::for_personal(SystemPolicy::default());
+        assert_eq!((p.max_days, p.allows_no_expiry()), (ABSOLUTE_MAX_DAYS, true));
+    }
+}

@@ -1,0 +1,205 @@
+//! The access-token secret format.
+//!
+//! `tww_` (workspace), `twp_` (project), `twr_` (repository) or `twu_`
+//! (personal), then 33 base62 characters carrying 192 random bits, then a
+//! 6-character base62 CRC-32 of everything before it. The prefix lets
+//! secret scanners recognise a leaked token; the checksum lets the server
+//! reject a mistyped or made-up token before any database lookup.
+//!
+//! The randomness comes from the caller (the server reads the OS source):
+//! this crate does no I/O.
+
+use crate::permissions::TokenKind;
+use serde::{Serialize, Serializer};
+use std::fmt;
+use thiserror::Error;
+
+/// Random bytes in a token: 192 bits.
+pub const SECRET_BYTES: usize = 24;
+const PREFIX_LEN: usize = 4;
+const BODY_LEN: usize = 33;
+const CHECKSUM_LEN: usize = 6;
+/// Length of every token.
+pub const TOKEN_LEN: usize = PREFIX_LEN + BODY_LEN + CHECKSUM_LEN;
+const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
+
+pub fn prefix(kind: TokenKind) -> &'static str {
+    match kind {
+        TokenKind::Workspace => "tww_",
+        TokenKind::Project => "twp_",
+        TokenKind::Repository => "twr_",
+        TokenKind::Personal => "twu_",
+    }
+}
+
+/// A token secret in the clear. It exists once, in the answer to the
+/// request that created it; `Debug` hides it and there is no `Display`, so
+/// it cannot slip into a log line.
+#[derive(Clone, PartialEq, Eq)]
+pub struct PlainToken(String);
+
+impl PlainToken {
+    pub fn new(kind: TokenKind, random: [u8; SECRET_BYTES]) -> PlainToken {
+        let mut token = String::with_capacity(TOKEN_LEN);
+        token.push_str(prefix(kind));
+        token.push_str(&base62(&random, BODY_LEN));
+        let checksum = crc32(token.as_bytes());
+        token.push_str(&base62(&checksum.to_be_bytes(), CHECKSUM_LEN));
+        PlainToken(token)
+    }
+
+    /// The secret itself: for hashing, and for showing once to its creator.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for PlainToken {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "PlainToken({}…)", &self.0[..PREFIX_LEN])
+    }
+}
+
+impl Serialize for PlainToken {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(&self.0)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Error)]
+pub enum TokenFormatError {
+    #[error("not a Tokenwarden token: unknown prefix")]
+    UnknownPrefix,
+    #[error("not a Tokenwarden token: wrong length")]
+    WrongLength,
+    #[error("not a Tokenwarden token: unexpected character")]
+    BadCharacter,
+    #[error("not a Tokenwarden token: checksum mismatch (mistyped or truncated?)")]
+    BadChecksum,
+}
+
+/// Checks a presented token's shape and checksum and returns its kind.
+/// Needs no database: malformed input is rejected here.
+pub fn check(token: &str) -> Result<TokenKind, TokenFormatError> {
+    let kind = TokenKind::ALL
+        .into_iter()
+        .find(|k| token.starts_with(prefix(*k)))
+        .ok_or(TokenFormatError::UnknownPrefix)?;
+    if token.len() != TOKEN_LEN {
+        return Err(TokenFormatError::WrongLength);
+    }
+    let (payload, checksum) = token.split_at(PREFIX_LEN + BODY_LEN);
+    if !token[PREFIX_LEN..].bytes().all(|b| b.is_ascii_alphanumeric()) {
+        return Err(TokenFormatError::BadCharacter);
+    }
+    if base62(&crc32(payload.as_bytes()).to_be_bytes(), CHECKSUM_LEN) != checksum {
+        return Err(TokenFormatError::BadChecksum);
+    }
+    Ok(kind)
+}
+
+/// `bytes` as a big-endian number in base 62, left-padded to `width`.
+fn base62(bytes: &[u8], width: usize) -> String {
+    let mut number = bytes.to_vec();
+    let mut digits = Vec::with_capacity(width);
+    while number.iter().any(|&b| b != 0) {
+        let mut remainder = 0u32;
+        for byte in number.iter_mut() {
+            let value = (remainder << 8) | u32::from(*byte);
+            *byte = (value / 62) as u8;
+            remainder = value % 62;
+        }
+        digits.push(ALPHABET[remainder as usize]);
+    }
+    debug_assert!(digits.len() <= width, "base62 overflow");
+    digits.resize(width, b'0');
+    digits.reverse();
+    String::from_utf8(digits).expect("ASCII")
+}
+
+/// CRC-32 (IEEE), bitwise: a few dozen bytes per call.
+fn crc32(data: &[u8]) -> u32 {
+    let mut crc = !0u32;
+    for &byte in data {
+        crc ^= u32::from(byte);
+        for _ in 0..8 {
+            crc = if crc & 1 != 0 {
+                (crc >> 1) ^ 0xEDB8_8320
+            } else {
+                crc >> 1
+            };
+        }
+    }
+    !crc
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    #[test]
+    fn crc32_matches_the_standard_check_value() {
+        assert_eq!(crc32(b"123456789"), 0xCBF4_3926);
+    }
+
+    #[test]
+    fn tokens_have_a_prefix_per_kind_and_a_fixed_length() {
+        for kind in TokenKind::ALL {
+            let t = PlainToken::new(kind, [7; SECRET_BYTES]);
+            assert!(t.expose().starts_with(prefix(kind)));
+            assert_eq!(t.expose().len(), TOKEN_LEN);
+            assert_eq!(check(t.expose()), Ok(kind));
+        }
+        assert_eq!(TOKEN_LEN, 43);
+        // The largest 192-bit number still fits the body.
+        assert_eq!(
+            PlainToken::new(TokenKind::Personal, [255; SECRET_BYTES]).expose().len(),
+            TOKEN_LEN
+        );
+    }
+
+    #[test]
+    fn debug_never_shows_the_secret() {
+        let t = PlainToken::new(TokenKind::Repository, [42; SECRET_BYTES]);
+        assert_eq!(format!("{t:?}"), "PlainToken(twr_…)");
+    }
+
+    #[test]
+    fn malformed_tokens_are_named() {
+        let t = PlainToken::new(TokenKind::Project, [1; SECRET_BYTES]);
+        let s = t.expose();
+        assert_eq!(check("ghp_abc"), Err(TokenFormatError::UnknownPrefix));
+        assert_eq!(check(&s[..TOKEN_LEN - 1]), Err(TokenFormatError::WrongLength));
+        assert_eq!(
+            check(&format!("{}-{}", &s[..10], &s[11..])),
+            Err(TokenFormatError::BadCharacter)
+        );
+        let mut typo = s.to_string().into_bytes();
+        typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
+        assert_eq!(
+            check(std::str::from_utf8(&typo).unwrap()),
+            Err(TokenFormatError::BadChecksum)
+        );
+    }
+
+    proptest! {
+        // Every generated token checks out; any single-character change is caught.
+        #[test]
+        fn checksum_catches_every_single_typo(random in any::<[u8; SECRET_BYTES]>(), kind in 0usize..4, at in PREFIX_LEN..TOKEN_LEN, with in 0usize..62) {
+            let kind = TokenKind::ALL[kind];
+            let token = PlainToken::new(kind, random);
+            prop_assert_eq!(check(token.expose()), Ok(kind));
+            let mut changed = token.expose().as_bytes().to_vec();
+            prop_assume!(changed[at] != ALPHABET[with]);
+            changed[at] = ALPHABET[with];
+            prop_assert!(check(std::str::from_utf8(&changed).unwrap()).is_err());
+        }
+
+        #[test]
+        fn different_randomness_gives_different_tokens(a in any::<[u8; SECRET_BYTES]>(), b in any::<[u8; SECRET_BYTES]>()) {
+            prop_assume!(a != b);
+            prop_assert_ne!(PlainToken::new(TokenKind::Personal, a), PlainToken::new(TokenKind::Personal, b));
+        }
+    }
+}
