@@ -133,10 +133,59 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
+/// A token is "expiring soon" within this many days of its expiry.
+pub const EXPIRING_SOON_DAYS: i64 = 7;
+
+/// Where a token stands, as the lists show it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
+pub enum TokenState {
+    Active,
+    ExpiringSoon,
+    Expired,
+    Revoked,
+}
+
+impl TokenState {
+    /// From Unix seconds: a token works while `now < expires_at`.
+    pub fn at(now: i64, expires_at: Option<i64>, revoked: bool) -> TokenState {
+        match expires_at {
+            _ if revoked => TokenState::Revoked,
+            Some(e) if now >= e => TokenState::Expired,
+            Some(e) if e - now <= EXPIRING_SOON_DAYS * 86_400 => TokenState::ExpiringSoon,
+            _ => TokenState::Active,
+        }
+    }
+
+    pub fn label(self) -> &'static str {
+        match self {
+            TokenState::Active => "Active",
+            TokenState::ExpiringSoon => "Expiring soon",
+            TokenState::Expired => "Expired",
+            TokenState::Revoked => "Revoked",
+        }
+    }
+
+    pub fn works(self) -> bool {
+        matches!(self, TokenState::Active | TokenState::ExpiringSoon)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn states_follow_the_clock_to_the_second() {
+        let day = 86_400;
+        assert_eq!(TokenState::at(0, None, false), TokenState::Active);
+        assert_eq!(TokenState::at(0, Some(8 * day), false), TokenState::Active);
+        assert_eq!(TokenState::at(0, Some(7 * day), false), TokenState::ExpiringSoon);
+        assert_eq!(TokenState::at(99, Some(100), false), TokenState::ExpiringSoon);
+        assert_eq!(TokenState::at(100, Some(100), false), TokenState::Expired);
+        assert_eq!(TokenState::at(0, Some(100), true), TokenState::Revoked);
+        assert!(!TokenState::Expired.works() && TokenState::ExpiringSoon.works());
+    }
 
     #[test]
     fn crc32_matches_the_standard_check_value() {

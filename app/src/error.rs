@@ -19,6 +19,9 @@ pub enum AppError {
     Invalid(ValidationError),
     #[error("{0}")]
     Conflict(String),
+    /// A rule refused the request; `message` is a full sentence.
+    #[error("{message}")]
+    Refused { field: String, message: String },
     /// One message for unknown user and wrong password, so sign-in does not
     /// reveal which accounts exist.
     #[error("Incorrect username, email or password.")]
@@ -56,7 +59,7 @@ impl AppError {
             AppError::Unauthenticated | AppError::BadCredentials => 401,
             AppError::Forbidden => 403,
             AppError::NotFound(_) => 404,
-            AppError::Invalid(_) => 400,
+            AppError::Invalid(_) | AppError::Refused { .. } => 400,
             AppError::Conflict(_) => 409,
             AppError::TooManyAttempts { .. } => 429,
             AppError::Internal => 500,
@@ -68,7 +71,17 @@ impl AppError {
     pub fn field(&self) -> Option<&str> {
         match self {
             AppError::Invalid(v) => Some(&v.field),
+            AppError::Refused { field, .. } => Some(field),
             _ => None,
+        }
+    }
+}
+
+impl AppError {
+    pub fn refused(field: &str, message: impl ToString) -> Self {
+        AppError::Refused {
+            field: field.to_string(),
+            message: message.to_string(),
         }
     }
 }

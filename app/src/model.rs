@@ -72,3 +72,57 @@ pub struct MemberView {
     /// Slugs of the repositories this member administers.
     pub admin_of_repositories: Vec<String>,
 }
+
+/// An access token as lists show it. Never carries the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TokenView {
+    pub id: i64,
+    pub kind: tokenwarden::permissions::TokenKind,
+    pub name: String,
+    /// Permission names, e.g. `REPO_READ`.
+    pub permissions: Vec<String>,
+    /// Where the token reaches, e.g. `acme/WEB/website`, or the user's name.
+    pub scope: String,
+    pub created_at: i64,
+    pub created_by: Option<String>,
+    /// `None`: never expires.
+    pub expires_at: Option<i64>,
+    pub last_used_at: Option<i64>,
+    pub last_used_addr: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+impl TokenView {
+    pub fn state(&self, now: i64) -> tokenwarden::token::TokenState {
+        tokenwarden::token::TokenState::at(now, self.expires_at, self.revoked_at.is_some())
+    }
+}
+
+/// The answer to creating a token: the only time its secret is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedToken {
+    pub token: TokenView,
+    pub secret: String,
+}
+
+/// The policies that bind new tokens in one place, for the create form and
+/// the policy pages.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyView {
+    pub system: tokenwarden::policy::SystemPolicy,
+    /// `None` for personal tokens.
+    pub workspace: Option<tokenwarden::policy::WorkspacePolicy>,
+    pub effective: tokenwarden::policy::EffectivePolicy,
+    /// Active tokens, already created, that the current policy would not allow now.
+    pub tokens_beyond_policy: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AuditEvent {
+    pub at: i64,
+    pub actor: String,
+    pub action: String,
+    pub target: String,
+    pub details: String,
+    pub client_addr: String,
+}

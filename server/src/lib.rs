@@ -9,7 +9,7 @@ pub mod demo;
 
 use app::{
     shell,
-    ssr::{password::Passwords, AppState, AuthSettings},
+    ssr::{password::Passwords, token_keys::TokenKeys, AppState, AuthSettings, TokenSettings},
     App,
 };
 use axum::{extract::State, response::IntoResponse, routing::get, Json, Router};
@@ -26,6 +26,9 @@ pub struct Settings {
     pub addr: SocketAddr,
     pub database: DatabaseConfig,
     pub auth: AuthSettings,
+    /// The key ring token hashes are keyed with (created on first run).
+    pub token_key_file: std::path::PathBuf,
+    pub tokens: TokenSettings,
 }
 
 /// Where the compiled client (WASM, JS, CSS) is served from. cargo-leptos
@@ -50,12 +53,15 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
 
 pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
     let db = db::open(&settings.database).await?;
+    let token_keys = TokenKeys::load_or_create(&settings.token_key_file)?;
     Ok(AppState {
         leptos_options: leptos_options(settings.addr),
         db,
         auth: Arc::new(settings.auth.clone()),
         // Each argon2 verification holds 19 MiB and a core for ~50 ms; a few at a time.
         passwords: Passwords::new(std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4)),
+        token_keys: Arc::new(token_keys),
+        tokens: settings.tokens,
     })
 }
 

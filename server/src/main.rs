@@ -26,6 +26,25 @@ enum Command {
     CreateAdmin(CreateAdminArgs),
     /// Seed a small demo into an empty database and print its sign-ins.
     Demo(DatabaseArgs),
+    /// Add a new key for hashing new tokens; existing tokens keep working.
+    RotateTokenKey(KeyFileArgs),
+}
+
+#[derive(Args, Clone)]
+struct KeyFileArgs {
+    #[command(flatten)]
+    database: DatabaseArgs,
+    /// The token key ring [default: token-keys in the data directory]. App servers sharing a database must share it.
+    #[arg(long, env = "TOKENWARDEN_TOKEN_KEY_FILE")]
+    token_key_file: Option<PathBuf>,
+}
+
+impl KeyFileArgs {
+    fn path(&self) -> PathBuf {
+        self.token_key_file
+            .clone()
+            .unwrap_or_else(|| self.database.data_dir.join("token-keys"))
+    }
 }
 
 #[derive(Args, Clone)]
@@ -41,7 +60,7 @@ struct DatabaseArgs {
 #[derive(Args, Clone)]
 struct ServeArgs {
     #[command(flatten)]
-    database: DatabaseArgs,
+    keys: KeyFileArgs,
     /// Address to listen on [default: 127.0.0.1:3000].
     #[arg(long, env = "TOKENWARDEN_ADDR")]
     addr: Option<String>,
@@ -54,6 +73,9 @@ struct ServeArgs {
     /// Seed the demo data first if the database is empty.
     #[arg(long, env = "TOKENWARDEN_DEMO")]
     demo: bool,
+    /// Most active tokens one owner (user or resource) may have.
+    #[arg(long, env = "TOKENWARDEN_MAX_ACTIVE_TOKENS", default_value_t = 100)]
+    max_active_tokens: u32,
 }
 
 #[derive(Args)]
@@ -88,6 +110,12 @@ async fn main() -> ExitCode {
         Some(Command::Serve(args)) => serve(args).await,
         Some(Command::CreateAdmin(args)) => create_admin(args).await,
         Some(Command::Demo(args)) => demo(args).await,
+        Some(Command::RotateTokenKey(args)) => app::ssr::token_keys::TokenKeys::rotate(&args.path()).map(|id| {
+            println!(
+                "New token key {id} added to {}. Restart every app server to use it; existing tokens keep working.",
+                args.path().display()
+            );
+        }),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -117,11 +145,20 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
                 .into(),
         );
     }
-    let database = DatabaseConfig::from_url(args.database.database_url.as_deref(), &args.database.data_dir)
+    let database = DatabaseConfig::from_url(args.keys.database.database_url.as_deref(), &args.keys.database.data_dir)
         .map_err(|e| e.to_string())?;
+    if args.max_active_tokens == 0 {
+        return Err(
+            "max active tokens must be at least 1 (flag --max-active-tokens or TOKENWARDEN_MAX_ACTIVE_TOKENS)".into(),
+        );
+    }
     let settings = server::Settings {
         addr,
         database: database.clone(),
+        token_key_file: args.keys.path(),
+        tokens: app::ssr::TokenSettings {
+            max_active_per_owner: i64::from(args.max_active_tokens),
+        },
         auth: AuthSettings {
             session_idle_secs: i64::from(args.session_idle_minutes) * 60,
             secure_cookies,

@@ -298,7 +298,7 @@ both_backends!(
         // Two app servers on one database: a session made on one works on the other.
         let first = TestApp::spawn(backend).await;
         let admin = first.admin().await;
-        let second_base = common::serve_on(first.database.clone()).await;
+        let second_base = common::serve_on(first.database.clone(), first.token_key_file.clone()).await;
         let on_second = common::Client {
             base: second_base,
             http: admin.http.clone(),

@@ -107,7 +107,7 @@ async fn scripted_admin(backend: Backend) {
     assert!(String::from_utf8_lossy(&out.stderr).contains("password: must be at least 12 characters"));
 
     // The web setup is closed and the scripted admin can sign in.
-    let client = common::Client::new(&common::serve_on(database).await);
+    let client = common::Client::new(&common::serve_on(database, dir.path().join("token-keys")).await);
     assert!(!client.call::<bool>("needs_setup", &[]).await.unwrap());
     client
         .call::<()>(
@@ -148,7 +148,7 @@ async fn demo_is_seeded_with_printed_passwords(backend: Backend) {
     let e = fails(again.arg("demo"));
     assert!(e.contains("already has users"), "{e}");
 
-    let alice = common::Client::new(&common::serve_on(database).await);
+    let alice = common::Client::new(&common::serve_on(database, dir.path().join("token-keys")).await);
     alice
         .call::<()>("login", &[("identifier", "alice"), ("password", &alice_pw)])
         .await

@@ -4,4 +4,6 @@
 
 pub mod admin;
 pub mod auth;
+pub mod policies;
+pub mod tokens;
 pub mod workspaces;

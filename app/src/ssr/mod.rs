@@ -8,6 +8,7 @@ pub mod session;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod token_keys;
 
 pub use db::{Backend, Db};
-pub use state::{AppState, AuthSettings};
+pub use state::{AppState, AuthSettings, TokenSettings};

@@ -1,6 +1,6 @@
 //! What every request handler and server function can reach.
 
-use super::{password::Passwords, throttle::LockoutPolicy, Db};
+use super::{password::Passwords, throttle::LockoutPolicy, token_keys::TokenKeys, Db};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -11,6 +11,22 @@ pub struct AppState {
     pub db: Db,
     pub auth: Arc<AuthSettings>,
     pub passwords: Passwords,
+    pub token_keys: Arc<TokenKeys>,
+    pub tokens: TokenSettings,
+}
+
+#[derive(Debug, Clone, Copy)]
+pub struct TokenSettings {
+    /// Most active (unexpired, unrevoked) tokens one owner may have.
+    pub max_active_per_owner: i64,
+}
+
+impl Default for TokenSettings {
+    fn default() -> Self {
+        TokenSettings {
+            max_active_per_owner: 100,
+        }
+    }
 }
 
 /// How sessions and sign-in behave.

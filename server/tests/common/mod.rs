@@ -24,17 +24,20 @@ pub struct TestApp {
     pub base: String,
     pub db: app::ssr::Db,
     pub database: DatabaseConfig,
+    pub token_key_file: std::path::PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
 
 /// Starts one more app server on an existing database (as a second app
 /// server sharing it would); returns its base URL.
-pub async fn serve_on(database: DatabaseConfig) -> String {
+pub async fn serve_on(database: DatabaseConfig, token_key_file: std::path::PathBuf) -> String {
     let settings = server::Settings {
         addr: "127.0.0.1:0".parse().unwrap(),
         database,
         auth: AuthSettings::default(),
+        token_key_file,
+        tokens: Default::default(),
     };
     let state = server::build_state(&settings).await.expect("app state");
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -80,14 +83,21 @@ impl TestApp {
     }
 
     pub async fn spawn_with(backend: Backend, auth: AuthSettings) -> TestApp {
+        Self::spawn_configured(backend, auth, Default::default()).await
+    }
+
+    pub async fn spawn_configured(backend: Backend, auth: AuthSettings, tokens: app::ssr::TokenSettings) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = fresh_database(backend, dir.path()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
+        let token_key_file = dir.path().join("token-keys");
         let settings = server::Settings {
             addr,
             database: database.clone(),
             auth,
+            token_key_file: token_key_file.clone(),
+            tokens,
         };
         let state = server::build_state(&settings).await.expect("app state");
         let db = state.db.clone();
@@ -100,6 +110,7 @@ impl TestApp {
             base: format!("http://{addr}"),
             db,
             database,
+            token_key_file,
             shutdown: Some(tx),
             _dir: dir,
         }

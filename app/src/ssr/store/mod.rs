@@ -1,5 +1,8 @@
 //! Queries, one module per kind of record. SQL here must run unchanged on
 //! SQLite and PostgreSQL (see `db`).
 
+pub mod audit;
+pub mod policies;
+pub mod tokens;
 pub mod users;
 pub mod workspaces;

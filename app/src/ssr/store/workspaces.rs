@@ -395,3 +395,39 @@ pub async fn open(db: &Db, user: &CurrentUser, slug: &str) -> Result<(Workspace,
     }
     Ok((workspace, grants))
 }
+
+/// The most access `user` has anywhere: what a personal token may be given
+/// at most (it can never act beyond its user's rights where it is used).
+pub async fn best_access(db: &Db, user: &CurrentUser) -> Result<(Access, Access, Access), AppError> {
+    if user.is_system_admin {
+        return Ok((Access::Admin, Access::Admin, Access::Admin));
+    }
+    let roles: Vec<(String,)> = sqlx::query_as("SELECT role FROM workspace_members WHERE user_id = $1")
+        .bind(user.id)
+        .fetch_all(&db.pool)
+        .await?;
+    let (projects,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM project_admins WHERE user_id = $1")
+        .bind(user.id)
+        .fetch_one(&db.pool)
+        .await?;
+    let (repositories,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM repository_admins WHERE user_id = $1")
+        .bind(user.id)
+        .fetch_one(&db.pool)
+        .await?;
+    let member = !roles.is_empty();
+    let workspace_admin = roles.iter().any(|(r,)| r == "admin");
+    let pick = |admin: bool, otherwise: Access| {
+        if admin {
+            Access::Admin
+        } else if member {
+            otherwise
+        } else {
+            Access::None
+        }
+    };
+    Ok((
+        pick(workspace_admin, Access::Read),
+        pick(workspace_admin || projects > 0, Access::Read),
+        pick(workspace_admin || projects > 0 || repositories > 0, Access::Write),
+    ))
+}

@@ -1,0 +1,146 @@
+//! Expiry policies: the system policy (Administration > Access tokens) and
+//! each workspace's (Workspace settings > Access tokens).
+
+use crate::{error::AppError, model::PolicyView};
+use leptos::prelude::*;
+
+#[cfg(feature = "ssr")]
+use crate::ssr::{
+    request::{client_addr, parts, respond, state},
+    session,
+    store::{policies, workspaces},
+};
+
+#[server(prefix = "/api", endpoint = "get_system_policy")]
+pub async fn get_system_policy() -> Result<PolicyView, AppError> {
+    respond(
+        async {
+            let state = state()?;
+            let user = session::require_user(&state, &parts()?).await?;
+            if !user.is_system_admin {
+                return Err(AppError::Forbidden);
+            }
+            let mut conn = state.db.pool.acquire().await?;
+            let system = policies::system(&mut conn).await?;
+            let effective = tokenwarden::policy::EffectivePolicy::for_personal(system);
+            let tokens_beyond_policy = policies::tokens_beyond(&state.db, None, &effective).await?;
+            Ok(PolicyView {
+                system,
+                workspace: None,
+                effective,
+                tokens_beyond_policy,
+            })
+        }
+        .await,
+    )
+}
+
+/// `expiry_required` is a checkbox; `max_days` a whole number from 1 to 3650.
+#[server(prefix = "/api", endpoint = "set_system_policy")]
+pub async fn set_system_policy(
+    #[server(default)] expiry_required: Option<String>,
+    max_days: String,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            let state = state()?;
+            let parts = parts()?;
+            let user = session::require_user(&state, &parts).await?;
+            if !user.is_system_admin {
+                return Err(AppError::Forbidden);
+            }
+            let days: u32 = max_days.trim().parse().map_err(|_| {
+                AppError::refused(
+                    "max_days",
+                    "Max days until expiry must be a whole number from 1 to 3650.",
+                )
+            })?;
+            let required = expiry_required.is_some_and(|v| !v.is_empty() && v != "false");
+            let policy =
+                tokenwarden::policy::SystemPolicy::new(required, days).map_err(|e| AppError::refused("max_days", e))?;
+            policies::set_system(&state.db, &user, &client_addr(&parts), policy).await
+        }
+        .await,
+    )
+}
+
+#[server(prefix = "/api", endpoint = "get_workspace_policy")]
+pub async fn get_workspace_policy(workspace: String) -> Result<PolicyView, AppError> {
+    respond(
+        async {
+            let state = state()?;
+            let user = session::require_user(&state, &parts()?).await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            if !grants.workspace().can_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let mut conn = state.db.pool.acquire().await?;
+            let system = policies::system(&mut conn).await?;
+            let workspace_policy = policies::workspace(&mut conn, ws.id).await?;
+            let effective = tokenwarden::policy::EffectivePolicy::for_workspace(system, workspace_policy);
+            let tokens_beyond_policy = policies::tokens_beyond(&state.db, Some(ws.id), &effective).await?;
+            Ok(PolicyView {
+                system,
+                workspace: Some(workspace_policy),
+                effective,
+                tokens_beyond_policy,
+            })
+        }
+        .await,
+    )
+}
+
+/// `max_days` is 90, 180 or 365; `allow_no_expiry` a checkbox.
+#[server(prefix = "/api", endpoint = "set_workspace_policy")]
+pub async fn set_workspace_policy(
+    workspace: String,
+    max_days: String,
+    #[server(default)] allow_no_expiry: Option<String>,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            let state = state()?;
+            let parts = parts()?;
+            let user = session::require_user(&state, &parts).await?;
+            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+            if !grants.workspace().can_admin() {
+                return Err(AppError::Forbidden);
+            }
+            let days: u32 = max_days
+                .trim()
+                .parse()
+                .map_err(|_| AppError::refused("max_days", "Choose 90, 180 or 365 days."))?;
+            let allow = allow_no_expiry.is_some_and(|v| !v.is_empty() && v != "false");
+            let policy =
+                tokenwarden::policy::WorkspacePolicy::new(days, allow).map_err(|e| AppError::refused("max_days", e))?;
+            policies::set_workspace(&state.db, &user, &client_addr(&parts), ws.id, &ws.slug, policy).await
+        }
+        .await,
+    )
+}
+
+/// The audit log: a workspace's for its admins; everything for system admins
+/// when `workspace` is empty.
+#[server(prefix = "/api", endpoint = "audit_log")]
+pub async fn audit_log(#[server(default)] workspace: String) -> Result<Vec<crate::model::AuditEvent>, AppError> {
+    respond(
+        async {
+            let state = state()?;
+            let user = session::require_user(&state, &parts()?).await?;
+            let workspace_id = if workspace.trim().is_empty() {
+                if !user.is_system_admin {
+                    return Err(AppError::Forbidden);
+                }
+                None
+            } else {
+                let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
+                if !grants.workspace().can_admin() {
+                    return Err(AppError::Forbidden);
+                }
+                Some(ws.id)
+            };
+            crate::ssr::store::audit::list(&state.db, workspace_id, 200).await
+        }
+        .await,
+    )
+}

@@ -1,0 +1,70 @@
+//! The audit log: who did what, when, from where. Written in the same
+//! transaction as the change it records, so neither exists without the other.
+
+use crate::{
+    error::AppError,
+    model::{AuditEvent, CurrentUser},
+    ssr::db::{now, Db},
+};
+use sqlx::AnyConnection;
+
+pub struct Entry<'a> {
+    pub actor: &'a CurrentUser,
+    pub client_addr: &'a str,
+    pub action: &'a str,
+    pub workspace_id: Option<i64>,
+    pub target: String,
+    pub details: String,
+}
+
+pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), AppError> {
+    sqlx::query(
+        "INSERT INTO audit_events (at, actor_id, actor, action, workspace_id, target, details, client_addr) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+    )
+    .bind(now())
+    .bind(entry.actor.id)
+    .bind(&entry.actor.username)
+    .bind(entry.action)
+    .bind(entry.workspace_id)
+    .bind(entry.target)
+    .bind(entry.details)
+    .bind(entry.client_addr)
+    .execute(conn)
+    .await?;
+    Ok(())
+}
+
+/// The newest events first; only a workspace's when `workspace_id` is given.
+pub async fn list(db: &Db, workspace_id: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>, AppError> {
+    let rows: Vec<(i64, String, String, String, String, String)> =
+        match workspace_id {
+            Some(id) => {
+                sqlx::query_as(
+                    "SELECT at, actor, action, target, details, client_addr FROM audit_events \
+             WHERE workspace_id = $1 ORDER BY id DESC LIMIT $2",
+                )
+                .bind(id)
+                .bind(limit)
+                .fetch_all(&db.pool)
+                .await?
+            }
+            None => sqlx::query_as(
+                "SELECT at, actor, action, target, details, client_addr FROM audit_events ORDER BY id DESC LIMIT $1",
+            )
+            .bind(limit)
+            .fetch_all(&db.pool)
+            .await?,
+        };
+    Ok(rows
+        .into_iter()
+        .map(|(at, actor, action, target, details, client_addr)| AuditEvent {
+            at,
+            actor,
+            action,
+            target,
+            details,
+            client_addr,
+        })
+        .collect())
+}

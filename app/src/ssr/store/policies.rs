@@ -1,0 +1,163 @@
+//! Expiry policies: the system row and one row per workspace that changed
+//! the defaults.
+
+use super::audit::{self, Entry};
+use crate::{
+    error::AppError,
+    model::CurrentUser,
+    ssr::db::{now, Db},
+};
+use sqlx::AnyConnection;
+use tokenwarden::policy::{EffectivePolicy, SystemPolicy, WorkspacePolicy};
+
+/// Takes the write lock that orders token creation against policy changes:
+/// a row lock on the one system row in PostgreSQL, the database write lock
+/// in SQLite. Call first in the transaction.
+pub async fn lock(conn: &mut AnyConnection) -> Result<(), AppError> {
+    sqlx::query("UPDATE system_policy SET id = id WHERE id = 1")
+        .execute(conn)
+        .await?;
+    Ok(())
+}
+
+pub async fn system(conn: &mut AnyConnection) -> Result<SystemPolicy, AppError> {
+    let (required, max_days): (i64, i64) =
+        sqlx::query_as("SELECT expiry_required, max_days FROM system_policy WHERE id = 1")
+            .fetch_one(conn)
+            .await?;
+    SystemPolicy::new(required != 0, max_days as u32).map_err(|e| {
+        tracing::error!(error = %e, "stored system policy is invalid");
+        AppError::Internal
+    })
+}
+
+pub async fn workspace(conn: &mut AnyConnection, workspace_id: i64) -> Result<WorkspacePolicy, AppError> {
+    let row: Option<(i64, i64)> =
+        sqlx::query_as("SELECT max_days, allow_no_expiry FROM workspace_policies WHERE workspace_id = $1")
+            .bind(workspace_id)
+            .fetch_optional(conn)
+            .await?;
+    match row {
+        None => Ok(WorkspacePolicy::default()),
+        Some((days, allow)) => WorkspacePolicy::new(days as u32, allow != 0).map_err(|e| {
+            tracing::error!(error = %e, "stored workspace policy is invalid");
+            AppError::Internal
+        }),
+    }
+}
+
+/// The policy binding new tokens in `workspace_id`, or personal tokens.
+pub async fn effective(conn: &mut AnyConnection, workspace_id: Option<i64>) -> Result<EffectivePolicy, AppError> {
+    let system = system(conn).await?;
+    Ok(match workspace_id {
+        Some(id) => EffectivePolicy::for_workspace(system, workspace(conn, id).await?),
+        None => EffectivePolicy::for_personal(system),
+    })
+}
+
+pub async fn set_system(db: &Db, actor: &CurrentUser, client_addr: &str, policy: SystemPolicy) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    lock(&mut tx).await?;
+    let before = system(&mut tx).await?;
+    sqlx::query(
+        "UPDATE system_policy SET expiry_required = $1, max_days = $2, updated_at = $3, updated_by = $4 WHERE id = 1",
+    )
+    .bind(policy.expiry_required as i64)
+    .bind(i64::from(policy.max_days()))
+    .bind(now())
+    .bind(actor.id)
+    .execute(&mut *tx)
+    .await?;
+    let describe = |p: SystemPolicy| {
+        format!(
+            "expiry required: {}, max days: {}",
+            if p.expiry_required { "yes" } else { "no" },
+            p.max_days()
+        )
+    };
+    audit::record(
+        &mut tx,
+        Entry {
+            actor,
+            client_addr,
+            action: "system policy changed",
+            workspace_id: None,
+            target: "system".into(),
+            details: format!("{} → {}", describe(before), describe(policy)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+pub async fn set_workspace(
+    db: &Db,
+    actor: &CurrentUser,
+    client_addr: &str,
+    workspace_id: i64,
+    workspace_slug: &str,
+    policy: WorkspacePolicy,
+) -> Result<(), AppError> {
+    let mut tx = db.pool.begin().await?;
+    lock(&mut tx).await?;
+    let before = workspace(&mut tx, workspace_id).await?;
+    sqlx::query(
+        "INSERT INTO workspace_policies (workspace_id, max_days, allow_no_expiry, updated_at, updated_by) \
+         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id) DO UPDATE SET \
+         max_days = excluded.max_days, allow_no_expiry = excluded.allow_no_expiry, \
+         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    )
+    .bind(workspace_id)
+    .bind(i64::from(policy.max_days()))
+    .bind(policy.allow_no_expiry as i64)
+    .bind(now())
+    .bind(actor.id)
+    .execute(&mut *tx)
+    .await?;
+    let describe = |p: WorkspacePolicy| {
+        format!(
+            "max {} days, no expiry {}",
+            p.max_days(),
+            if p.allow_no_expiry { "allowed" } else { "not allowed" }
+        )
+    };
+    audit::record(
+        &mut tx,
+        Entry {
+            actor,
+            client_addr,
+            action: "workspace policy changed",
+            workspace_id: Some(workspace_id),
+            target: workspace_slug.to_string(),
+            details: format!("{} → {}", describe(before), describe(policy)),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// Active tokens the policy would not allow if they were created now: no
+/// expiry where one is required, or expiring later than the longest allowed.
+/// Only the workspace's tokens when `workspace_id` is given; else every
+/// token, measured against the system policy.
+pub async fn tokens_beyond(db: &Db, workspace_id: Option<i64>, policy: &EffectivePolicy) -> Result<i64, AppError> {
+    let now = now();
+    let latest = now + i64::from(policy.max_days) * 86_400;
+    let no_expiry_counts = !policy.allows_no_expiry() as i64;
+    let (n,): (i64,) = sqlx::query_as(
+        "SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NULL \
+         AND (expires_at IS NULL OR expires_at > $1) \
+         AND ((expires_at IS NULL AND $2 = 1) OR expires_at > $3) \
+         AND ($4 = 0 OR workspace_id = $5)",
+    )
+    .bind(now)
+    .bind(no_expiry_counts)
+    .bind(latest)
+    .bind(workspace_id.is_some() as i64)
+    .bind(workspace_id.unwrap_or(0))
+    .fetch_one(&db.pool)
+    .await?;
+    Ok(n)
+}

@@ -1,0 +1,386 @@
+//! Access tokens: create (policy re-checked in the same transaction),
+//! list, edit name and permissions, revoke.
+
+use super::{
+    audit::{self, Entry},
+    policies,
+};
+use crate::{
+    error::AppError,
+    model::{CreatedToken, CurrentUser, TokenView},
+    ssr::{
+        db::{now, Db},
+        token_keys::TokenKeys,
+        TokenSettings,
+    },
+};
+use rand::RngCore;
+use tokenwarden::{
+    expiry::{resolve, ExpiryRequest},
+    permissions::{PermissionSet, TokenKind},
+    token::{PlainToken, SECRET_BYTES},
+};
+
+/// What a token belongs to.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Owner {
+    Workspace {
+        workspace_id: i64,
+    },
+    Project {
+        workspace_id: i64,
+        project_id: i64,
+    },
+    Repository {
+        workspace_id: i64,
+        project_id: i64,
+        repository_id: i64,
+    },
+    Personal {
+        user_id: i64,
+    },
+}
+
+impl Owner {
+    pub fn kind(self) -> TokenKind {
+        match self {
+            Owner::Workspace { .. } => TokenKind::Workspace,
+            Owner::Project { .. } => TokenKind::Project,
+            Owner::Repository { .. } => TokenKind::Repository,
+            Owner::Personal { .. } => TokenKind::Personal,
+        }
+    }
+
+    pub fn workspace_id(self) -> Option<i64> {
+        match self {
+            Owner::Workspace { workspace_id }
+            | Owner::Project { workspace_id, .. }
+            | Owner::Repository { workspace_id, .. } => Some(workspace_id),
+            Owner::Personal { .. } => None,
+        }
+    }
+
+    /// The `WHERE` condition selecting this owner's tokens (alias `t`), with its id.
+    fn filter(self) -> (&'static str, i64) {
+        match self {
+            Owner::Workspace { workspace_id } => ("t.kind = 'workspace' AND t.workspace_id = $1", workspace_id),
+            Owner::Project { project_id, .. } => ("t.kind = 'project' AND t.project_id = $1", project_id),
+            Owner::Repository { repository_id, .. } => {
+                ("t.kind = 'repository' AND t.repository_id = $1", repository_id)
+            }
+            Owner::Personal { user_id } => ("t.kind = 'personal' AND t.user_id = $1", user_id),
+        }
+    }
+
+    fn columns(self) -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>) {
+        match self {
+            Owner::Workspace { workspace_id } => (Some(workspace_id), None, None, None),
+            Owner::Project {
+                workspace_id,
+                project_id,
+            } => (Some(workspace_id), Some(project_id), None, None),
+            Owner::Repository {
+                workspace_id,
+                project_id,
+                repository_id,
+            } => (Some(workspace_id), Some(project_id), Some(repository_id), None),
+            Owner::Personal { user_id } => (None, None, None, Some(user_id)),
+        }
+    }
+}
+
+pub struct NewToken<'a> {
+    pub owner: Owner,
+    /// Where the token reaches, for the audit log (`acme/WEB/website`).
+    pub scope: String,
+    pub name: String,
+    pub permissions: PermissionSet,
+    pub expiry: ExpiryRequest,
+    pub actor: &'a CurrentUser,
+    pub client_addr: &'a str,
+}
+
+/// Creates a token. The policy is read and the expiry resolved inside the
+/// transaction that inserts it, after taking the policy lock: a forged
+/// request or a policy tightened a moment earlier cannot get a token beyond
+/// the policy in force when it is stored.
+pub async fn create(
+    db: &Db,
+    keys: &TokenKeys,
+    settings: TokenSettings,
+    new: NewToken<'_>,
+) -> Result<CreatedToken, AppError> {
+    let mut tx = db.pool.begin().await?;
+    policies::lock(&mut tx).await?;
+    let policy = policies::effective(&mut tx, new.owner.workspace_id()).await?;
+    let now = chrono::Utc::now();
+    let expires_at = resolve(&policy, now, new.expiry)
+        .map_err(|e| AppError::refused("expiry", e))?
+        .map(|t| t.timestamp());
+
+    let (filter, owner_id) = new.owner.filter();
+    let (active,): (i64,) = sqlx::query_as(&format!(
+        "SELECT COUNT(*) FROM access_tokens t WHERE {filter} AND t.revoked_at IS NULL \
+         AND (t.expires_at IS NULL OR t.expires_at > $2)"
+    ))
+    .bind(owner_id)
+    .bind(now.timestamp())
+    .fetch_one(&mut *tx)
+    .await?;
+    if active >= settings.max_active_per_owner {
+        return Err(AppError::Conflict(format!(
+            "This {} already has {} active tokens, the most allowed. Revoke one you no longer use first.",
+            if new.owner.kind() == TokenKind::Personal {
+                "account".to_string()
+            } else {
+                new.owner.kind().as_str().to_string()
+            },
+            settings.max_active_per_owner
+        )));
+    }
+
+    let mut random = [0u8; SECRET_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    let secret = PlainToken::new(new.owner.kind(), random);
+    let hashed = keys.hash(&secret);
+    let (workspace_id, project_id, repository_id, user_id) = new.owner.columns();
+    let permissions = new.permissions.names().join(" ");
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO access_tokens (kind, workspace_id, project_id, repository_id, user_id, name, permissions, \
+         token_hash, key_id, created_by, created_at, expires_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+    )
+    .bind(new.owner.kind().as_str())
+    .bind(workspace_id)
+    .bind(project_id)
+    .bind(repository_id)
+    .bind(user_id)
+    .bind(&new.name)
+    .bind(&permissions)
+    .bind(&hashed.hash)
+    .bind(&hashed.key_id)
+    .bind(new.actor.id)
+    .bind(now.timestamp())
+    .bind(expires_at)
+    .fetch_one(&mut *tx)
+    .await?;
+    audit::record(
+        &mut tx,
+        Entry {
+            actor: new.actor,
+            client_addr: new.client_addr,
+            action: "token created",
+            workspace_id,
+            target: format!(
+                "{} token #{id} \"{}\" on {}",
+                new.owner.kind().as_str(),
+                new.name,
+                new.scope
+            ),
+            details: format!(
+                "permissions {permissions}; expires {}",
+                expires_at.map(|t| t.to_string()).unwrap_or_else(|| "never".into())
+            ),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    let token = find_view(db, id).await?.ok_or(AppError::Internal)?;
+    Ok(CreatedToken {
+        token,
+        secret: secret.expose().to_string(),
+    })
+}
+
+const VIEW_SELECT: &str = "SELECT t.id, t.kind, t.name, t.permissions, w.slug, p.key, r.slug, u.username, \
+     t.created_at, c.username, t.expires_at, t.last_used_at, t.last_used_addr, t.revoked_at \
+     FROM access_tokens t \
+     LEFT JOIN workspaces w ON w.id = t.workspace_id \
+     LEFT JOIN projects p ON p.id = t.project_id \
+     LEFT JOIN repositories r ON r.id = t.repository_id \
+     LEFT JOIN users u ON u.id = t.user_id \
+     LEFT JOIN users c ON c.id = t.created_by";
+
+type ViewRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    i64,
+    Option<String>,
+    Option<i64>,
+    Option<i64>,
+    Option<String>,
+    Option<i64>,
+);
+
+fn view(row: ViewRow) -> TokenView {
+    let (
+        id,
+        kind,
+        name,
+        permissions,
+        ws,
+        project,
+        repo,
+        user,
+        created_at,
+        created_by,
+        expires_at,
+        last_used_at,
+        last_used_addr,
+        revoked_at,
+    ) = row;
+    let scope = match (ws, project, repo, user) {
+        (_, _, _, Some(user)) => user,
+        (Some(ws), Some(p), Some(r), _) => format!("{ws}/{p}/{r}"),
+        (Some(ws), Some(p), None, _) => format!("{ws}/{p}"),
+        (Some(ws), None, _, _) => ws,
+        _ => String::new(),
+    };
+    TokenView {
+        id,
+        kind: TokenKind::parse(&kind).unwrap_or(TokenKind::Personal),
+        name,
+        permissions: permissions.split_whitespace().map(String::from).collect(),
+        scope,
+        created_at,
+        created_by,
+        expires_at,
+        last_used_at,
+        last_used_addr,
+        revoked_at,
+    }
+}
+
+pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, AppError> {
+    let row: Option<ViewRow> = sqlx::query_as(&format!("{VIEW_SELECT} WHERE t.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(view))
+}
+
+/// The owner's tokens, newest first, revoked ones included.
+pub async fn list(db: &Db, owner: Owner) -> Result<Vec<TokenView>, AppError> {
+    let (filter, id) = owner.filter();
+    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
+        "{VIEW_SELECT} WHERE {filter} ORDER BY t.created_at DESC, t.id DESC"
+    ))
+    .bind(id)
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(view).collect())
+}
+
+/// kind, workspace_id, project_id, repository_id, user_id
+type OwnerRow = (String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
+
+/// Who a token belongs to, for authorizing changes to it.
+pub async fn owner_of(db: &Db, id: i64) -> Result<Option<Owner>, AppError> {
+    let row: Option<OwnerRow> = sqlx::query_as(
+        "SELECT kind, workspace_id, project_id, repository_id, user_id FROM access_tokens WHERE id = $1",
+    )
+    .bind(id)
+    .fetch_optional(&db.pool)
+    .await?;
+    Ok(row.and_then(
+        |(kind, ws, project, repo, user)| match (TokenKind::parse(&kind)?, ws, project, repo, user) {
+            (TokenKind::Workspace, Some(workspace_id), ..) => Some(Owner::Workspace { workspace_id }),
+            (TokenKind::Project, Some(workspace_id), Some(project_id), ..) => Some(Owner::Project {
+                workspace_id,
+                project_id,
+            }),
+            (TokenKind::Repository, Some(workspace_id), Some(project_id), Some(repository_id), _) => {
+                Some(Owner::Repository {
+                    workspace_id,
+                    project_id,
+                    repository_id,
+                })
+            }
+            (TokenKind::Personal, _, _, _, Some(user_id)) => Some(Owner::Personal { user_id }),
+            _ => None,
+        },
+    ))
+}
+
+/// Changes name and permissions; the expiry never changes.
+pub async fn update(
+    db: &Db,
+    id: i64,
+    name: &str,
+    permissions: &PermissionSet,
+    actor: &CurrentUser,
+    client_addr: &str,
+) -> Result<TokenView, AppError> {
+    let mut tx = db.pool.begin().await?;
+    let before: Option<(String, String, Option<i64>, Option<i64>)> =
+        sqlx::query_as("SELECT name, permissions, revoked_at, workspace_id FROM access_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_optional(&mut *tx)
+            .await?;
+    let Some((old_name, old_permissions, revoked_at, workspace_id)) = before else {
+        return Err(AppError::NotFound("Token".into()));
+    };
+    if revoked_at.is_some() {
+        return Err(AppError::Conflict("A revoked token cannot be edited.".into()));
+    }
+    let names = permissions.names().join(" ");
+    sqlx::query("UPDATE access_tokens SET name = $1, permissions = $2 WHERE id = $3")
+        .bind(name)
+        .bind(&names)
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
+    audit::record(
+        &mut tx,
+        Entry {
+            actor,
+            client_addr,
+            action: "token edited",
+            workspace_id,
+            target: format!("token #{id}"),
+            details: format!("name \"{old_name}\" → \"{name}\"; permissions {old_permissions} → {names}"),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    find_view(db, id).await?.ok_or(AppError::Internal)
+}
+
+pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) -> Result<TokenView, AppError> {
+    let mut tx = db.pool.begin().await?;
+    let revoked =
+        sqlx::query("UPDATE access_tokens SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
+            .bind(now())
+            .bind(actor.id)
+            .bind(id)
+            .execute(&mut *tx)
+            .await?;
+    if revoked.rows_affected() == 0 {
+        return Err(AppError::Conflict("This token is already revoked.".into()));
+    }
+    let (name, workspace_id): (String, Option<i64>) =
+        sqlx::query_as("SELECT name, workspace_id FROM access_tokens WHERE id = $1")
+            .bind(id)
+            .fetch_one(&mut *tx)
+            .await?;
+    audit::record(
+        &mut tx,
+        Entry {
+            actor,
+            client_addr,
+            action: "token revoked",
+            workspace_id,
+            target: format!("token #{id} \"{name}\""),
+            details: String::new(),
+        },
+    )
+    .await?;
+    tx.commit().await?;
+    find_view(db, id).await?.ok_or(AppError::Internal)
+}
