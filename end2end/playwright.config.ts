@@ -19,11 +19,31 @@ export default defineConfig({
   },
   projects: [
     {
-      name: 'chromium',
+      name: 'foundation',
+      testMatch: /foundation\.spec\.ts/,
       use: {
         browserName: 'chromium',
         launchOptions: {
           // Debian's chromium: Playwright's own browser download cannot work here.
+          executablePath: '/usr/bin/chromium',
+          args: [
+            '--no-sandbox',
+            '--disable-gpu',
+            '--disable-background-networking',
+            '--disable-component-update',
+            '--disable-sync',
+          ],
+        },
+      },
+    },
+    {
+      // Builds on the users and workspace the foundation story leaves behind.
+      name: 'tokens',
+      testMatch: /tokens\.spec\.ts/,
+      dependencies: ['foundation'],
+      use: {
+        browserName: 'chromium',
+        launchOptions: {
           executablePath: '/usr/bin/chromium',
           args: [
             '--no-sandbox',

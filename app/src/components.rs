@@ -18,6 +18,7 @@ pub fn Header() -> impl IntoView {
                             view! {
                                 <nav aria-label="Main">
                                     <A href="/">"Workspaces"</A>
+                                    <A href="/account/access-tokens">"Access tokens"</A>
                                     <Show when=move || user.is_system_admin>
                                         <A href="/admin">"Administration"</A>
                                     </Show>

@@ -4,6 +4,9 @@
 //! functions) and with `hydrate` into the WASM client (making the rendered
 //! pages interactive). Rules shared by both come from the `tokenwarden` crate.
 
+// Nested views with suspense make deep types; the default limit is too low.
+#![recursion_limit = "256"]
+
 pub mod api;
 pub mod auth;
 pub mod components;
@@ -66,6 +69,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/admin") view=pages::Admin ssr=SsrMode::Async />
                     <Route path=path!("/w/:workspace") view=pages::Workspace ssr=SsrMode::Async />
                     <Route path=path!("/w/:workspace/settings") view=pages::WorkspaceSettings ssr=SsrMode::Async />
+                    <Route path=path!("/w/:workspace/settings/access-tokens") view=pages::WorkspaceAccessTokens ssr=SsrMode::Async />
+                    <Route path=path!("/w/:workspace/projects/:project/access-tokens") view=pages::ProjectAccessTokens ssr=SsrMode::Async />
+                    <Route path=path!("/w/:workspace/repos/:repository/access-tokens") view=pages::RepositoryAccessTokens ssr=SsrMode::Async />
+                    <Route path=path!("/account/access-tokens") view=pages::PersonalAccessTokens ssr=SsrMode::Async />
+                    <Route path=path!("/admin/access-tokens") view=pages::SystemAccessTokens ssr=SsrMode::Async />
+                    <Route path=path!("/admin/users/:user/access-tokens") view=pages::UserAccessTokens ssr=SsrMode::Async />
                 </Routes>
             </main>
         </Router>

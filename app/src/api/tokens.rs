@@ -2,6 +2,9 @@
 //! (managed by that resource's admins) and personal tokens (managed by
 //! their user; system admins may view, edit and revoke them, not create).
 
+// Server functions take one argument per form field.
+#![allow(clippy::too_many_arguments)]
+
 use crate::{
     error::AppError,
     model::{CreatedToken, PolicyView, TokenView},
@@ -321,7 +324,6 @@ pub async fn list_tokens(
 /// of days offered by the policy, `custom` (with `expiry_date` and the
 /// browser's `utc_offset_minutes`) or `never`.
 #[server(prefix = "/api", endpoint = "create_token")]
-#[allow(clippy::too_many_arguments)]
 pub async fn create_token(
     kind: String,
     #[server(default)] workspace: String,
@@ -367,7 +369,6 @@ pub async fn create_token(
 /// Changes a token's name and permissions. Any attempt to change its
 /// expiry is refused: once set, it never changes.
 #[server(prefix = "/api", endpoint = "update_token")]
-#[allow(clippy::too_many_arguments)]
 pub async fn update_token(
     id: i64,
     name: String,

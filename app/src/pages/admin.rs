@@ -19,7 +19,10 @@ pub fn Admin() -> impl IntoView {
                 {move || Suspend::new(async move {
                     match signed_in_user().await {
                         Some(user) if user.is_system_admin => view! {
-                            <h1>"Administration"</h1>
+                            <div class="page-head">
+                                <h1>"Administration"</h1>
+                                <a class="button secondary" href="/admin/access-tokens">"Access token policy and audit log"</a>
+                            </div>
                             <Users />
                             <Workspaces />
                         }.into_any(),
@@ -49,15 +52,16 @@ fn Users() -> impl IntoView {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
                         Ok(users) => view! {
                             <table>
-                                <thead><tr><th>"Username"</th><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Created"</th></tr></thead>
+                                <thead><tr><th>"Username"</th><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
                                 <tbody>
                                     {users.into_iter().map(|u| view! {
                                         <tr>
-                                            <td>{u.username}</td>
+                                            <td>{u.username.clone()}</td>
                                             <td>{u.display_name}</td>
                                             <td>{u.email}</td>
                                             <td>{if u.is_system_admin { "System admin" } else { "User" }}</td>
                                             <td>{date(u.created_at)}</td>
+                                            <td><a href=format!("/admin/users/{}/access-tokens", u.username)>"Access tokens"</a></td>
                                         </tr>
                                     }).collect_view()}
                                 </tbody>

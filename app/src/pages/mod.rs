@@ -1,13 +1,19 @@
 //! One module per page.
 
+mod access_tokens;
 mod admin;
 mod home;
 mod login;
 mod not_found;
 mod setup;
+mod tokens;
 mod workspace;
 mod workspace_settings;
 
+pub use access_tokens::{
+    PersonalAccessTokens, ProjectAccessTokens, RepositoryAccessTokens, SystemAccessTokens, UserAccessTokens,
+    WorkspaceAccessTokens,
+};
 pub use admin::Admin;
 pub use home::Home;
 pub use login::Login;

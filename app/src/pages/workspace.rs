@@ -44,22 +44,33 @@ pub fn Workspace() -> impl IntoView {
                             {if ws.projects.is_empty() {
                                 view! { <p class="muted">"No projects yet."</p> }.into_any()
                             } else {
-                                ws.projects.into_iter().map(|p| view! {
+                                let slug = ws.slug.clone();
+                                ws.projects.into_iter().map(|p| {
+                                    let tokens_link = p.access.can_admin().then(|| view! {
+                                        <a class="side-link" href=format!("/w/{}/projects/{}/access-tokens", slug, p.key)>"Access tokens"</a>
+                                    });
+                                    let slug = slug.clone();
+                                    view! {
                                     <section class="card project">
-                                        <h2>{p.name} " " <span class="key">{p.key}</span> <span class="badge">{access_label(p.access)}</span></h2>
+                                        <h2>{p.name} " " <span class="key">{p.key}</span> <span class="badge">{access_label(p.access)}</span> {tokens_link}</h2>
                                         {if p.repositories.is_empty() {
                                             view! { <p class="muted">"No repositories."</p> }.into_any()
                                         } else {
                                             view! {
                                                 <ul class="plain">
-                                                    {p.repositories.into_iter().map(|r| view! {
-                                                        <li><strong>{r.name}</strong> <span class="muted">" " {r.slug}</span> " " <span class="badge">{access_label(r.access)}</span></li>
+                                                    {p.repositories.into_iter().map(|r| {
+                                                        let link = r.access.can_admin().then(|| view! {
+                                                            <a class="side-link" href=format!("/w/{}/repos/{}/access-tokens", slug, r.slug)>"Access tokens"</a>
+                                                        });
+                                                        view! {
+                                                            <li><strong>{r.name}</strong> <span class="muted">" " {r.slug.clone()}</span> " " <span class="badge">{access_label(r.access)}</span> {link}</li>
+                                                        }
                                                     }).collect_view()}
                                                 </ul>
                                             }.into_any()
                                         }}
                                     </section>
-                                }).collect_view().into_any()
+                                }}).collect_view().into_any()
                             }}
                         }.into_any(),
                     }

@@ -40,7 +40,11 @@ pub fn WorkspaceSettings() -> impl IntoView {
                             <Title text=format!("{} settings", ws.name) />
                             <div class="page-head">
                                 <h1>{ws.name.clone()} " settings"</h1>
-                                <a href=format!("/w/{}", ws.slug)>"Back to workspace"</a>
+                                <span>
+                                    {ws.access.can_admin().then(|| view! { <a class="button secondary" href=format!("/w/{}/settings/access-tokens", ws.slug)>"Access tokens"</a> })}
+                                    " "
+                                    <a href=format!("/w/{}", ws.slug)>"Back to workspace"</a>
+                                </span>
                             </div>
                             <Projects ws=ws.clone() create_project create_repository />
                             {ws.access.can_admin().then(|| view! { <Members workspace=ws.slug.clone() ws=ws.clone() /> })}

@@ -1,0 +1,219 @@
+//! Pages for access tokens and their policies at each level.
+
+use super::tokens::{relative, Place, TokensPanel};
+use crate::{
+    api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
+    components::{date, signed_in_user, ActionResult, ErrorBox, SignedIn},
+    model::PolicyView,
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use leptos_router::hooks::use_params_map;
+use tokenwarden::policy::WORKSPACE_MAX_DAYS_OPTIONS;
+
+fn param(name: &'static str) -> Memo<String> {
+    let params = use_params_map();
+    Memo::new(move |_| params.read().get(name).unwrap_or_default())
+}
+
+fn beyond_note(policy: &PolicyView) -> Option<String> {
+    (policy.tokens_beyond_policy > 0).then(|| {
+        format!(
+            "{} active token{} would not be allowed under this policy if created now. Existing tokens are never changed; review them below.",
+            policy.tokens_beyond_policy,
+            if policy.tokens_beyond_policy == 1 { "" } else { "s" }
+        )
+    })
+}
+
+/// Workspace settings > Access tokens: the workspace policy and workspace tokens.
+#[component]
+pub fn WorkspaceAccessTokens() -> impl IntoView {
+    let workspace = param("workspace");
+    view! {
+        <Title text="Workspace access tokens" />
+        <SignedIn>
+            {move || {
+                let ws = workspace.get();
+                view! {
+                    <div class="page-head">
+                        <h1>"Access tokens"</h1>
+                        <a href=format!("/w/{ws}/settings")>"Back to workspace settings"</a>
+                    </div>
+                    <WorkspacePolicyForm workspace=ws.clone() />
+                    <TokensPanel place=Place { kind: "workspace".into(), workspace: ws, ..Place::default() } />
+                }
+            }}
+        </SignedIn>
+    }
+}
+
+#[component]
+fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
+    let save = ServerAction::<SetWorkspacePolicy>::new();
+    let ws = workspace.clone();
+    let policy = Resource::new(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
+    view! {
+        <section class="card" id="policy">
+            <h2>"Access token expiry"</h2>
+            <Transition fallback=|| ()>
+                {move || {
+                    let workspace = workspace.clone();
+                    Suspend::new(async move {
+                        let policy = match policy.await {
+                            Ok(p) => p,
+                            Err(error) => return view! { <ErrorBox error /> }.into_any(),
+                        };
+                        let current = policy.workspace.unwrap_or_default();
+                        let system_note = policy.system.expiry_required.then(|| format!(
+                            "The system policy requires an expiry within {} days; the stricter of the two applies.",
+                            policy.system.max_days()
+                        ));
+                        view! {
+                            <ActionForm action=save attr:class="stack">
+                                <input type="hidden" name="workspace" value=workspace />
+                                <fieldset>
+                                    <legend>"Longest expiry allowed for new tokens"</legend>
+                                    {WORKSPACE_MAX_DAYS_OPTIONS.into_iter().map(|days| view! {
+                                        <label class="choice"><input type="radio" name="max_days" value=days.to_string() checked=current.max_days() == days />{format!("{days} days")}</label>
+                                    }).collect_view()}
+                                </fieldset>
+                                <label class="check"><input type="checkbox" name="allow_no_expiry" checked=current.allow_no_expiry />"Allow \"No expiry\""</label>
+                                <p class="hint">"Applies to every new workspace, project and repository token in this workspace."</p>
+                                {system_note.map(|n| view! { <p class="hint">{n}</p> })}
+                                {beyond_note(&policy).map(|n| view! { <p class="warning">{n}</p> })}
+                                <ActionResult value=save.value() done="Policy saved." />
+                                <button type="submit">"Save policy"</button>
+                            </ActionForm>
+                        }.into_any()
+                    })
+                }}
+            </Transition>
+        </section>
+    }
+}
+
+#[component]
+pub fn ProjectAccessTokens() -> impl IntoView {
+    let (workspace, project) = (param("workspace"), param("project"));
+    view! {
+        <Title text="Project access tokens" />
+        <SignedIn>
+            {move || {
+                let (ws, key) = (workspace.get(), project.get());
+                view! {
+                    <div class="page-head">
+                        <h1>{format!("Access tokens of project {key}")}</h1>
+                        <a href=format!("/w/{ws}")>"Back to workspace"</a>
+                    </div>
+                    <TokensPanel place=Place { kind: "project".into(), workspace: ws, project: key, ..Place::default() } />
+                }
+            }}
+        </SignedIn>
+    }
+}
+
+#[component]
+pub fn RepositoryAccessTokens() -> impl IntoView {
+    let (workspace, repository) = (param("workspace"), param("repository"));
+    view! {
+        <Title text="Repository access tokens" />
+        <SignedIn>
+            {move || {
+                let (ws, slug) = (workspace.get(), repository.get());
+                view! {
+                    <div class="page-head">
+                        <h1>{format!("Access tokens of repository {slug}")}</h1>
+                        <a href=format!("/w/{ws}")>"Back to workspace"</a>
+                    </div>
+                    <TokensPanel place=Place { kind: "repository".into(), workspace: ws, repository: slug, ..Place::default() } />
+                }
+            }}
+        </SignedIn>
+    }
+}
+
+/// Personal settings > Access tokens.
+#[component]
+pub fn PersonalAccessTokens() -> impl IntoView {
+    view! {
+        <Title text="Personal access tokens" />
+        <SignedIn>
+            <h1>"Personal access tokens"</h1>
+            <p class="muted">"Personal tokens act as you, never beyond your own rights, in place of your password for the REST API and Git over HTTPS."</p>
+            <TokensPanel place=Place { kind: "personal".into(), ..Place::default() } />
+        </SignedIn>
+    }
+}
+
+/// Administration > Users > user > Access tokens.
+#[component]
+pub fn UserAccessTokens() -> impl IntoView {
+    let user = param("user");
+    view! {
+        <Title text="User access tokens" />
+        <SignedIn>
+            {move || {
+                let username = user.get();
+                view! {
+                    <div class="page-head">
+                        <h1>{format!("Access tokens of {username}")}</h1>
+                        <a href="/admin">"Back to administration"</a>
+                    </div>
+                    <TokensPanel place=Place { kind: "personal".into(), user: username, ..Place::default() } can_create=false />
+                }
+            }}
+        </SignedIn>
+    }
+}
+
+/// Administration > Access tokens: the system policy and the audit log.
+#[component]
+pub fn SystemAccessTokens() -> impl IntoView {
+    let save = ServerAction::<SetSystemPolicy>::new();
+    let policy = Resource::new(move || save.version().get(), |_| get_system_policy());
+    let events = Resource::new(move || save.version().get(), |_| audit_log(String::new()));
+    view! {
+        <Title text="Access token policy" />
+        <SignedIn>
+            <Suspense fallback=|| ()>
+                {move || Suspend::new(async move {
+                    if !signed_in_user().await.is_some_and(|u| u.is_system_admin) {
+                        return view! { <p class="error" role="alert">"You don't have permission to view this page. Only system administrators can."</p> }.into_any();
+                    }
+                    let policy = match policy.await {
+                        Ok(p) => p,
+                        Err(error) => return view! { <ErrorBox error /> }.into_any(),
+                    };
+                    let events = events.await.unwrap_or_default();
+                    let now = chrono::Utc::now().timestamp();
+                    view! {
+                        <h1>"Access tokens"</h1>
+                        <section class="card">
+                            <h2>"System expiry policy"</h2>
+                            <ActionForm action=save attr:class="stack">
+                                <label class="check"><input type="checkbox" name="expiry_required" checked=policy.system.expiry_required />"Expiry required"</label>
+                                <label>"Max days until expiry" <input type="number" name="max_days" min="1" max="3650" required value=policy.system.max_days().to_string() /></label>
+                                <p class="hint">"When expiry is required it bounds every new token: personal tokens, and every workspace's tokens together with its own policy."</p>
+                                {beyond_note(&policy).map(|n| view! { <p class="warning">{n}</p> })}
+                                <ActionResult value=save.value() done="Policy saved." />
+                                <button type="submit">"Save"</button>
+                            </ActionForm>
+                        </section>
+                        <section class="card">
+                            <h2>"Audit log"</h2>
+                            <table>
+                                <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Target"</th><th>"Details"</th><th>"From"</th></tr></thead>
+                                <tbody>
+                                    {events.into_iter().map(|e| view! {
+                                        <tr><td title=relative(now, e.at)>{date(e.at)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.details}</td><td>{e.client_addr}</td></tr>
+                                    }).collect_view()}
+                                </tbody>
+                            </table>
+                        </section>
+                    }.into_any()
+                })}
+            </Suspense>
+        </SignedIn>
+    }
+}

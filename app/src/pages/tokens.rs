@@ -1,0 +1,396 @@
+//! Access tokens at every level: one panel (list, create, edit, revoke)
+//! used on the workspace, project, repository and personal pages.
+//!
+//! The expiry options are computed in the browser from the policy with
+//! `tokenwarden::expiry::choices`, the same code the server runs when it
+//! stores the token: a disallowed option is disabled, with its reason, the
+//! moment the form renders or changes, with no request.
+
+use crate::{
+    api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
+    components::{date, ActionError, ErrorBox},
+    model::{CreatedToken, PolicyView, TokenView},
+};
+use leptos::prelude::*;
+use tokenwarden::{
+    expiry::{choices, ExpiryChoice},
+    permissions::{Group, Permission, TokenKind},
+    token::TokenState,
+};
+
+/// Where the tokens belong, as the server functions name it.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Place {
+    pub kind: String,
+    pub workspace: String,
+    pub project: String,
+    pub repository: String,
+    /// Personal tokens of another user (system admins only); empty: my own.
+    pub user: String,
+}
+
+impl Place {
+    fn token_kind(&self) -> TokenKind {
+        TokenKind::parse(&self.kind).unwrap_or(TokenKind::Personal)
+    }
+}
+
+fn now_secs() -> i64 {
+    chrono::Utc::now().timestamp()
+}
+
+/// "in 12 days", "expired 3 days ago".
+pub fn relative(now: i64, at: i64) -> String {
+    let days = (at - now) as f64 / 86_400.0;
+    let whole = days.abs().round() as i64;
+    let unit = |n: i64| {
+        if n == 1 {
+            "1 day".to_string()
+        } else {
+            format!("{n} days")
+        }
+    };
+    match (days >= 0.0, whole) {
+        (true, 0) => "today".into(),
+        (true, n) => format!("in {}", unit(n)),
+        (false, 0) => "expired today".into(),
+        (false, n) => format!("expired {} ago", unit(n)),
+    }
+}
+
+/// The browser's offset from UTC in minutes (0 while rendering on the server).
+fn browser_utc_offset_minutes() -> i32 {
+    #[cfg(feature = "hydrate")]
+    {
+        chrono::Local::now().offset().local_minus_utc() / 60
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        0
+    }
+}
+
+#[component]
+pub fn TokensPanel(place: Place, #[prop(default = true)] can_create: bool) -> impl IntoView {
+    let create = ServerAction::<CreateToken>::new();
+    let update = ServerAction::<UpdateToken>::new();
+    let revoke = ServerAction::<RevokeToken>::new();
+    let list_place = place.clone();
+    let tokens = Resource::new(
+        move || (create.version().get(), update.version().get(), revoke.version().get()),
+        move |_| {
+            let p = list_place.clone();
+            list_tokens(p.kind, p.workspace, p.project, p.repository, p.user)
+        },
+    );
+    let state_filter = RwSignal::new(String::from("all"));
+    let sort = RwSignal::new(String::from("created"));
+    let kind = place.token_kind();
+    view! {
+        <section class="card">
+            <h2>"Access tokens"</h2>
+            {can_create.then(|| view! { <CreateTokenForm place=place.clone() create /> })}
+            <div class="list-controls">
+                <label>"Show"
+                    <select on:change=move |ev| state_filter.set(event_target_value(&ev)) prop:value=move || state_filter.get()>
+                        <option value="all">"All"</option>
+                        <option value="active">"Active"</option>
+                        <option value="expiring">"Expiring soon"</option>
+                        <option value="expired">"Expired"</option>
+                        <option value="revoked">"Revoked"</option>
+                    </select>
+                </label>
+                <label>"Sort by"
+                    <select on:change=move |ev| sort.set(event_target_value(&ev)) prop:value=move || sort.get()>
+                        <option value="created">"Newest"</option>
+                        <option value="expires">"Expires soonest"</option>
+                        <option value="name">"Name"</option>
+                    </select>
+                </label>
+            </div>
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match tokens.await {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(list) => {
+                            let now = now_secs();
+                            let mut list: Vec<TokenView> = list
+                                .into_iter()
+                                .filter(|t| match (state_filter.get().as_str(), t.state(now)) {
+                                    ("active", s) => s == TokenState::Active,
+                                    ("expiring", s) => s == TokenState::ExpiringSoon,
+                                    ("expired", s) => s == TokenState::Expired,
+                                    ("revoked", s) => s == TokenState::Revoked,
+                                    _ => true,
+                                })
+                                .collect();
+                            match sort.get().as_str() {
+                                "expires" => list.sort_by_key(|t| t.expires_at.unwrap_or(i64::MAX)),
+                                "name" => list.sort_by_key(|t| t.name.to_lowercase()),
+                                _ => {}
+                            }
+                            if list.is_empty() {
+                                return view! { <p class="muted">"No tokens to show."</p> }.into_any();
+                            }
+                            view! {
+                                <table class="tokens">
+                                    <thead><tr>
+                                        <th>"Name"</th><th>"Permissions"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"State"</th><th></th>
+                                    </tr></thead>
+                                    <tbody>
+                                        {list.into_iter().map(|t| view! { <TokenRow token=t kind now update revoke /> }).collect_view()}
+                                    </tbody>
+                                </table>
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            <ActionError value=update.value() />
+            <ActionError value=revoke.value() />
+        </section>
+    }
+}
+
+#[component]
+fn TokenRow(
+    token: TokenView,
+    kind: TokenKind,
+    now: i64,
+    update: ServerAction<UpdateToken>,
+    revoke: ServerAction<RevokeToken>,
+) -> impl IntoView {
+    let state = token.state(now);
+    let editing = RwSignal::new(false);
+    let confirming = RwSignal::new(false);
+    let expires = match token.expires_at {
+        Some(at) => format!("{} ({})", date(at), relative(now, at)),
+        None => "Never".into(),
+    };
+    let last_used = match (token.last_used_at, token.last_used_addr.clone()) {
+        (Some(at), Some(addr)) => format!("{} from {addr}", date(at)),
+        (Some(at), None) => date(at),
+        _ => "Never".into(),
+    };
+    let state_class = match state {
+        TokenState::Active => "state active",
+        TokenState::ExpiringSoon => "state expiring",
+        TokenState::Expired => "state expired",
+        TokenState::Revoked => "state revoked",
+    };
+    let id = token.id.to_string();
+    let (id_edit, id_revoke) = (id.clone(), id.clone());
+    let name = token.name.clone();
+    let permissions = token.permissions.clone();
+    let expires_read_only = expires.clone();
+    let live = state != TokenState::Revoked;
+    view! {
+        <tr data-token=token.name.clone()>
+            <td>{token.name.clone()}</td>
+            <td class="perms">{token.permissions.join(", ")}</td>
+            <td>{date(token.created_at)} {token.created_by.map(|by| format!(" by {by}"))}</td>
+            <td>{expires}</td>
+            <td>{last_used}</td>
+            <td><span class=state_class>{state.label()}</span></td>
+            <td class="actions">
+                {live.then(|| view! {
+                    <button type="button" class="link" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                    " "
+                    <button type="button" class="link danger" on:click=move |_| confirming.set(true)>"Revoke"</button>
+                })}
+            </td>
+        </tr>
+        {move || {
+            let (id, name, permissions, expires) = (id_edit.clone(), name.clone(), permissions.clone(), expires_read_only.clone());
+            editing.get().then(move || view! {
+            <tr class="subrow"><td colspan="7">
+                // Saving refetches the list, which closes this form.
+                <ActionForm action=update attr:class="grid-form">
+                    <input type="hidden" name="id" value=id />
+                    <label>"Name" <input name="name" required value=name /></label>
+                    <PermissionFields kind selected=permissions />
+                    <p class="read-only">"Expiry: " {expires} " — it cannot be changed."</p>
+                    <button type="submit">"Save changes"</button>
+                </ActionForm>
+            </td></tr>
+        })}}
+        {move || {
+            let id = id_revoke.clone();
+            confirming.get().then(move || view! {
+            <tr class="subrow"><td colspan="7">
+                <ActionForm action=revoke attr:class="confirm">
+                    <input type="hidden" name="id" value=id />
+                    <span>"Revoke this token? Anything using it stops working at once."</span>
+                    <button type="submit" class="danger">"Revoke token"</button>
+                    <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
+                </ActionForm>
+            </td></tr>
+        })}}
+    }
+}
+
+/// One select per permission kind the token may carry.
+#[component]
+fn PermissionFields(kind: TokenKind, #[prop(default = vec![])] selected: Vec<String>) -> impl IntoView {
+    let groups: [(Group, &str, &str); 4] = [
+        (Group::Workspace, "workspace_permission", "Workspace"),
+        (Group::Project, "project_permission", "Project"),
+        (Group::Repository, "repository_permission", "Repository"),
+        (Group::Account, "account_permission", "Account"),
+    ];
+    let fresh = selected.is_empty();
+    groups
+        .into_iter()
+        .filter(|(g, _, _)| kind.allows(*g))
+        .map(|(group, field, label)| {
+            let options: Vec<Permission> = Permission::ALL.into_iter().filter(|p| p.group() == group).collect();
+            let current = selected
+                .iter()
+                .find(|s| options.iter().any(|p| p.name() == s.as_str()))
+                .cloned()
+                .unwrap_or_else(|| {
+                    // New tokens start with read access where it is required.
+                    let default = fresh
+                        && (group == Group::Repository || (group == Group::Workspace && kind == TokenKind::Workspace));
+                    if default {
+                        options[0].name().to_string()
+                    } else {
+                        String::new()
+                    }
+                });
+            view! {
+                <label>{format!("{label} permission")}
+                    <select name=field>
+                        <option value="" selected=current.is_empty()>"None"</option>
+                        {options.into_iter().map(|p| {
+                            let selected = current == p.name();
+                            view! { <option value=p.name() selected=selected>{p.name()}</option> }
+                        }).collect_view()}
+                    </select>
+                </label>
+            }
+        })
+        .collect_view()
+}
+
+#[component]
+fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>) -> impl IntoView {
+    let policy_place = place.clone();
+    let policy = Resource::new(
+        || (),
+        move |_| {
+            let p = policy_place.clone();
+            token_policy(p.kind, p.workspace, p.project, p.repository)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || {
+                let place = place.clone();
+                Suspend::new(async move {
+                    match policy.await {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(policy) => view! { <CreateTokenFields place policy create /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+        {move || create.value().get().and_then(Result::ok).map(|created| view! { <NewTokenSecret created /> })}
+    }
+}
+
+#[component]
+fn CreateTokenFields(place: Place, policy: PolicyView, create: ServerAction<CreateToken>) -> impl IntoView {
+    let effective = policy.effective;
+    // The browser's clock and time zone; both re-read when the form renders.
+    let offset = RwSignal::new(0i32);
+    Effect::new(move |_| offset.set(browser_utc_offset_minutes()));
+    let options = Memo::new(move |_| choices(&effective, chrono::Utc::now(), offset.get()));
+    let selected = RwSignal::new(
+        choices(&effective, chrono::Utc::now(), 0)
+            .default_choice()
+            .map(|c| c.value())
+            .unwrap_or_default(),
+    );
+    let limit_note = format!(
+        "Tokens here can last at most {} days ({}){}.",
+        effective.max_days,
+        effective.max_days_source,
+        if effective.allows_no_expiry() {
+            "; \"No expiry\" is allowed"
+        } else {
+            ""
+        }
+    );
+    let kind = place.token_kind();
+    view! {
+        <details class="create" open>
+            <summary>"Create access token"</summary>
+            <ActionForm action=create attr:class="stack">
+                <input type="hidden" name="kind" value=place.kind.clone() />
+                <input type="hidden" name="workspace" value=place.workspace.clone() />
+                <input type="hidden" name="project" value=place.project.clone() />
+                <input type="hidden" name="repository" value=place.repository.clone() />
+                <label>"Name" <input name="name" required maxlength="100" placeholder="CI deploy" /></label>
+                <div class="grid-form"><PermissionFields kind /></div>
+                <fieldset class="expiry">
+                    <legend>"Expiry"</legend>
+                    <p class="hint">{limit_note}</p>
+                    {move || options.get().options.into_iter().map(|option| {
+                        let value = option.choice.value();
+                        let reason = option.unavailable.map(|u| u.to_string());
+                        let disabled = reason.is_some();
+                        let v = value.clone();
+                        let checked = value.clone();
+                        view! {
+                            <label class="choice" class:disabled=disabled>
+                                <input type="radio" name="expiry" value=value.clone() disabled=disabled
+                                    prop:checked=move || selected.get() == checked
+                                    on:change=move |_| selected.set(v.clone()) />
+                                {option.choice.label()}
+                                {reason.map(|r| view! { <span class="reason">{r}</span> })}
+                            </label>
+                        }
+                    }).collect_view()}
+                    <Show when=move || selected.get() == ExpiryChoice::CustomDate.value()>
+                        {move || {
+                            let range = options.get().date_range;
+                            let min = range.map(|(a, _)| a.to_string()).unwrap_or_default();
+                            let max = range.map(|(_, b)| b.to_string()).unwrap_or_default();
+                            view! {
+                                <label>"Expires at the end of" <input type="date" name="expiry_date" required min=min.clone() max=max value=min /></label>
+                            }
+                        }}
+                    </Show>
+                    <input type="hidden" name="utc_offset_minutes" prop:value=move || offset.get().to_string() />
+                </fieldset>
+                <ActionError value=create.value() />
+                <button type="submit">"Create"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn NewTokenSecret(created: CreatedToken) -> impl IntoView {
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let secret = created.secret.clone();
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&secret);
+        }
+        copied.set(true);
+    };
+    view! {
+        <div class="new-token" role="status">
+            <p><strong>{format!("Token \"{}\" created.", created.token.name)}</strong>
+               " Copy it now: you will not see it again."</p>
+            <div class="secret-row">
+                <input class="secret" readonly value=created.secret.clone() aria-label="New token" />
+                <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            </div>
+        </div>
+    }
+}
