@@ -102,9 +102,25 @@ where
     }
 }
 
+/// An instant as a date (and, on hover, time) in the viewer's time zone.
+/// The server renders it in UTC; once the page hydrates it switches to the
+/// browser's local time, so the two renders agree during hydration.
+#[component]
+pub fn LocalDate(at: i64) -> impl IntoView {
+    let hydrated = RwSignal::new(false);
+    Effect::new(move |_| hydrated.set(true));
+    // Formatted by hand: chrono's strftime machinery would add much to the WASM.
+    let local = move || chrono::DateTime::from_timestamp(at, 0).map(|d| d.with_timezone(&chrono::Local).naive_local());
+    view! {
+        <time title=move || if hydrated.get() { local().map(|t| t.time().to_string()).unwrap_or_default() } else { String::new() }>
+            {move || if hydrated.get() { local().map(|t| t.date().to_string()).unwrap_or_default() } else { format!("{} UTC", date(at)) }}
+        </time>
+    }
+}
+
 /// A Unix-seconds timestamp as a UTC date.
 pub fn date(unix_secs: i64) -> String {
     chrono::DateTime::from_timestamp(unix_secs, 0)
-        .map(|d| d.format("%Y-%m-%d").to_string())
+        .map(|d| d.date_naive().to_string())
         .unwrap_or_default()
 }

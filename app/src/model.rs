@@ -114,7 +114,7 @@ pub struct PolicyView {
     pub workspace: Option<tokenwarden::policy::WorkspacePolicy>,
     pub effective: tokenwarden::policy::EffectivePolicy,
     /// Active tokens, already created, that the current policy would not allow now.
-    pub tokens_beyond_policy: i64,
+    pub tokens_beyond_policy: Vec<TokenView>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -147,6 +147,10 @@ test.describe.serial('access tokens', () => {
     await page.getByRole('button', { name: 'Save', exact: true }).click();
     await expect(page.getByText('Policy saved.')).toBeVisible();
     await expect(page.getByRole('cell', { name: 'system policy changed' })).toBeVisible();
+    // The 60-day workspace token made earlier now exceeds it: counted, linked, listed, unchanged.
+    await expect(page.getByText('1 active token would not be allowed under this policy')).toBeVisible();
+    await page.getByRole('link', { name: 'review them' }).click();
+    await expect(page.locator('#beyond').getByRole('cell', { name: 'Workspace bot' })).toBeVisible();
 
     const bobPage = await (await browser.newContext()).newPage();
     await signIn(bobPage, bob);

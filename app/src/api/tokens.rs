@@ -282,7 +282,7 @@ pub async fn token_policy(
                 system,
                 workspace: workspace_policy,
                 effective,
-                tokens_beyond_policy: 0,
+                tokens_beyond_policy: Vec::new(),
             })
         }
         .await,

@@ -3,8 +3,8 @@
 use super::tokens::{relative, Place, TokensPanel};
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
-    components::{date, signed_in_user, ActionResult, ErrorBox, SignedIn},
-    model::PolicyView,
+    components::{signed_in_user, ActionResult, ErrorBox, LocalDate, SignedIn},
+    model::{AuditEvent, PolicyView, TokenView},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -16,14 +16,69 @@ fn param(name: &'static str) -> Memo<String> {
     Memo::new(move |_| params.read().get(name).unwrap_or_default())
 }
 
-fn beyond_note(policy: &PolicyView) -> Option<String> {
-    (policy.tokens_beyond_policy > 0).then(|| {
-        format!(
-            "{} active token{} would not be allowed under this policy if created now. Existing tokens are never changed; review them below.",
-            policy.tokens_beyond_policy,
-            if policy.tokens_beyond_policy == 1 { "" } else { "s" }
-        )
+/// How many existing tokens exceed the policy, linking to their list.
+fn beyond_note(policy: &PolicyView) -> Option<impl IntoView> {
+    let n = policy.tokens_beyond_policy.len();
+    (n > 0).then(|| {
+        view! {
+            <p class="warning">
+                {format!("{n} active token{} would not be allowed under this policy if created now. ", if n == 1 { "" } else { "s" })}
+                "Existing tokens are never changed: "
+                <a href="#beyond">"review them"</a>
+                "."
+            </p>
+        }
     })
+}
+
+/// The tokens a policy's note links to.
+#[component]
+fn BeyondPolicy(tokens: Vec<TokenView>) -> impl IntoView {
+    (!tokens.is_empty()).then(|| {
+        let now = chrono::Utc::now().timestamp();
+        view! {
+            <section class="card" id="beyond">
+                <h2>"Active tokens beyond this policy"</h2>
+                <table>
+                    <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Where"</th><th>"Expires"</th></tr></thead>
+                    <tbody>
+                        {tokens.into_iter().map(|t| view! {
+                            <tr>
+                                <td>{t.name}</td>
+                                <td>{t.kind.as_str()}</td>
+                                <td>{t.scope}</td>
+                                <td>{match t.expires_at { Some(at) => view! { <LocalDate at /> {format!(" ({})", relative(now, at))} }.into_any(), None => "Never".into_any() }}</td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </section>
+        }
+    })
+}
+
+/// The audit log as a table, newest first.
+#[component]
+fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
+    view! {
+        <section class="card">
+            <h2>"Audit log"</h2>
+            {if events.is_empty() {
+                view! { <p class="muted">"Nothing recorded yet."</p> }.into_any()
+            } else {
+                view! {
+                    <table>
+                        <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Target"</th><th>"Details"</th><th>"From"</th></tr></thead>
+                        <tbody>
+                            {events.into_iter().map(|e| view! {
+                                <tr><td><LocalDate at=e.at /></td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.details}</td><td>{e.client_addr}</td></tr>
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+        </section>
+    }
 }
 
 /// Workspace settings > Access tokens: the workspace policy and workspace tokens.
@@ -41,7 +96,8 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
                         <a href=format!("/w/{ws}/settings")>"Back to workspace settings"</a>
                     </div>
                     <WorkspacePolicyForm workspace=ws.clone() />
-                    <TokensPanel place=Place { kind: "workspace".into(), workspace: ws, ..Place::default() } />
+                    <TokensPanel place=Place { kind: "workspace".into(), workspace: ws.clone(), ..Place::default() } />
+                    <WorkspaceAudit workspace=ws />
                 }
             }}
         </SignedIn>
@@ -65,6 +121,7 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
                             Err(error) => return view! { <ErrorBox error /> }.into_any(),
                         };
                         let current = policy.workspace.unwrap_or_default();
+                        let (note, beyond) = (beyond_note(&policy), policy.tokens_beyond_policy.clone());
                         let system_note = policy.system.expiry_required.then(|| format!(
                             "The system policy requires an expiry within {} days; the stricter of the two applies.",
                             policy.system.max_days()
@@ -81,10 +138,11 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
                                 <label class="check"><input type="checkbox" name="allow_no_expiry" checked=current.allow_no_expiry />"Allow \"No expiry\""</label>
                                 <p class="hint">"Applies to every new workspace, project and repository token in this workspace."</p>
                                 {system_note.map(|n| view! { <p class="hint">{n}</p> })}
-                                {beyond_note(&policy).map(|n| view! { <p class="warning">{n}</p> })}
+                                {note}
                                 <ActionResult value=save.value() done="Policy saved." />
                                 <button type="submit">"Save policy"</button>
                             </ActionForm>
+                            <BeyondPolicy tokens=beyond />
                         }.into_any()
                     })
                 }}
@@ -186,7 +244,7 @@ pub fn SystemAccessTokens() -> impl IntoView {
                         Err(error) => return view! { <ErrorBox error /> }.into_any(),
                     };
                     let events = events.await.unwrap_or_default();
-                    let now = chrono::Utc::now().timestamp();
+                    let (note, beyond) = (beyond_note(&policy), policy.tokens_beyond_policy.clone());
                     view! {
                         <h1>"Access tokens"</h1>
                         <section class="card">
@@ -195,25 +253,31 @@ pub fn SystemAccessTokens() -> impl IntoView {
                                 <label class="check"><input type="checkbox" name="expiry_required" checked=policy.system.expiry_required />"Expiry required"</label>
                                 <label>"Max days until expiry" <input type="number" name="max_days" min="1" max="3650" required value=policy.system.max_days().to_string() /></label>
                                 <p class="hint">"When expiry is required it bounds every new token: personal tokens, and every workspace's tokens together with its own policy."</p>
-                                {beyond_note(&policy).map(|n| view! { <p class="warning">{n}</p> })}
+                                {note}
                                 <ActionResult value=save.value() done="Policy saved." />
                                 <button type="submit">"Save"</button>
                             </ActionForm>
                         </section>
-                        <section class="card">
-                            <h2>"Audit log"</h2>
-                            <table>
-                                <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Target"</th><th>"Details"</th><th>"From"</th></tr></thead>
-                                <tbody>
-                                    {events.into_iter().map(|e| view! {
-                                        <tr><td title=relative(now, e.at)>{date(e.at)}</td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.details}</td><td>{e.client_addr}</td></tr>
-                                    }).collect_view()}
-                                </tbody>
-                            </table>
-                        </section>
+                        <BeyondPolicy tokens=beyond />
+                        <AuditTable events />
                     }.into_any()
                 })}
             </Suspense>
         </SignedIn>
+    }
+}
+
+#[component]
+fn WorkspaceAudit(workspace: String) -> impl IntoView {
+    let events = Resource::new(|| (), move |_| audit_log(workspace.clone()));
+    view! {
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                match events.await {
+                    Ok(events) => view! { <AuditTable events /> }.into_any(),
+                    Err(error) => view! { <ErrorBox error /> }.into_any(),
+                }
+            })}
+        </Transition>
     }
 }

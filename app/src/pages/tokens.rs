@@ -8,7 +8,7 @@
 
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
-    components::{date, ActionError, ErrorBox},
+    components::{ActionError, ErrorBox, LocalDate},
     model::{CreatedToken, PolicyView, TokenView},
 };
 use leptos::prelude::*;
@@ -163,14 +163,19 @@ fn TokenRow(
     let state = token.state(now);
     let editing = RwSignal::new(false);
     let confirming = RwSignal::new(false);
-    let expires = match token.expires_at {
-        Some(at) => format!("{} ({})", date(at), relative(now, at)),
-        None => "Never".into(),
+    let expires_at = token.expires_at;
+    let expires_cell = move || match expires_at {
+        Some(at) => view! { <LocalDate at /> {format!(" ({})", relative(now, at))} }.into_any(),
+        None => "Never".into_any(),
     };
-    let last_used = match (token.last_used_at, token.last_used_addr.clone()) {
-        (Some(at), Some(addr)) => format!("{} from {addr}", date(at)),
-        (Some(at), None) => date(at),
-        _ => "Never".into(),
+    let expires = match token.expires_at {
+        Some(at) => relative(now, at),
+        None => "never".into(),
+    };
+    let (last_used_at, last_used_addr) = (token.last_used_at, token.last_used_addr.clone());
+    let last_used = move || match last_used_at {
+        Some(at) => view! { <LocalDate at /> {last_used_addr.clone().map(|a| format!(" from {a}"))} }.into_any(),
+        None => "Never".into_any(),
     };
     let state_class = match state {
         TokenState::Active => "state active",
@@ -188,8 +193,8 @@ fn TokenRow(
         <tr data-token=token.name.clone()>
             <td>{token.name.clone()}</td>
             <td class="perms">{token.permissions.join(", ")}</td>
-            <td>{date(token.created_at)} {token.created_by.map(|by| format!(" by {by}"))}</td>
-            <td>{expires}</td>
+            <td><LocalDate at=token.created_at /> {token.created_by.map(|by| format!(" by {by}"))}</td>
+            <td>{expires_cell}</td>
             <td>{last_used}</td>
             <td><span class=state_class>{state.label()}</span></td>
             <td class="actions">

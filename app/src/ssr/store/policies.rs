@@ -4,7 +4,7 @@
 use super::audit::{self, Entry};
 use crate::{
     error::AppError,
-    model::CurrentUser,
+    model::{CurrentUser, TokenView},
     ssr::db::{now, Db},
 };
 use sqlx::AnyConnection;
@@ -142,22 +142,25 @@ pub async fn set_workspace(
 /// expiry where one is required, or expiring later than the longest allowed.
 /// Only the workspace's tokens when `workspace_id` is given; else every
 /// token, measured against the system policy.
-pub async fn tokens_beyond(db: &Db, workspace_id: Option<i64>, policy: &EffectivePolicy) -> Result<i64, AppError> {
+pub async fn tokens_beyond(
+    db: &Db,
+    workspace_id: Option<i64>,
+    policy: &EffectivePolicy,
+) -> Result<Vec<TokenView>, AppError> {
     let now = now();
     let latest = now + i64::from(policy.max_days) * 86_400;
     let no_expiry_counts = !policy.allows_no_expiry() as i64;
-    let (n,): (i64,) = sqlx::query_as(
-        "SELECT COUNT(*) FROM access_tokens WHERE revoked_at IS NULL \
-         AND (expires_at IS NULL OR expires_at > $1) \
-         AND ((expires_at IS NULL AND $2 = 1) OR expires_at > $3) \
-         AND ($4 = 0 OR workspace_id = $5)",
+    super::tokens::list_where(
+        db,
+        "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1) \
+         AND ((t.expires_at IS NULL AND $2 = 1) OR t.expires_at > $3) AND ($4 = 0 OR t.workspace_id = $5)",
+        &[
+            now,
+            no_expiry_counts,
+            latest,
+            workspace_id.is_some() as i64,
+            workspace_id.unwrap_or(0),
+        ],
     )
-    .bind(now)
-    .bind(no_expiry_counts)
-    .bind(latest)
-    .bind(workspace_id.is_some() as i64)
-    .bind(workspace_id.unwrap_or(0))
-    .fetch_one(&db.pool)
-    .await?;
-    Ok(n)
+    .await
 }

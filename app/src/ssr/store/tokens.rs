@@ -268,13 +268,18 @@ pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, AppError> 
 /// The owner's tokens, newest first, revoked ones included.
 pub async fn list(db: &Db, owner: Owner) -> Result<Vec<TokenView>, AppError> {
     let (filter, id) = owner.filter();
-    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
-        "{VIEW_SELECT} WHERE {filter} ORDER BY t.created_at DESC, t.id DESC"
-    ))
-    .bind(id)
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows.into_iter().map(view).collect())
+    list_where(db, filter, &[id]).await
+}
+
+/// Tokens matching `condition` (on alias `t`, parameters `$1`… bound from
+/// `params` in order), newest first.
+pub async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<TokenView>, AppError> {
+    let sql = format!("{VIEW_SELECT} WHERE {condition} ORDER BY t.created_at DESC, t.id DESC");
+    let mut query = sqlx::query_as::<_, ViewRow>(&sql);
+    for p in params {
+        query = query.bind(*p);
+    }
+    Ok(query.fetch_all(&db.pool).await?.into_iter().map(view).collect())
 }
 
 /// kind, workspace_id, project_id, repository_id, user_id
