@@ -4,6 +4,21 @@ import { defineConfig } from '@playwright/test';
 // port with a fresh embedded database for every run.
 const port = 3100;
 
+// Debian's chromium: Playwright's own browser download cannot work here.
+const chromium = {
+  browserName: 'chromium' as const,
+  launchOptions: {
+    executablePath: '/usr/bin/chromium',
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  },
+};
+
 export default defineConfig({
   testDir: './tests',
   timeout: 60_000,
@@ -21,39 +36,14 @@ export default defineConfig({
     {
       name: 'foundation',
       testMatch: /foundation\.spec\.ts/,
-      use: {
-        browserName: 'chromium',
-        launchOptions: {
-          // Debian's chromium: Playwright's own browser download cannot work here.
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
-      },
+      use: chromium,
     },
     {
       // Builds on the users and workspace the foundation story leaves behind.
       name: 'tokens',
       testMatch: /tokens\.spec\.ts/,
       dependencies: ['foundation'],
-      use: {
-        browserName: 'chromium',
-        launchOptions: {
-          executablePath: '/usr/bin/chromium',
-          args: [
-            '--no-sandbox',
-            '--disable-gpu',
-            '--disable-background-networking',
-            '--disable-component-update',
-            '--disable-sync',
-          ],
-        },
-      },
+      use: chromium,
     },
   ],
   webServer: {

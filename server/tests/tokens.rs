@@ -4,15 +4,8 @@
 
 mod common;
 use app::model::{AuditEvent, CreatedToken, PolicyView, TokenView};
-use common::{Client, TestApp};
+use common::{ok, Client, TestApp};
 use tokenwarden::token::TokenState;
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    client
-        .call::<()>(name, form)
-        .await
-        .unwrap_or_else(|e| panic!("{name} {form:?}: {e:?}"));
-}
 
 /// acme / WEB / website with `alice` as repository admin of website and
 /// `bob` as a plain member.

@@ -6,18 +6,11 @@ use app::{
     error::AppError,
     model::{MemberView, UserSummary, WorkspaceSummary, WorkspaceView},
 };
-use common::{create_user, Client, TestApp};
+use common::{create_user, ok, Client, TestApp};
 use tokenwarden::Access;
 
 async fn workspace(client: &Client, slug: &str) -> Result<WorkspaceView, common::Failure> {
     client.call("get_workspace", &[("workspace", slug)]).await
-}
-
-async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
-    client
-        .call::<()>(name, form)
-        .await
-        .unwrap_or_else(|e| panic!("{name} {form:?}: {e:?}"));
 }
 
 /// acme with projects WEB (repos website, docs) and API (repo gateway).

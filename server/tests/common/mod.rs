@@ -189,6 +189,14 @@ pub struct Client {
     pub http: reqwest::Client,
 }
 
+/// Calls a server function that must succeed (test set-up steps).
+pub async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
+    client
+        .call::<()>(name, form)
+        .await
+        .unwrap_or_else(|e| panic!("{name} {form:?}: {e:?}"));
+}
+
 /// A failed server function call: its HTTP status and the decoded error.
 #[derive(Debug)]
 pub struct Failure {
