@@ -26,7 +26,11 @@ fn tokenwarden() -> Command {
     cmd
 }
 
+/// Points the binary at `database`, and keeps its token key file in a
+/// temporary directory rather than the default `data/` of the working tree.
 fn database_env(cmd: &mut Command, database: &DatabaseConfig) {
+    let keys = std::env::temp_dir().join(format!("tw-cli-keys-{}", std::process::id()));
+    cmd.env("TOKENWARDEN_TOKEN_KEY_FILE", keys.join("token-keys"));
     match database {
         DatabaseConfig::Sqlite { path } => cmd.env("DATABASE_URL", format!("sqlite://{}", path.display())),
         DatabaseConfig::Postgres { url } => cmd.env("DATABASE_URL", url),
