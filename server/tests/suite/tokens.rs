@@ -2,9 +2,9 @@
 //! both databases: policy rules, forged requests, a race between a policy
 //! change and token creations, editing, revoking, audit.
 
-mod common;
+use crate::common;
+use crate::common::{ok, Client, TestApp};
 use app::model::{AuditEvent, CreatedToken, PolicyView, TokenView};
-use common::{ok, Client, TestApp};
 use tokenwarden::token::TokenState;
 
 /// acme / WEB / website with `alice` as repository admin of website and

@@ -1,9 +1,9 @@
 //! First-run setup, sign-in, throttling, sessions, sign-out and cross-site
 //! protection, through the real HTTP server on both databases.
 
-mod common;
+use crate::common;
+use crate::common::{Backend, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
 use app::{error::AppError, ssr::AuthSettings};
-use common::{Backend, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
 
 both_backends!(setup_creates_the_first_admin_and_signs_them_in, |backend| async move {
     let app = TestApp::spawn(backend).await;

@@ -1,12 +1,12 @@
 //! Users, workspaces, projects, repositories and roles: who may see and do
 //! what, checked through the real server functions on both databases.
 
-mod common;
+use crate::common;
+use crate::common::{create_user, ok, Client, TestApp};
 use app::{
     error::AppError,
     model::{MemberView, UserSummary, WorkspaceSummary, WorkspaceView},
 };
-use common::{create_user, ok, Client, TestApp};
 use tokenwarden::Access;
 
 async fn workspace(client: &Client, slug: &str) -> Result<WorkspaceView, common::Failure> {

@@ -5,13 +5,10 @@
 //! file and on a fresh database in the PostgreSQL server named by
 //! `TOKENWARDEN_TEST_POSTGRES_URL` (`./dev test` starts a throwaway one).
 //! Without that variable the PostgreSQL half fails: it is never skipped.
-#![allow(dead_code)]
-
 use app::{error::AppError, ssr::AuthSettings};
 use rand::Rng;
 use serde::de::DeserializeOwned;
 use server::config::DatabaseConfig;
-use std::net::SocketAddr;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -20,7 +17,6 @@ pub enum Backend {
 }
 
 pub struct TestApp {
-    pub addr: SocketAddr,
     pub base: String,
     pub db: app::ssr::Db,
     pub database: DatabaseConfig,
@@ -106,7 +102,6 @@ impl TestApp {
             let _ = rx.await;
         }));
         TestApp {
-            addr,
             base: format!("http://{addr}"),
             db,
             database,
@@ -254,7 +249,6 @@ impl Client {
 }
 
 /// Defines `mod $name { sqlite, postgres }`, running `$body(app)` on each.
-#[macro_export]
 macro_rules! both_backends {
     ($name:ident, $body:expr) => {
         mod $name {

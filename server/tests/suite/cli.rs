@@ -1,8 +1,8 @@
 //! The `tokenwarden` binary: configuration errors, scripted administration,
 //! the demo, health reporting and graceful shutdown.
 
-mod common;
-use common::{Backend, TestApp};
+use crate::common;
+use crate::common::{Backend, TestApp};
 use server::config::DatabaseConfig;
 use std::{
     io::Write,

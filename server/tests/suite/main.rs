@@ -1,0 +1,11 @@
+//! Server tests: the real app on a random port with a fresh database, each
+//! test on SQLite and on PostgreSQL. One test binary (not one per file) so
+//! the heavy dependency graph is linked once.
+
+#[macro_use]
+mod common;
+
+mod auth;
+mod cli;
+mod tokens;
+mod workspaces;
