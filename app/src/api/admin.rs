@@ -4,31 +4,17 @@ use crate::{error::AppError, model::UserSummary};
 use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
-use crate::{
-    model::CurrentUser,
-    ssr::{
-        request::{parts, respond, state},
-        session,
-        store::{users, workspaces},
-        AppState,
-    },
+use crate::ssr::{
+    guard,
+    request::respond,
+    store::{users, workspaces},
 };
-
-#[cfg(feature = "ssr")]
-async fn require_system_admin() -> Result<(AppState, CurrentUser), AppError> {
-    let state = state()?;
-    let user = session::require_user(&state, &parts()?).await?;
-    if !user.is_system_admin {
-        return Err(AppError::Forbidden);
-    }
-    Ok((state, user))
-}
 
 #[server(prefix = "/api", endpoint = "list_users")]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     respond(
         async {
-            let (state, _) = require_system_admin().await?;
+            let (state, _) = guard::system_admin().await?;
             users::list(&state.db).await
         }
         .await,
@@ -47,7 +33,7 @@ pub async fn create_user(
 ) -> Result<(), AppError> {
     respond(
         async {
-            let (state, admin) = require_system_admin().await?;
+            let (state, admin) = guard::system_admin().await?;
             let user = super::auth::new_user(
                 &state,
                 &username,
@@ -72,7 +58,7 @@ pub async fn create_workspace(slug: String, name: String, admin_username: String
     respond(
         async {
             use tokenwarden::validate;
-            let (state, admin) = require_system_admin().await?;
+            let (state, admin) = guard::system_admin().await?;
             let slug = validate::workspace_slug(&slug)?;
             let name = validate::display_name("name", &name)?;
             let admin_username = if admin_username.trim().is_empty() {

@@ -6,20 +6,16 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    request::{client_addr, parts, respond, state},
-    session,
-    store::{policies, workspaces},
+    guard,
+    request::{client_addr, parts, respond},
+    store::policies,
 };
 
 #[server(prefix = "/api", endpoint = "get_system_policy")]
 pub async fn get_system_policy() -> Result<PolicyView, AppError> {
     respond(
         async {
-            let state = state()?;
-            let user = session::require_user(&state, &parts()?).await?;
-            if !user.is_system_admin {
-                return Err(AppError::Forbidden);
-            }
+            let (state, _) = guard::system_admin().await?;
             let mut conn = state.db.pool.acquire().await?;
             let system = policies::system(&mut conn).await?;
             let effective = tokenwarden::policy::EffectivePolicy::for_personal(system);
@@ -43,12 +39,7 @@ pub async fn set_system_policy(
 ) -> Result<(), AppError> {
     respond(
         async {
-            let state = state()?;
-            let parts = parts()?;
-            let user = session::require_user(&state, &parts).await?;
-            if !user.is_system_admin {
-                return Err(AppError::Forbidden);
-            }
+            let (state, user) = guard::system_admin().await?;
             let days: u32 = max_days.trim().parse().map_err(|_| {
                 AppError::refused(
                     "max_days",
@@ -58,7 +49,7 @@ pub async fn set_system_policy(
             let required = expiry_required.is_some_and(|v| !v.is_empty() && v != "false");
             let policy =
                 tokenwarden::policy::SystemPolicy::new(required, days).map_err(|e| AppError::refused("max_days", e))?;
-            policies::set_system(&state.db, &user, &client_addr(&parts), policy).await
+            policies::set_system(&state.db, &user, &client_addr(&parts()?), policy).await
         }
         .await,
     )
@@ -68,12 +59,7 @@ pub async fn set_system_policy(
 pub async fn get_workspace_policy(workspace: String) -> Result<PolicyView, AppError> {
     respond(
         async {
-            let state = state()?;
-            let user = session::require_user(&state, &parts()?).await?;
-            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-            if !grants.workspace().can_admin() {
-                return Err(AppError::Forbidden);
-            }
+            let (state, _, ws) = guard::workspace_admin(&workspace).await?;
             let mut conn = state.db.pool.acquire().await?;
             let system = policies::system(&mut conn).await?;
             let workspace_policy = policies::workspace(&mut conn, ws.id).await?;
@@ -99,13 +85,7 @@ pub async fn set_workspace_policy(
 ) -> Result<(), AppError> {
     respond(
         async {
-            let state = state()?;
-            let parts = parts()?;
-            let user = session::require_user(&state, &parts).await?;
-            let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-            if !grants.workspace().can_admin() {
-                return Err(AppError::Forbidden);
-            }
+            let (state, user, ws) = guard::workspace_admin(&workspace).await?;
             let days: u32 = max_days
                 .trim()
                 .parse()
@@ -113,7 +93,7 @@ pub async fn set_workspace_policy(
             let allow = allow_no_expiry.is_some_and(|v| !v.is_empty() && v != "false");
             let policy =
                 tokenwarden::policy::WorkspacePolicy::new(days, allow).map_err(|e| AppError::refused("max_days", e))?;
-            policies::set_workspace(&state.db, &user, &client_addr(&parts), ws.id, &ws.slug, policy).await
+            policies::set_workspace(&state.db, &user, &client_addr(&parts()?), ws.id, &ws.slug, policy).await
         }
         .await,
     )
@@ -125,19 +105,11 @@ pub async fn set_workspace_policy(
 pub async fn audit_log(#[server(default)] workspace: String) -> Result<Vec<crate::model::AuditEvent>, AppError> {
     respond(
         async {
-            let state = state()?;
-            let user = session::require_user(&state, &parts()?).await?;
-            let workspace_id = if workspace.trim().is_empty() {
-                if !user.is_system_admin {
-                    return Err(AppError::Forbidden);
-                }
-                None
+            let (state, workspace_id) = if workspace.trim().is_empty() {
+                (guard::system_admin().await?.0, None)
             } else {
-                let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-                if !grants.workspace().can_admin() {
-                    return Err(AppError::Forbidden);
-                }
-                Some(ws.id)
+                let (state, _, ws) = guard::workspace_admin(&workspace).await?;
+                (state, Some(ws.id))
             };
             crate::ssr::store::audit::list(&state.db, workspace_id, 200).await
         }

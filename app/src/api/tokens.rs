@@ -15,8 +15,8 @@ use leptos::prelude::*;
 use crate::{
     model::CurrentUser,
     ssr::{
-        request::{client_addr, parts, respond, state},
-        session,
+        guard,
+        request::{client_addr, parts, respond},
         store::{
             policies,
             tokens::{self, NewToken, Owner},
@@ -256,8 +256,7 @@ pub async fn token_policy(
 ) -> Result<PolicyView, AppError> {
     respond(
         async {
-            let state = state()?;
-            let user = session::require_user(&state, &parts()?).await?;
+            let (state, user) = guard::signed_in().await?;
             let t = target(
                 &state,
                 &user,
@@ -299,8 +298,7 @@ pub async fn list_tokens(
 ) -> Result<Vec<TokenView>, AppError> {
     respond(
         async {
-            let state = state()?;
-            let me = session::require_user(&state, &parts()?).await?;
+            let (state, me) = guard::signed_in().await?;
             let t = target(
                 &state,
                 &me,
@@ -340,9 +338,8 @@ pub async fn create_token(
 ) -> Result<CreatedToken, AppError> {
     respond(
         async {
-            let state = state()?;
+            let (state, user) = guard::signed_in().await?;
             let parts = parts()?;
-            let user = session::require_user(&state, &parts).await?;
             let t = target(&state, &user, Place { kind: &kind, workspace: &workspace, project: &project, repository: &repository, user: "" }, true).await?;
             let name = tokenwarden::validate::display_name("name", &name)?;
             let set = permissions(
@@ -388,9 +385,8 @@ pub async fn update_token(
                     "A token's expiry cannot be changed. Create a new token instead.",
                 ));
             }
-            let state = state()?;
+            let (state, user) = guard::signed_in().await?;
             let parts = parts()?;
-            let user = session::require_user(&state, &parts).await?;
             let (owner, access) = manageable(&state, &user, id).await?;
             let name = tokenwarden::validate::display_name("name", &name)?;
             let set = permissions(
@@ -413,9 +409,8 @@ pub async fn update_token(
 pub async fn revoke_token(id: i64) -> Result<TokenView, AppError> {
     respond(
         async {
-            let state = state()?;
+            let (state, user) = guard::signed_in().await?;
             let parts = parts()?;
-            let user = session::require_user(&state, &parts).await?;
             manageable(&state, &user, id).await?;
             let revoked = tokens::revoke(&state.db, id, &user, &client_addr(&parts)).await?;
             tracing::info!(by = %user.username, token_id = id, "token revoked");

@@ -9,40 +9,19 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    request::{parts, respond, state},
-    session,
+    guard,
+    request::respond,
     store::{
         users,
         workspaces::{self, RoleTarget},
     },
-    AppState,
 };
-
-#[cfg(feature = "ssr")]
-async fn signed_in() -> Result<(AppState, crate::model::CurrentUser), AppError> {
-    let state = state()?;
-    let user = session::require_user(&state, &parts()?).await?;
-    Ok((state, user))
-}
-
-/// The signed-in user and the workspace, for its admins only.
-#[cfg(feature = "ssr")]
-async fn administered(
-    workspace: &str,
-) -> Result<(AppState, crate::model::CurrentUser, workspaces::Workspace), AppError> {
-    let (state, user) = signed_in().await?;
-    let (ws, grants) = workspaces::open(&state.db, &user, workspace).await?;
-    if !grants.workspace().can_admin() {
-        return Err(AppError::Forbidden);
-    }
-    Ok((state, user, ws))
-}
 
 #[server(prefix = "/api", endpoint = "list_workspaces")]
 pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
     respond(
         async {
-            let (state, user) = signed_in().await?;
+            let (state, user) = guard::signed_in().await?;
             workspaces::list_for(&state.db, &user).await
         }
         .await,
@@ -53,7 +32,7 @@ pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
 pub async fn get_workspace(workspace: String) -> Result<WorkspaceView, AppError> {
     respond(
         async {
-            let (state, user) = signed_in().await?;
+            let (state, user) = guard::signed_in().await?;
             let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
             workspaces::view(&state.db, &ws, &grants).await
         }
@@ -66,7 +45,7 @@ pub async fn create_project(workspace: String, key: String, name: String) -> Res
     respond(
         async {
             use tokenwarden::validate;
-            let (state, user, ws) = administered(&workspace).await?;
+            let (state, user, ws) = guard::workspace_admin(&workspace).await?;
             let key = validate::project_key(&key)?;
             let name = validate::display_name("name", &name)?;
             workspaces::create_project(&state.db, ws.id, &key, &name).await?;
@@ -83,7 +62,7 @@ pub async fn create_repository(workspace: String, project: String, slug: String,
     respond(
         async {
             use tokenwarden::validate;
-            let (state, user) = signed_in().await?;
+            let (state, user) = guard::signed_in().await?;
             let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
             let project_id = workspaces::project_id(&state.db, ws.id, &project)
                 .await?
@@ -106,7 +85,7 @@ pub async fn create_repository(workspace: String, project: String, slug: String,
 pub async fn list_members(workspace: String) -> Result<Vec<MemberView>, AppError> {
     respond(
         async {
-            let (state, _, ws) = administered(&workspace).await?;
+            let (state, _, ws) = guard::workspace_admin(&workspace).await?;
             workspaces::members(&state.db, ws.id).await
         }
         .await,
@@ -126,7 +105,7 @@ pub async fn add_member(
     respond(
         async {
             use tokenwarden::Role;
-            let (state, user, ws) = administered(&workspace).await?;
+            let (state, user, ws) = guard::workspace_admin(&workspace).await?;
             let role = Role::parse(&role).ok_or_else(|| AppError::invalid("role", "is not a known role"))?;
             let member_id = users::id_by_username(&state.db, &username)
                 .await?
@@ -156,7 +135,7 @@ pub async fn add_member(
 pub async fn remove_member(workspace: String, username: String) -> Result<(), AppError> {
     respond(
         async {
-            let (state, user, ws) = administered(&workspace).await?;
+            let (state, user, ws) = guard::workspace_admin(&workspace).await?;
             let member_id = users::id_by_username(&state.db, &username)
                 .await?
                 .ok_or_else(|| AppError::NotFound("Member".into()))?;

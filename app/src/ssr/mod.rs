@@ -2,6 +2,7 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the WASM client.
 
 pub mod db;
+pub mod guard;
 pub mod password;
 pub mod request;
 pub mod session;
