@@ -1,6 +1,6 @@
 //! Small pieces shared by pages.
 
-use crate::{auth::use_auth, error::AppError, model::CurrentUser};
+use crate::{api::auth::Logout, auth::use_auth, error::AppError, model::CurrentUser};
 use leptos::prelude::*;
 use leptos_router::components::{Redirect, A};
 
@@ -8,6 +8,7 @@ use leptos_router::components::{Redirect, A};
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
+    let logout = ServerAction::<Logout>::new();
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Tokenwarden"</a>
@@ -25,7 +26,8 @@ pub fn Header() -> impl IntoView {
                                 </nav>
                                 <div class="session">
                                     <span class="who" title=user.username.clone()>{user.display_name.clone()}</span>
-                                    <ActionForm action=auth.logout>
+                                    // A plain form (no island): the server signs out and redirects.
+                                    <ActionForm action=logout>
                                         <button type="submit" class="link">"Sign out"</button>
                                     </ActionForm>
                                 </div>
@@ -102,9 +104,23 @@ where
     }
 }
 
+/// Counts this island on `<body data-islands-ready>` once it has hydrated,
+/// so browser tests can wait for every island on a page.
+pub fn island_ready() {
+    Effect::new(|_| {
+        if let Some(body) = document().body() {
+            let ready = body
+                .get_attribute("data-islands-ready")
+                .and_then(|n| n.parse::<u32>().ok())
+                .unwrap_or(0);
+            let _ = body.set_attribute("data-islands-ready", &(ready + 1).to_string());
+        }
+    });
+}
+
 /// An instant as a date (and, on hover, time) in the viewer's time zone.
-/// The server renders it in UTC; once the page hydrates it switches to the
-/// browser's local time, so the two renders agree during hydration.
+/// The server renders it in UTC; inside an island, once hydrated, it switches
+/// to the browser's local time (outside islands it stays in UTC).
 #[component]
 pub fn LocalDate(at: i64) -> impl IntoView {
     let hydrated = RwSignal::new(false);

@@ -1,8 +1,11 @@
 //! The Tokenwarden web app: routes, pages and server functions.
 //!
 //! Built twice: with `ssr` into the server (rendering pages, running server
-//! functions) and with `hydrate` into the WASM client (making the rendered
-//! pages interactive). Rules shared by both come from the `tokenwarden` crate.
+//! functions) and with `hydrate` into the WASM client. Leptos islands: pages
+//! are rendered on the server only, and just the interactive parts — the
+//! `#[island]` components: forms, the token panel — are compiled to WASM and
+//! hydrated, which keeps the download small. Rules shared by both come from
+//! the `tokenwarden` crate.
 
 // Nested views with suspense make deep types; the default limit is too low.
 #![recursion_limit = "256"]
@@ -32,7 +35,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
-                <HydrationScripts options />
+                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>
@@ -46,13 +49,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 pub fn App() -> impl IntoView {
     provide_meta_context();
     auth::provide_auth();
-    // Effects run only in the browser, after hydration: marks the page as
-    // interactive for browser tests.
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let _ = body.set_attribute("data-hydrated", "true");
-        }
-    });
 
     // Pages render fully before the response starts (`SsrMode::Async`), so a
     // page that needs sign-in can still answer with a redirect.
@@ -81,10 +77,15 @@ pub fn App() -> impl IntoView {
     }
 }
 
-/// Entry point of the WASM client.
+/// Entry point of the WASM client; Leptos's loader then hydrates each island.
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
     console_error_panic_hook::set_once();
-    leptos::mount::hydrate_body(App);
+    leptos::mount::hydrate_islands();
+    // For browser tests: the client runs (each island counts itself too,
+    // see `components::island_ready`).
+    if let Some(body) = document().body() {
+        let _ = body.set_attribute("data-hydrated", "true");
+    }
 }

@@ -1,16 +1,11 @@
-import { test, expect, Page } from '@playwright/test';
+import { Page } from '@playwright/test';
+import { expect, hydrated, open, test } from './helpers';
 
 // One story on a fresh server: first-run setup, sign-in, administration,
 // and a member who must not see the admin pages.
 
 const admin = { username: 'root', email: 'root@example.com', name: 'Root Admin', password: 'correct horse battery staple' };
 const member = { username: 'bob', email: 'bob@example.com', name: 'Bob Member', password: 'a member passphrase' };
-
-/** Opens `path` and waits until the WASM client has hydrated the page. */
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
-}
 
 async function signIn(page: Page, identifier: string, password: string) {
   await open(page, '/login');
@@ -74,6 +69,7 @@ test.describe.serial('foundation', () => {
     await expect(page).toHaveURL(/\/$/);
     await page.getByRole('link', { name: 'Administration' }).click();
     await expect(page.getByRole('heading', { name: 'Administration' })).toBeVisible();
+    await hydrated(page);
 
     const users = page.locator('section', { has: page.getByRole('heading', { name: 'Users' }) });
     await users.getByLabel('Username').fill(member.username);
@@ -96,6 +92,7 @@ test.describe.serial('foundation', () => {
     await expect(page.getByText('No projects yet.')).toBeVisible();
     await page.getByRole('link', { name: 'Workspace settings' }).click();
     await expect(page.getByRole('heading', { name: 'Acme Inc settings' })).toBeVisible();
+    await hydrated(page);
 
     const project = page.locator('form', { has: page.getByRole('button', { name: 'Create project' }) });
     await project.getByLabel('Key').fill('WEB');

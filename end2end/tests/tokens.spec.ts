@@ -1,4 +1,5 @@
-import { test, expect, Page, Locator } from '@playwright/test';
+import { Locator, Page } from '@playwright/test';
+import { expect, hydrated, open, test } from './helpers';
 
 // Access tokens under expiry policies, at every level. The foundation story
 // left behind: root (system admin), bob (member of acme), workspace acme
@@ -6,11 +7,6 @@ import { test, expect, Page, Locator } from '@playwright/test';
 
 const root = { username: 'root', password: 'correct horse battery staple' };
 const bob = { username: 'bob', password: 'a member passphrase' };
-
-async function open(page: Page, path: string) {
-  await page.goto(path);
-  await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
-}
 
 async function signIn(page: Page, who: { username: string; password: string }) {
   await open(page, '/login');
@@ -67,7 +63,7 @@ test.describe.serial('access tokens', () => {
     await open(page, '/w/acme');
     await page.getByRole('link', { name: 'Access tokens' }).last().click();
     await expect(page).toHaveURL(/\/w\/acme\/repos\/marketing-site\/access-tokens$/);
-    await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
+    await hydrated(page);
     await expect(option(page, '90 days')).toBeVisible();
 
     // From here on the choices render and change without any request.
@@ -155,7 +151,7 @@ test.describe.serial('access tokens', () => {
     const bobPage = await (await browser.newContext()).newPage();
     await signIn(bobPage, bob);
     await bobPage.getByRole('link', { name: 'Access tokens' }).click();
-    await expect(bobPage.locator('body[data-hydrated="true"]')).toBeAttached();
+    await hydrated(bobPage);
     await expect(option(bobPage, '30 days')).toBeEnabled();
     const requests = watchRequests(bobPage);
     for (const label of ['60 days', '90 days', '180 days', '365 days', 'No expiry']) {

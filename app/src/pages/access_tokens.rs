@@ -3,7 +3,7 @@
 use super::tokens::{relative, Place, TokensPanel};
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
-    components::{signed_in_user, ActionResult, ErrorBox, LocalDate, SignedIn},
+    components::{island_ready, signed_in_user, ActionResult, ErrorBox, LocalDate, SignedIn},
     model::{AuditEvent, PolicyView, TokenView},
 };
 use leptos::prelude::*;
@@ -96,7 +96,7 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
                         <a href=format!("/w/{ws}/settings")>"Back to workspace settings"</a>
                     </div>
                     <WorkspacePolicyForm workspace=ws.clone() />
-                    <TokensPanel place=Place { kind: "workspace".into(), workspace: ws.clone(), ..Place::default() } />
+                    <TokensPanel place=Place { kind: "workspace".into(), workspace: ws.clone(), ..Place::default() } can_create=true />
                     <WorkspaceAudit workspace=ws />
                 }
             }}
@@ -104,8 +104,9 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
+    island_ready();
     let save = ServerAction::<SetWorkspacePolicy>::new();
     let ws = workspace.clone();
     let policy = Resource::new(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
@@ -164,7 +165,7 @@ pub fn ProjectAccessTokens() -> impl IntoView {
                         <h1>{format!("Access tokens of project {key}")}</h1>
                         <a href=format!("/w/{ws}")>"Back to workspace"</a>
                     </div>
-                    <TokensPanel place=Place { kind: "project".into(), workspace: ws, project: key, ..Place::default() } />
+                    <TokensPanel place=Place { kind: "project".into(), workspace: ws, project: key, ..Place::default() } can_create=true />
                 }
             }}
         </SignedIn>
@@ -184,7 +185,7 @@ pub fn RepositoryAccessTokens() -> impl IntoView {
                         <h1>{format!("Access tokens of repository {slug}")}</h1>
                         <a href=format!("/w/{ws}")>"Back to workspace"</a>
                     </div>
-                    <TokensPanel place=Place { kind: "repository".into(), workspace: ws, repository: slug, ..Place::default() } />
+                    <TokensPanel place=Place { kind: "repository".into(), workspace: ws, repository: slug, ..Place::default() } can_create=true />
                 }
             }}
         </SignedIn>
@@ -199,7 +200,7 @@ pub fn PersonalAccessTokens() -> impl IntoView {
         <SignedIn>
             <h1>"Personal access tokens"</h1>
             <p class="muted">"Personal tokens act as you, never beyond your own rights, in place of your password for the REST API and Git over HTTPS."</p>
-            <TokensPanel place=Place { kind: "personal".into(), ..Place::default() } />
+            <TokensPanel place=Place { kind: "personal".into(), ..Place::default() } can_create=true />
         </SignedIn>
     }
 }
@@ -228,9 +229,6 @@ pub fn UserAccessTokens() -> impl IntoView {
 /// Administration > Access tokens: the system policy and the audit log.
 #[component]
 pub fn SystemAccessTokens() -> impl IntoView {
-    let save = ServerAction::<SetSystemPolicy>::new();
-    let policy = Resource::new(move || save.version().get(), |_| get_system_policy());
-    let events = Resource::new(move || save.version().get(), |_| audit_log(String::new()));
     view! {
         <Title text="Access token policy" />
         <SignedIn>
@@ -239,31 +237,51 @@ pub fn SystemAccessTokens() -> impl IntoView {
                     if !signed_in_user().await.is_some_and(|u| u.is_system_admin) {
                         return view! { <p class="error" role="alert">"You don't have permission to view this page. Only system administrators can."</p> }.into_any();
                     }
-                    let policy = match policy.await {
-                        Ok(p) => p,
-                        Err(error) => return view! { <ErrorBox error /> }.into_any(),
-                    };
-                    let events = events.await.unwrap_or_default();
-                    let (note, beyond) = (beyond_note(&policy), policy.tokens_beyond_policy.clone());
                     view! {
                         <h1>"Access tokens"</h1>
-                        <section class="card">
-                            <h2>"System expiry policy"</h2>
-                            <ActionForm action=save attr:class="stack">
-                                <label class="check"><input type="checkbox" name="expiry_required" checked=policy.system.expiry_required />"Expiry required"</label>
-                                <label>"Max days until expiry" <input type="number" name="max_days" min="1" max="3650" required value=policy.system.max_days().to_string() /></label>
-                                <p class="hint">"When expiry is required it bounds every new token: personal tokens, and every workspace's tokens together with its own policy."</p>
-                                {note}
-                                <ActionResult value=save.value() done="Policy saved." />
-                                <button type="submit">"Save"</button>
-                            </ActionForm>
-                        </section>
-                        <BeyondPolicy tokens=beyond />
-                        <AuditTable events />
+                        <SystemPolicyPanel />
                     }.into_any()
                 })}
             </Suspense>
         </SignedIn>
+    }
+}
+
+/// The policy form and the audit log, which shows each change as it is saved.
+#[island]
+fn SystemPolicyPanel() -> impl IntoView {
+    island_ready();
+    let save = ServerAction::<SetSystemPolicy>::new();
+    let policy = Resource::new(move || save.version().get(), |_| get_system_policy());
+    let events = Resource::new(move || save.version().get(), |_| audit_log(String::new()));
+    view! {
+        <div>
+        <Transition fallback=|| ()>
+            {move || Suspend::new(async move {
+                let policy = match policy.await {
+                    Ok(p) => p,
+                    Err(error) => return view! { <ErrorBox error /> }.into_any(),
+                };
+                let events = events.await.unwrap_or_default();
+                let (note, beyond) = (beyond_note(&policy), policy.tokens_beyond_policy.clone());
+                view! {
+                    <section class="card">
+                        <h2>"System expiry policy"</h2>
+                        <ActionForm action=save attr:class="stack">
+                            <label class="check"><input type="checkbox" name="expiry_required" checked=policy.system.expiry_required />"Expiry required"</label>
+                            <label>"Max days until expiry" <input type="number" name="max_days" min="1" max="3650" required value=policy.system.max_days().to_string() /></label>
+                            <p class="hint">"When expiry is required it bounds every new token: personal tokens, and every workspace's tokens together with its own policy."</p>
+                            {note}
+                            <ActionResult value=save.value() done="Policy saved." />
+                            <button type="submit">"Save"</button>
+                        </ActionForm>
+                    </section>
+                    <BeyondPolicy tokens=beyond />
+                    <AuditTable events />
+                }.into_any()
+            })}
+        </Transition>
+        </div>
     }
 }
 

@@ -5,7 +5,7 @@ use crate::{
         admin::{list_users, CreateUser, CreateWorkspace},
         workspaces::list_workspaces,
     },
-    components::{date, signed_in_user, ActionResult, ErrorBox, SignedIn},
+    components::{date, island_ready, signed_in_user, ActionResult, ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -39,8 +39,9 @@ pub fn Admin() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn Users() -> impl IntoView {
+    island_ready();
     let create = ServerAction::<CreateUser>::new();
     let users = Resource::new(move || create.version().get(), |_| list_users());
     view! {
@@ -85,8 +86,9 @@ fn Users() -> impl IntoView {
     }
 }
 
-#[component]
+#[island]
 fn Workspaces() -> impl IntoView {
+    island_ready();
     let create = ServerAction::<CreateWorkspace>::new();
     let workspaces = Resource::new(move || create.version().get(), |_| list_workspaces());
     view! {
@@ -109,7 +111,7 @@ fn Workspaces() -> impl IntoView {
             <h3>"Create workspace"</h3>
             <ActionForm action=create attr:class="grid-form">
                 <label>"Name" <input name="name" required /></label>
-                <label>"Slug (used in URLs)" <input name="slug" required pattern="[a-zA-Z0-9][a-zA-Z0-9-]*[a-zA-Z0-9]" /></label>
+                <label>"Slug (used in URLs)" <input name="slug" required pattern="[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9]" /></label>
                 <label>"Workspace admin (username; empty for you)" <input name="admin_username" /></label>
                 <ActionResult value=create.value() done="Workspace created." />
                 <button type="submit">"Create workspace"</button>

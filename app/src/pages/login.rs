@@ -1,4 +1,8 @@
-use crate::{api::auth::needs_setup, auth::use_auth, components::ActionError};
+use crate::{
+    api::auth::{needs_setup, Login},
+    auth::use_auth,
+    components::{island_ready, ActionError},
+};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -21,16 +25,27 @@ pub fn Login() -> impl IntoView {
                 view! {
                     <section class="card narrow">
                         <h1>"Sign in"</h1>
-                        <ActionForm action=auth.login attr:class="stack">
-                            <label>"Username or email" <input name="identifier" autocomplete="username" required /></label>
-                            <label>"Password" <input name="password" type="password" autocomplete="current-password" required /></label>
-                            <ActionError value=auth.login.value() />
-                            <button type="submit">"Sign in"</button>
-                        </ActionForm>
+                        <LoginForm />
                     </section>
                 }
                 .into_any()
             })}
         </Suspense>
+    }
+}
+
+/// The server answers a good password with the session cookie and a redirect
+/// home; a bad one is shown in place, keeping what was typed.
+#[island]
+fn LoginForm() -> impl IntoView {
+    island_ready();
+    let login = ServerAction::<Login>::new();
+    view! {
+        <ActionForm action=login attr:class="stack">
+            <label>"Username or email" <input name="identifier" autocomplete="username" required /></label>
+            <label>"Password" <input name="password" type="password" autocomplete="current-password" required /></label>
+            <ActionError value=login.value() />
+            <button type="submit">"Sign in"</button>
+        </ActionForm>
     }
 }

@@ -1,9 +1,8 @@
 //! First run: create the first system administrator.
 
 use crate::{
-    api::auth::needs_setup,
-    auth::use_auth,
-    components::{ActionError, ErrorBox},
+    api::auth::{needs_setup, Setup},
+    components::{island_ready, ActionError, ErrorBox},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,7 +10,6 @@ use leptos_router::components::Redirect;
 
 #[component]
 pub fn Setup() -> impl IntoView {
-    let auth = use_auth();
     let needed = Resource::new(|| (), |_| needs_setup());
     view! {
         <Title text="Set up" />
@@ -24,20 +22,31 @@ pub fn Setup() -> impl IntoView {
                         <section class="card narrow">
                             <h1>"Welcome to Tokenwarden"</h1>
                             <p>"Create the first system administrator. You will be signed in as this user."</p>
-                            <ActionForm action=auth.setup attr:class="stack">
-                                <label>"Username" <input name="username" autocomplete="username" required minlength="2" maxlength="40" /></label>
-                                <label>"Email" <input name="email" type="email" autocomplete="email" required /></label>
-                                <label>"Full name" <input name="display_name" autocomplete="name" required maxlength="100" /></label>
-                                <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength="12" /></label>
-                                <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength="12" /></label>
-                                <p class="hint">"At least 12 characters. A passphrase of a few words is easiest."</p>
-                                <ActionError value=auth.setup.value() />
-                                <button type="submit">"Create administrator"</button>
-                            </ActionForm>
+                            <SetupForm />
                         </section>
                     }.into_any(),
                 }
             })}
         </Suspense>
+    }
+}
+
+/// Creates the first administrator; the server signs them in and redirects
+/// home, or the error is shown in place, keeping what was typed.
+#[island]
+fn SetupForm() -> impl IntoView {
+    island_ready();
+    let setup = ServerAction::<Setup>::new();
+    view! {
+        <ActionForm action=setup attr:class="stack">
+            <label>"Username" <input name="username" autocomplete="username" required minlength="2" maxlength="40" /></label>
+            <label>"Email" <input name="email" type="email" autocomplete="email" required /></label>
+            <label>"Full name" <input name="display_name" autocomplete="name" required maxlength="100" /></label>
+            <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength="12" /></label>
+            <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength="12" /></label>
+            <p class="hint">"At least 12 characters. A passphrase of a few words is easiest."</p>
+            <ActionError value=setup.value() />
+            <button type="submit">"Create administrator"</button>
+        </ActionForm>
     }
 }

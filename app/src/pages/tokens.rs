@@ -8,7 +8,7 @@
 
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
-    components::{ActionError, ErrorBox, LocalDate},
+    components::{island_ready, ActionError, ErrorBox, LocalDate},
     model::{CreatedToken, PolicyView, TokenView},
 };
 use leptos::prelude::*;
@@ -19,7 +19,7 @@ use tokenwarden::{
 };
 
 /// Where the tokens belong, as the server functions name it.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub struct Place {
     pub kind: String,
     pub workspace: String,
@@ -70,8 +70,10 @@ fn browser_utc_offset_minutes() -> i32 {
     }
 }
 
-#[component]
-pub fn TokensPanel(place: Place, #[prop(default = true)] can_create: bool) -> impl IntoView {
+/// An island: everything here runs in the browser too.
+#[island]
+pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
+    island_ready();
     let create = ServerAction::<CreateToken>::new();
     let update = ServerAction::<UpdateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();

@@ -4,7 +4,7 @@
 use super::workspace::workspace_param;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{ActionError, ActionResult, ErrorBox, SignedIn},
+    components::{island_ready, ActionError, ActionResult, ErrorBox, SignedIn},
     model::WorkspaceView,
 };
 use leptos::prelude::*;
@@ -14,21 +14,10 @@ use tokenwarden::Role;
 #[component]
 pub fn WorkspaceSettings() -> impl IntoView {
     let slug = workspace_param();
-    let create_project = ServerAction::<CreateProject>::new();
-    let create_repository = ServerAction::<CreateRepository>::new();
-    let workspace = Resource::new(
-        move || {
-            (
-                slug.get(),
-                create_project.version().get(),
-                create_repository.version().get(),
-            )
-        },
-        |(slug, _, _)| get_workspace(slug),
-    );
+    let workspace = Resource::new(move || slug.get(), get_workspace);
     view! {
         <SignedIn>
-            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
                 {move || Suspend::new(async move {
                     match workspace.await {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
@@ -46,14 +35,55 @@ pub fn WorkspaceSettings() -> impl IntoView {
                                     <a href=format!("/w/{}", ws.slug)>"Back to workspace"</a>
                                 </span>
                             </div>
-                            <Projects ws=ws.clone() create_project create_repository />
-                            {ws.access.can_admin().then(|| view! { <Members workspace=ws.slug.clone() ws=ws.clone() /> })}
+                            <ProjectsPanel workspace=ws.slug.clone() />
+                            {ws.access.can_admin().then(|| view! { <MembersPanel workspace=ws.slug.clone() targets=member_targets(&ws) /> })}
                         }.into_any(),
                     }
                 })}
-            </Transition>
+            </Suspense>
         </SignedIn>
     }
+}
+
+/// An island: creating a project or repository refreshes the lists in place.
+/// (Islands sit side by side: a resource inside another resource's view
+/// does not hydrate in an island.)
+#[island]
+fn ProjectsPanel(workspace: String) -> impl IntoView {
+    island_ready();
+    let create_project = ServerAction::<CreateProject>::new();
+    let create_repository = ServerAction::<CreateRepository>::new();
+    let ws = Resource::new(
+        move || (create_project.version().get(), create_repository.version().get()),
+        move |_| get_workspace(workspace.clone()),
+    );
+    view! {
+        <div>
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    match ws.await {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(ws) => view! { <Projects ws create_project create_repository /> }.into_any(),
+                    }
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+/// What a member can be made admin of: each project and repository, as the
+/// role form's (value, label) options.
+fn member_targets(ws: &WorkspaceView) -> Vec<(String, String)> {
+    ws.projects
+        .iter()
+        .flat_map(|p| {
+            std::iter::once((p.key.clone(), format!("Project {} ({})", p.name, p.key))).chain(
+                p.repositories
+                    .iter()
+                    .map(|r| (r.slug.clone(), format!("Repository {} ({})", r.name, r.slug))),
+            )
+        })
+        .collect()
 }
 
 #[component]
@@ -99,8 +129,9 @@ fn Projects(
     }
 }
 
-#[component]
-fn Members(workspace: String, ws: WorkspaceView) -> impl IntoView {
+#[island]
+fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoView {
+    island_ready();
     let add = ServerAction::<AddMember>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let slug = workspace.clone();
@@ -108,17 +139,6 @@ fn Members(workspace: String, ws: WorkspaceView) -> impl IntoView {
         move || (add.version().get(), remove.version().get()),
         move |_| list_members(slug.clone()),
     );
-    let targets: Vec<(String, String)> = ws
-        .projects
-        .iter()
-        .flat_map(|p| {
-            std::iter::once((p.key.clone(), format!("Project {} ({})", p.name, p.key))).chain(
-                p.repositories
-                    .iter()
-                    .map(|r| (r.slug.clone(), format!("Repository {} ({})", r.name, r.slug))),
-            )
-        })
-        .collect();
     let workspace_for_rows = workspace.clone();
     view! {
         <section class="card">
