@@ -1,6 +1,7 @@
 import { defineConfig } from '@playwright/test';
 
-// The server under test: the binary `cargo leptos build` produced, on its own
+// The server under test: the binary `./dev test` built (cargo test builds it
+// with the server tests; `cargo leptos build` would too), on its own
 // port with a fresh embedded database for every run.
 const port = 3100;
 
