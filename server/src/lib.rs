@@ -6,6 +6,7 @@ pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod demo;
+pub mod rest;
 
 use app::{
     shell,
@@ -62,6 +63,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
         passwords: Passwords::new(std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4)),
         token_keys: Arc::new(token_keys),
         tokens: settings.tokens,
+        last_used: app::ssr::last_used::LastUsed::default(),
     })
 }
 
@@ -70,6 +72,7 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     Router::new()
         .route("/healthz", get(healthz))
+        .merge(rest::routes())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site))

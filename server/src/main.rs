@@ -181,10 +181,16 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}; choose another address with --addr or TOKENWARDEN_ADDR"))?;
     let db = state.db.clone();
+    let last_used = state.last_used.clone();
+    last_used.spawn_flusher(db.clone());
     tracing::info!("listening on http://{addr}");
     server::serve(listener, server::router(state), server::shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))?;
+    // The last minute of "last used" notes, before the database closes.
+    if let Err(e) = last_used.flush(&db).await {
+        tracing::error!(error = %e, "could not record when tokens were last used");
+    }
     db.pool.close().await;
     tracing::info!("stopped");
     Ok(())

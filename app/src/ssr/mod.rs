@@ -3,12 +3,14 @@
 
 pub mod db;
 pub mod guard;
+pub mod last_used;
 pub mod password;
 pub mod request;
 pub mod session;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod token_auth;
 pub mod token_keys;
 
 pub use db::{Backend, Db};

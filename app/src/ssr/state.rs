@@ -1,6 +1,6 @@
 //! What every request handler and server function can reach.
 
-use super::{password::Passwords, throttle::LockoutPolicy, token_keys::TokenKeys, Db};
+use super::{last_used::LastUsed, password::Passwords, throttle::LockoutPolicy, token_keys::TokenKeys, Db};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -13,6 +13,8 @@ pub struct AppState {
     pub passwords: Passwords,
     pub token_keys: Arc<TokenKeys>,
     pub tokens: TokenSettings,
+    /// When each token was last used, batched (see [`LastUsed`]).
+    pub last_used: LastUsed,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -170,6 +170,7 @@ both_backends!(demo_seeds_an_empty_database, demo_is_seeded_with_printed_passwor
 async fn serve_then_stop(backend: Backend) {
     let dir = tempfile::tempdir().unwrap();
     let database = common::fresh_database(backend, dir.path()).await;
+    assert!(create_admin(&database, "ops", "a scripted passphrase").status.success());
     let port = std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -194,6 +195,33 @@ async fn serve_then_stop(backend: Backend) {
     };
     assert_eq!(health["status"], "ok");
     assert_eq!(health["database"]["reachable"], true);
+
+    // A token used moments before shutdown: its "last used" is noted in
+    // memory, and the shutdown writes it.
+    let ops = common::Client::new(&format!("http://127.0.0.1:{port}"));
+    ops.call::<()>("login", &[("identifier", "ops"), ("password", "a scripted passphrase")])
+        .await
+        .unwrap();
+    let created: app::model::CreatedToken = ops
+        .call(
+            "create_token",
+            &[
+                ("kind", "personal"),
+                ("name", "cron"),
+                ("repository_permission", "REPO_READ"),
+                ("expiry", "30"),
+            ],
+        )
+        .await
+        .unwrap();
+    let used = reqwest::Client::new()
+        .get(format!("http://127.0.0.1:{port}/rest/api/1.0/tokens/self"))
+        .bearer_auth(&created.secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(used.status().as_u16(), 200);
+
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
         .status()
@@ -202,6 +230,13 @@ async fn serve_then_stop(backend: Backend) {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "SIGTERM must end the server cleanly: {out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("stopped"));
+    let db = server::db::open(&database).await.unwrap();
+    let (last_used_at,): (Option<i64>,) = sqlx::query_as("SELECT last_used_at FROM access_tokens WHERE id = $1")
+        .bind(created.token.id)
+        .fetch_one(&db.pool)
+        .await
+        .unwrap();
+    assert!(last_used_at.is_some(), "the last use must be written at shutdown");
 }
 both_backends!(serves_and_stops_gracefully_on_sigterm, serve_then_stop);
 

@@ -7,5 +7,6 @@ mod common;
 
 mod auth;
 mod cli;
+mod rest;
 mod tokens;
 mod workspaces;

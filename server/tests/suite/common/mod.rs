@@ -21,6 +21,8 @@ pub struct TestApp {
     pub db: app::ssr::Db,
     pub database: DatabaseConfig,
     pub token_key_file: std::path::PathBuf,
+    /// The app's "last used" notes, to flush them when a test wants.
+    pub last_used: app::ssr::last_used::LastUsed,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -97,6 +99,7 @@ impl TestApp {
         };
         let state = server::build_state(&settings).await.expect("app state");
         let db = state.db.clone();
+        let last_used = state.last_used.clone();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, server::router(state), async {
             let _ = rx.await;
@@ -106,6 +109,7 @@ impl TestApp {
             db,
             database,
             token_key_file,
+            last_used,
             shutdown: Some(tx),
             _dir: dir,
         }

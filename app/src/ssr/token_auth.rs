@@ -1,0 +1,277 @@
+//! Authenticating a request by access token: the hot path of every REST (and
+//! later Git) call. In order: the token's shape and checksum (malformed input
+//! never reaches the database), one indexed lookup by its keyed hash, a
+//! constant-time comparison, then its state against the current instant. No
+//! slow hash: tokens carry 192 random bits, so HMAC-SHA-256 is enough.
+//!
+//! Nothing is cached: a revoked or expired token fails on its next request,
+//! whichever app server answers it.
+
+use super::{db::now, last_used::LastUsed, store::tokens::Owner, token_keys::TokenKeys, Db};
+use crate::error::AppError;
+use base64::Engine;
+use http::{header::AUTHORIZATION, HeaderMap};
+use subtle::ConstantTimeEq;
+use tokenwarden::{permissions::TokenKind, token};
+
+/// The user name Basic authentication takes for workspace, project and
+/// repository tokens (as Bitbucket Cloud has it for Git).
+pub const RESOURCE_TOKEN_USER: &str = "x-token-auth";
+
+/// Why a request was not authenticated. Malformed and unknown tokens say
+/// nothing more; an expired or revoked one (whose holder has the secret)
+/// says so, and when it expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TokenAuthError {
+    Missing,
+    Malformed,
+    Unknown,
+    Expired {
+        at: i64,
+    },
+    Revoked,
+    /// The database failed: not the caller's fault (500, not 401).
+    Internal,
+}
+
+impl From<AppError> for TokenAuthError {
+    fn from(_: AppError) -> Self {
+        TokenAuthError::Internal
+    }
+}
+
+/// The token a request authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPrincipal {
+    pub id: i64,
+    pub owner: Owner,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl TokenPrincipal {
+    pub fn kind(&self) -> TokenKind {
+        self.owner.kind()
+    }
+}
+
+/// What the `Authorization` header carries.
+#[derive(PartialEq, Eq)]
+enum Credentials {
+    Bearer(String),
+    Basic { user: String, secret: String },
+}
+
+// Never printed with the secret.
+impl std::fmt::Debug for Credentials {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Credentials::Bearer(_) => f.write_str("Bearer(…)"),
+            Credentials::Basic { user, .. } => write!(f, "Basic({user}, …)"),
+        }
+    }
+}
+
+fn credentials(headers: &HeaderMap) -> Result<Credentials, TokenAuthError> {
+    let value = headers.get(AUTHORIZATION).ok_or(TokenAuthError::Missing)?;
+    let value = value.to_str().map_err(|_| TokenAuthError::Malformed)?.trim();
+    let (scheme, rest) = value.split_once(' ').ok_or(TokenAuthError::Malformed)?;
+    let rest = rest.trim();
+    if scheme.eq_ignore_ascii_case("bearer") {
+        return Ok(Credentials::Bearer(rest.to_string()));
+    }
+    if scheme.eq_ignore_ascii_case("basic") {
+        let decoded = base64::engine::general_purpose::STANDARD
+            .decode(rest)
+            .map_err(|_| TokenAuthError::Malformed)?;
+        let decoded = String::from_utf8(decoded).map_err(|_| TokenAuthError::Malformed)?;
+        let (user, secret) = decoded.split_once(':').ok_or(TokenAuthError::Malformed)?;
+        return Ok(Credentials::Basic {
+            user: user.to_string(),
+            secret: secret.to_string(),
+        });
+    }
+    Err(TokenAuthError::Malformed)
+}
+
+type TokenRow = (
+    i64,
+    String,
+    String,
+    String,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+    String,
+    i64,
+    Option<i64>,
+    Option<i64>,
+);
+
+/// Authenticates the request's `Authorization` header (Bearer, or Basic with
+/// the token as password) at this instant, and notes the token as used.
+pub async fn authenticate(
+    db: &Db,
+    keys: &TokenKeys,
+    last_used: &LastUsed,
+    headers: &HeaderMap,
+    client_addr: &str,
+) -> Result<TokenPrincipal, TokenAuthError> {
+    let credentials = credentials(headers)?;
+    let secret = match &credentials {
+        Credentials::Bearer(secret) | Credentials::Basic { secret, .. } => secret.as_str(),
+    };
+    let kind = token::check(secret).map_err(|_| TokenAuthError::Malformed)?;
+
+    // One lookup per key in the ring (one, until a rotation), newest first.
+    let mut found: Option<TokenRow> = None;
+    for candidate in keys.candidates(secret) {
+        let row: Option<TokenRow> = sqlx::query_as(
+            "SELECT id, kind, name, permissions, workspace_id, project_id, repository_id, user_id, \
+             token_hash, created_at, expires_at, revoked_at FROM access_tokens WHERE token_hash = $1",
+        )
+        .bind(&candidate.hash)
+        .fetch_optional(&db.pool)
+        .await
+        .map_err(AppError::from)?;
+        if let Some(row) = row {
+            // The lookup matched by equality; compare again in constant time
+            // so nothing downstream depends on how the database compares.
+            if bool::from(row.8.as_bytes().ct_eq(candidate.hash.as_bytes())) {
+                found = Some(row);
+                break;
+            }
+        }
+    }
+    let (
+        id,
+        stored_kind,
+        name,
+        permissions,
+        workspace_id,
+        project_id,
+        repository_id,
+        user_id,
+        _,
+        created_at,
+        expires_at,
+        revoked_at,
+    ) = found.ok_or(TokenAuthError::Unknown)?;
+    let owner =
+        owner(&stored_kind, workspace_id, project_id, repository_id, user_id).ok_or(TokenAuthError::Internal)?;
+    if owner.kind() != kind {
+        // A valid checksum with another kind's prefix cannot be ours.
+        return Err(TokenAuthError::Unknown);
+    }
+    if let Credentials::Basic { user, .. } = &credentials {
+        if !basic_user_matches(db, owner, user).await? {
+            return Err(TokenAuthError::Unknown);
+        }
+    }
+    if revoked_at.is_some() {
+        return Err(TokenAuthError::Revoked);
+    }
+    let now = now();
+    if let Some(at) = expires_at.filter(|&at| at <= now) {
+        return Err(TokenAuthError::Expired { at });
+    }
+    last_used.note(id, now, client_addr);
+    Ok(TokenPrincipal {
+        id,
+        owner,
+        name,
+        permissions: permissions.split_whitespace().map(String::from).collect(),
+        created_at,
+        expires_at,
+    })
+}
+
+fn owner(
+    kind: &str,
+    workspace_id: Option<i64>,
+    project_id: Option<i64>,
+    repository_id: Option<i64>,
+    user_id: Option<i64>,
+) -> Option<Owner> {
+    Some(match TokenKind::parse(kind)? {
+        TokenKind::Workspace => Owner::Workspace {
+            workspace_id: workspace_id?,
+        },
+        TokenKind::Project => Owner::Project {
+            workspace_id: workspace_id?,
+            project_id: project_id?,
+        },
+        TokenKind::Repository => Owner::Repository {
+            workspace_id: workspace_id?,
+            project_id: project_id?,
+            repository_id: repository_id?,
+        },
+        TokenKind::Personal => Owner::Personal { user_id: user_id? },
+    })
+}
+
+/// Basic's user name must fit the token: `x-token-auth` for a resource token,
+/// the owner's username or email for a personal one.
+async fn basic_user_matches(db: &Db, owner: Owner, user: &str) -> Result<bool, TokenAuthError> {
+    match owner {
+        Owner::Personal { user_id } => {
+            let row: Option<(String, String)> = sqlx::query_as("SELECT username, email FROM users WHERE id = $1")
+                .bind(user_id)
+                .fetch_optional(&db.pool)
+                .await
+                .map_err(AppError::from)?;
+            Ok(row.is_some_and(|(username, email)| {
+                username.eq_ignore_ascii_case(user) || email.eq_ignore_ascii_case(user)
+            }))
+        }
+        _ => Ok(user == RESOURCE_TOKEN_USER),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn headers(value: &str) -> HeaderMap {
+        let mut h = HeaderMap::new();
+        h.insert(AUTHORIZATION, value.parse().unwrap());
+        h
+    }
+
+    #[test]
+    fn reads_bearer_and_basic() {
+        assert_eq!(
+            credentials(&headers("Bearer abc")),
+            Ok(Credentials::Bearer("abc".into()))
+        );
+        assert_eq!(
+            credentials(&headers("bearer  abc ")),
+            Ok(Credentials::Bearer("abc".into()))
+        );
+        // "alice:tww_x" in base64; a colon in the secret part stays in it.
+        assert_eq!(
+            credentials(&headers("Basic YWxpY2U6dHd3X3g=")),
+            Ok(Credentials::Basic {
+                user: "alice".into(),
+                secret: "tww_x".into()
+            })
+        );
+        assert_eq!(credentials(&HeaderMap::new()), Err(TokenAuthError::Missing));
+        assert_eq!(credentials(&headers("Basic !!!")), Err(TokenAuthError::Malformed));
+        assert_eq!(credentials(&headers("Digest abc")), Err(TokenAuthError::Malformed));
+        assert_eq!(credentials(&headers("Bearer")), Err(TokenAuthError::Malformed));
+    }
+
+    #[test]
+    fn never_prints_a_secret() {
+        let c = Credentials::Basic {
+            user: "alice".into(),
+            secret: "twu_secret".into(),
+        };
+        assert!(!format!("{c:?}").contains("secret"));
+        assert!(!format!("{:?}", Credentials::Bearer("twu_secret".into())).contains("secret"));
+    }
+}
