@@ -16,6 +16,7 @@ pub mod access;
 pub mod expiry;
 pub mod permissions;
 pub mod policy;
+pub mod scope;
 pub mod token;
 pub mod validate;
 

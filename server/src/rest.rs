@@ -3,22 +3,48 @@
 //! with the token as password). Errors come back as
 //! `{"errors": [{"reason": …, "message": …}]}` with their HTTP status.
 
-use app::ssr::{
-    request::client_addr,
-    token_auth::{self, TokenAuthError, TokenPrincipal},
-    AppState,
+use app::{
+    error::AppError,
+    model::CurrentUser,
+    ssr::{
+        request::client_addr,
+        store::{tokens::Owner, users, workspaces},
+        token_auth::{self, TokenAuthError, TokenPrincipal},
+        AppState,
+    },
 };
 use axum::{
-    extract::{FromRequestParts, Path},
+    extract::{FromRequestParts, Path, State},
     http::{header::WWW_AUTHENTICATE, request::Parts, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
     routing::get,
     Json, Router,
 };
-use serde_json::json;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokenwarden::{
+    permissions::PermissionSet,
+    scope::{self, Place},
+    Access, Grants,
+};
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/rest/api/{version}/tokens/self", get(token_self))
+    Router::new()
+        .route("/rest/api/{version}/tokens/self", get(token_self))
+        .route("/rest/api/{version}/workspaces", get(list_workspaces))
+        .route("/rest/api/{version}/workspaces/{workspace}", get(get_workspace))
+        .route(
+            "/rest/api/{version}/workspaces/{workspace}/projects",
+            get(list_projects),
+        )
+        .route(
+            "/rest/api/{version}/workspaces/{workspace}/projects/{project}/repos",
+            get(list_repositories).post(create_repository),
+        )
+        .route(
+            "/rest/api/{version}/workspaces/{workspace}/projects/{project}/repos/{repository}",
+            get(get_repository).put(update_repository),
+        )
 }
 
 /// What a REST call can fail with, mapped to a status and a JSON body in one
@@ -26,8 +52,32 @@ pub fn routes() -> Router<AppState> {
 #[derive(Debug)]
 pub enum RestError {
     Unauthenticated(TokenAuthError),
+    /// The token reaches the resource but lacks a permission; the message
+    /// names it.
+    Forbidden(String),
     NotFound,
+    Invalid {
+        field: String,
+        message: String,
+    },
+    Conflict(String),
     Internal,
+}
+
+impl From<AppError> for RestError {
+    fn from(e: AppError) -> Self {
+        match e {
+            AppError::NotFound(_) => RestError::NotFound,
+            AppError::Invalid(ref v) => RestError::Invalid {
+                field: v.field.clone(),
+                message: e.to_string(),
+            },
+            AppError::Refused { field, message } => RestError::Invalid { field, message },
+            AppError::Conflict(message) => RestError::Conflict(message),
+            AppError::Forbidden => RestError::Forbidden("This token may not do that.".into()),
+            _ => RestError::Internal,
+        }
+    }
 }
 
 impl From<TokenAuthError> for RestError {
@@ -78,9 +128,21 @@ impl IntoResponse for RestError {
                 }
                 (StatusCode::UNAUTHORIZED, json!({ "errors": [error] }))
             }
+            RestError::Forbidden(message) => (
+                StatusCode::FORBIDDEN,
+                json!({ "errors": [{ "reason": "forbidden", "message": message }] }),
+            ),
             RestError::NotFound => (
                 StatusCode::NOT_FOUND,
-                json!({ "errors": [{ "reason": "not_found", "message": "No such resource." }] }),
+                json!({ "errors": [{ "reason": "not_found", "message": "No such resource, or this token cannot see it." }] }),
+            ),
+            RestError::Invalid { field, message } => (
+                StatusCode::BAD_REQUEST,
+                json!({ "errors": [{ "reason": "invalid", "field": field, "message": message }] }),
+            ),
+            RestError::Conflict(message) => (
+                StatusCode::CONFLICT,
+                json!({ "errors": [{ "reason": "conflict", "message": message }] }),
             ),
             RestError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -147,4 +209,357 @@ async fn token_self(
         "createdDate": token.created_at * 1000,
         "expiryDate": token.expires_at.map(|at| at * 1000),
     })))
+}
+
+/// A token and, for a personal token, its user as they are now.
+struct Caller {
+    token: TokenPrincipal,
+    home: scope::Home,
+    permissions: PermissionSet,
+    user: Option<CurrentUser>,
+}
+
+impl Caller {
+    async fn load(state: &AppState, token: TokenPrincipal) -> Result<Caller, RestError> {
+        let permissions = PermissionSet::parse(token.kind(), &token.permissions).map_err(|_| RestError::Internal)?;
+        let (home, user) = match token.owner {
+            Owner::Workspace { workspace_id } => (Some(Place::Workspace { workspace_id }), None),
+            Owner::Project {
+                workspace_id,
+                project_id,
+            } => (
+                Some(Place::Project {
+                    workspace_id,
+                    project_id,
+                }),
+                None,
+            ),
+            Owner::Repository {
+                workspace_id,
+                project_id,
+                repository_id,
+            } => (
+                Some(Place::Repository {
+                    workspace_id,
+                    project_id,
+                    repository_id,
+                }),
+                None,
+            ),
+            Owner::Personal { user_id } => {
+                let user = users::current_user(&state.db, user_id).await?;
+                (
+                    None,
+                    Some(user.ok_or(RestError::Unauthenticated(TokenAuthError::Unknown))?),
+                )
+            }
+        };
+        Ok(Caller {
+            token,
+            home,
+            permissions,
+            user,
+        })
+    }
+
+    /// The user's grants in a workspace (personal tokens only).
+    async fn grants(&self, state: &AppState, workspace_id: i64) -> Result<Option<Grants>, RestError> {
+        match &self.user {
+            Some(user) => Ok(Some(workspaces::grants(&state.db, user, workspace_id).await?)),
+            None => Ok(None),
+        }
+    }
+
+    fn access(&self, grants: Option<&Grants>, place: Place) -> Access {
+        let user_access = grants.map_or(Access::None, |g| match place {
+            Place::Workspace { .. } => g.workspace(),
+            Place::Project { project_id, .. } => g.project(project_id),
+            Place::Repository {
+                project_id,
+                repository_id,
+                ..
+            } => g.repository(project_id, repository_id),
+        });
+        scope::token_access(self.home, &self.permissions, place, user_access)
+    }
+
+    /// 404 when the token cannot see `place` at all (its existence stays
+    /// hidden), 403 naming the permission when it sees but may not do this.
+    fn require(&self, grants: Option<&Grants>, place: Place, needed: Access, what: &str) -> Result<(), RestError> {
+        let has = self.access(grants, place);
+        if has >= needed {
+            return Ok(());
+        }
+        if !has.can_read() {
+            return Err(RestError::NotFound);
+        }
+        let permission = scope::needed_permission(place, needed)
+            .map(|p| p.name())
+            .unwrap_or("more access");
+        let whose = if self.user.is_some() {
+            "this token and its user"
+        } else {
+            "this token"
+        };
+        Err(RestError::Forbidden(format!(
+            "{what} needs {permission}, which {whose} do not have."
+        )))
+    }
+}
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = RestError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let Authenticated(token) = Authenticated::from_request_parts(parts, state).await?;
+        Caller::load(state, token).await
+    }
+}
+
+/// Bitbucket's page shape, as one page.
+fn page(values: Vec<Value>) -> Json<Value> {
+    Json(json!({ "size": values.len(), "limit": values.len(), "isLastPage": true, "start": 0, "values": values }))
+}
+
+/// The workspace, its projects and repositories (all of them: callers filter by access).
+struct Layout {
+    workspace: workspaces::Workspace,
+    projects: Vec<(i64, String, String)>,
+    repositories: Vec<(i64, i64, String, String)>,
+}
+
+async fn layout(state: &AppState, slug: &str) -> Result<Layout, RestError> {
+    let workspace = workspaces::find(&state.db, slug).await?.ok_or(RestError::NotFound)?;
+    let (projects, repositories) = workspaces::layout(&state.db, workspace.id).await?;
+    Ok(Layout {
+        workspace,
+        projects,
+        repositories,
+    })
+}
+
+impl Layout {
+    fn project(&self, key: &str) -> Result<(Place, &(i64, String, String)), RestError> {
+        let project = self
+            .projects
+            .iter()
+            .find(|(_, k, _)| k.eq_ignore_ascii_case(key))
+            .ok_or(RestError::NotFound)?;
+        Ok((
+            Place::Project {
+                workspace_id: self.workspace.id,
+                project_id: project.0,
+            },
+            project,
+        ))
+    }
+
+    fn repository(&self, project_id: i64, slug: &str) -> Result<(Place, &(i64, i64, String, String)), RestError> {
+        let repository = self
+            .repositories
+            .iter()
+            .find(|(_, pid, s, _)| *pid == project_id && s.eq_ignore_ascii_case(slug))
+            .ok_or(RestError::NotFound)?;
+        Ok((self.repository_place(repository), repository))
+    }
+
+    fn repository_place(&self, repository: &(i64, i64, String, String)) -> Place {
+        Place::Repository {
+            workspace_id: self.workspace.id,
+            project_id: repository.1,
+            repository_id: repository.0,
+        }
+    }
+
+    fn repository_json(&self, project_key: &str, repository: &(i64, i64, String, String), access: Access) -> Value {
+        json!({
+            "id": repository.0,
+            "slug": repository.2,
+            "name": repository.3,
+            "project": { "key": project_key },
+            "workspace": { "slug": self.workspace.slug },
+            "access": format!("{access:?}").to_uppercase(),
+            "links": { "clone": [{ "name": "http", "href": format!("/scm/{}/{}.git", self.workspace.slug, repository.2) }] },
+        })
+    }
+}
+
+fn workspace_json(ws: &workspaces::Workspace) -> Value {
+    json!({ "slug": ws.slug, "name": ws.name })
+}
+
+async fn list_workspaces(
+    Path(version): Path<String>,
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, RestError> {
+    check_version(&version)?;
+    let mut values = Vec::new();
+    for ws in workspaces::all(&state.db).await? {
+        let grants = caller.grants(&state, ws.id).await?;
+        if caller
+            .access(grants.as_ref(), Place::Workspace { workspace_id: ws.id })
+            .can_read()
+        {
+            values.push(workspace_json(&ws));
+        }
+    }
+    Ok(page(values))
+}
+
+async fn get_workspace(
+    Path((version, workspace)): Path<(String, String)>,
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, RestError> {
+    check_version(&version)?;
+    let ws = workspaces::find(&state.db, &workspace)
+        .await?
+        .ok_or(RestError::NotFound)?;
+    let grants = caller.grants(&state, ws.id).await?;
+    caller.require(
+        grants.as_ref(),
+        Place::Workspace { workspace_id: ws.id },
+        Access::Read,
+        "Reading this workspace",
+    )?;
+    Ok(Json(workspace_json(&ws)))
+}
+
+async fn list_projects(
+    Path((version, workspace)): Path<(String, String)>,
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, RestError> {
+    check_version(&version)?;
+    let layout = layout(&state, &workspace).await?;
+    let grants = caller.grants(&state, layout.workspace.id).await?;
+    let values = layout
+        .projects
+        .iter()
+        .filter(|(id, _, _)| {
+            let place = Place::Project {
+                workspace_id: layout.workspace.id,
+                project_id: *id,
+            };
+            caller.access(grants.as_ref(), place).can_read()
+        })
+        .map(|(id, key, name)| json!({ "id": id, "key": key, "name": name }))
+        .collect();
+    Ok(page(values))
+}
+
+async fn list_repositories(
+    Path((version, workspace, project)): Path<(String, String, String)>,
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, RestError> {
+    check_version(&version)?;
+    let layout = layout(&state, &workspace).await?;
+    let (_, (project_id, key, _)) = layout.project(&project)?;
+    let grants = caller.grants(&state, layout.workspace.id).await?;
+    let values: Vec<Value> = layout
+        .repositories
+        .iter()
+        .filter(|r| r.1 == *project_id)
+        .filter_map(|r| {
+            let access = caller.access(grants.as_ref(), layout.repository_place(r));
+            access.can_read().then(|| layout.repository_json(key, r, access))
+        })
+        .collect();
+    Ok(page(values))
+}
+
+async fn get_repository(
+    Path((version, workspace, project, repository)): Path<(String, String, String, String)>,
+    State(state): State<AppState>,
+    caller: Caller,
+) -> Result<Json<Value>, RestError> {
+    check_version(&version)?;
+    let layout = layout(&state, &workspace).await?;
+    let (_, (project_id, key, _)) = layout.project(&project)?;
+    let (place, repo) = layout.repository(*project_id, &repository)?;
+    let grants = caller.grants(&state, layout.workspace.id).await?;
+    caller.require(grants.as_ref(), place, Access::Read, "Reading this repository")?;
+    Ok(Json(layout.repository_json(
+        key,
+        repo,
+        caller.access(grants.as_ref(), place),
+    )))
+}
+
+#[derive(Deserialize)]
+struct NewRepository {
+    #[serde(default)]
+    slug: String,
+    #[serde(default)]
+    name: String,
+}
+
+/// Creates a repository: needs PROJECT_WRITE on the project.
+async fn create_repository(
+    Path((version, workspace, project)): Path<(String, String, String)>,
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<NewRepository>, axum::extract::rejection::JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    check_version(&version)?;
+    let layout = layout(&state, &workspace).await?;
+    let (place, (project_id, key, _)) = layout.project(&project)?;
+    let grants = caller.grants(&state, layout.workspace.id).await?;
+    caller.require(
+        grants.as_ref(),
+        place,
+        Access::Write,
+        "Creating a repository in this project",
+    )?;
+    let Json(body) = body.map_err(|e| RestError::Invalid {
+        field: "body".into(),
+        message: format!("Send a JSON object with \"slug\" and \"name\": {}", e.body_text()),
+    })?;
+    let slug = tokenwarden::validate::repository_slug(&body.slug).map_err(AppError::Invalid)?;
+    let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
+    let id = workspaces::create_repository(&state.db, layout.workspace.id, *project_id, &slug, &name).await?;
+    tracing::info!(token_id = caller.token.id, workspace = %layout.workspace.slug, %slug, "repository created over REST");
+    let repo = (id, *project_id, slug, name);
+    let access = caller.access(grants.as_ref(), layout.repository_place(&repo));
+    Ok((StatusCode::CREATED, Json(layout.repository_json(key, &repo, access))))
+}
+
+#[derive(Deserialize)]
+struct RepositorySettings {
+    #[serde(default)]
+    name: String,
+}
+
+/// Changes a repository's settings (its name): needs REPO_ADMIN.
+async fn update_repository(
+    Path((version, workspace, project, repository)): Path<(String, String, String, String)>,
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Json<RepositorySettings>, axum::extract::rejection::JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    check_version(&version)?;
+    let layout = layout(&state, &workspace).await?;
+    let (_, (project_id, key, _)) = layout.project(&project)?;
+    let (place, repo) = layout.repository(*project_id, &repository)?;
+    let grants = caller.grants(&state, layout.workspace.id).await?;
+    caller.require(
+        grants.as_ref(),
+        place,
+        Access::Admin,
+        "Changing this repository's settings",
+    )?;
+    let Json(body) = body.map_err(|e| RestError::Invalid {
+        field: "body".into(),
+        message: format!("Send a JSON object with \"name\": {}", e.body_text()),
+    })?;
+    let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
+    workspaces::rename_repository(&state.db, repo.0, &name).await?;
+    let renamed = (repo.0, repo.1, repo.2.clone(), name);
+    Ok(Json(layout.repository_json(
+        key,
+        &renamed,
+        caller.access(grants.as_ref(), place),
+    )))
 }

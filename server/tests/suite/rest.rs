@@ -302,3 +302,308 @@ both_backends!(last_used_is_written_in_batches, |backend| async move {
         .unwrap();
     assert_eq!(listed[0].last_used_at, at);
 });
+
+/// acme / WEB with repositories website and docs; alice is a member and
+/// admin of website.
+async fn two_repositories(app: &TestApp) -> (Client, Client) {
+    let root = world(app).await;
+    ok(
+        &root,
+        "create_repository",
+        &[
+            ("workspace", "acme"),
+            ("project", "WEB"),
+            ("slug", "docs"),
+            ("name", "Docs"),
+        ],
+    )
+    .await;
+    let alice = app.user(&root, "alice").await;
+    for (role, target) in [("member", ""), ("repository_admin", "website")] {
+        ok(
+            &root,
+            "add_member",
+            &[
+                ("workspace", "acme"),
+                ("username", "alice"),
+                ("role", role),
+                ("target", target),
+            ],
+        )
+        .await;
+    }
+    (root, alice)
+}
+
+async fn send(app: &TestApp, method: reqwest::Method, path: &str, secret: &str, body: Option<Value>) -> (u16, Value) {
+    let mut request = anonymous()
+        .request(method, format!("{}{path}", app.base))
+        .bearer_auth(secret);
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.expect("request");
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn slugs(page: &Value) -> Vec<String> {
+    page["values"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v["slug"].as_str().or(v["key"].as_str()).unwrap().to_string())
+        .collect()
+}
+
+const REPOS: &str = "/rest/api/1.0/workspaces/acme/projects/WEB/repos";
+
+both_backends!(a_repository_token_reaches_its_repository_only, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let (root, _) = two_repositories(&app).await;
+    let read = repo_token(&root, "reader").await.secret;
+
+    let (status, body) = send(&app, reqwest::Method::GET, &format!("{REPOS}/website"), &read, None).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(
+        (body["slug"].as_str(), body["access"].as_str()),
+        (Some("website"), Some("READ"))
+    );
+    assert_eq!(body["links"]["clone"][0]["href"], "/scm/acme/website.git");
+    // Its sibling is invisible, as are the project and the workspace.
+    assert_eq!(
+        send(&app, reqwest::Method::GET, &format!("{REPOS}/docs"), &read, None)
+            .await
+            .0,
+        404
+    );
+    assert_eq!(
+        slugs(&send(&app, reqwest::Method::GET, REPOS, &read, None).await.1),
+        ["website"]
+    );
+    let (_, projects) = send(
+        &app,
+        reqwest::Method::GET,
+        "/rest/api/1.0/workspaces/acme/projects",
+        &read,
+        None,
+    )
+    .await;
+    assert!(slugs(&projects).is_empty());
+    let (_, workspaces) = send(&app, reqwest::Method::GET, "/rest/api/latest/workspaces", &read, None).await;
+    assert!(slugs(&workspaces).is_empty());
+    assert_eq!(
+        send(&app, reqwest::Method::GET, "/rest/api/1.0/workspaces/acme", &read, None)
+            .await
+            .0,
+        404
+    );
+
+    // Changing settings needs REPO_ADMIN, and the 403 says so.
+    let rename = Some(serde_json::json!({ "name": "Public website" }));
+    let (status, body) = send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("{REPOS}/website"),
+        &read,
+        rename.clone(),
+    )
+    .await;
+    assert_eq!(status, 403);
+    assert!(
+        body["errors"][0]["message"].as_str().unwrap().contains("REPO_ADMIN"),
+        "{body}"
+    );
+    let admin = token(
+        &root,
+        &[
+            ("kind", "repository"),
+            ("workspace", "acme"),
+            ("repository", "website"),
+            ("name", "admin"),
+            ("repository_permission", "REPO_ADMIN"),
+            ("expiry", "30"),
+        ],
+    )
+    .await
+    .secret;
+    let (status, body) = send(&app, reqwest::Method::PUT, &format!("{REPOS}/website"), &admin, rename).await;
+    assert_eq!((status, body["name"].as_str()), (200, Some("Public website")));
+    let (status, body) = send(
+        &app,
+        reqwest::Method::PUT,
+        &format!("{REPOS}/website"),
+        &admin,
+        Some(serde_json::json!({ "name": " " })),
+    )
+    .await;
+    assert_eq!(
+        (status, body["errors"][0]["field"].as_str()),
+        (400, Some("name")),
+        "{body}"
+    );
+    // Nor can it create repositories: it has no project permission.
+    let new_repo = Some(serde_json::json!({ "slug": "blog", "name": "Blog" }));
+    assert_eq!(send(&app, reqwest::Method::POST, REPOS, &admin, new_repo).await.0, 404);
+});
+
+both_backends!(
+    project_and_workspace_tokens_reach_what_they_hold,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (root, _) = two_repositories(&app).await;
+        let project_token = |perms: &'static [(&'static str, &'static str)]| {
+            let root = root.clone();
+            async move {
+                let mut form = vec![
+                    ("kind", "project"),
+                    ("workspace", "acme"),
+                    ("project", "WEB"),
+                    ("name", "p"),
+                    ("expiry", "30"),
+                ];
+                form.extend_from_slice(perms);
+                token(&root, &form).await.secret
+            }
+        };
+        let reader = project_token(&[
+            ("project_permission", "PROJECT_READ"),
+            ("repository_permission", "REPO_READ"),
+        ])
+        .await;
+        assert_eq!(
+            slugs(&send(&app, reqwest::Method::GET, REPOS, &reader, None).await.1),
+            ["docs", "website"]
+        );
+        let new_repo = Some(serde_json::json!({ "slug": "blog", "name": "Blog" }));
+        let (status, body) = send(&app, reqwest::Method::POST, REPOS, &reader, new_repo.clone()).await;
+        assert_eq!(status, 403);
+        assert!(
+            body["errors"][0]["message"].as_str().unwrap().contains("PROJECT_WRITE"),
+            "{body}"
+        );
+
+        let writer = project_token(&[
+            ("project_permission", "PROJECT_WRITE"),
+            ("repository_permission", "REPO_WRITE"),
+        ])
+        .await;
+        let (status, body) = send(&app, reqwest::Method::POST, REPOS, &writer, new_repo.clone()).await;
+        assert_eq!((status, body["slug"].as_str()), (201, Some("blog")), "{body}");
+        let (status, body) = send(&app, reqwest::Method::POST, REPOS, &writer, new_repo).await;
+        assert_eq!(
+            (status, body["errors"][0]["field"].as_str()),
+            (400, Some("slug")),
+            "taken: {body}"
+        );
+        let response = anonymous()
+            .post(format!("{}{REPOS}", app.base))
+            .bearer_auth(&writer)
+            .header("content-type", "application/json")
+            .body("{not json")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 400);
+        let body: Value = response.json().await.unwrap();
+        assert_eq!(body["errors"][0]["field"], "body", "{body}");
+
+        let ws = token(
+            &root,
+            &[
+                ("kind", "workspace"),
+                ("workspace", "acme"),
+                ("name", "w"),
+                ("workspace_permission", "WORKSPACE_READ"),
+                ("project_permission", "PROJECT_READ"),
+                ("repository_permission", "REPO_READ"),
+                ("expiry", "30"),
+            ],
+        )
+        .await
+        .secret;
+        assert_eq!(
+            slugs(
+                &send(&app, reqwest::Method::GET, "/rest/api/1.0/workspaces", &ws, None)
+                    .await
+                    .1
+            ),
+            ["acme"]
+        );
+        assert_eq!(
+            slugs(
+                &send(
+                    &app,
+                    reqwest::Method::GET,
+                    "/rest/api/1.0/workspaces/acme/projects",
+                    &ws,
+                    None
+                )
+                .await
+                .1
+            ),
+            ["WEB"]
+        );
+        assert_eq!(
+            slugs(&send(&app, reqwest::Method::GET, REPOS, &ws, None).await.1),
+            ["blog", "docs", "website"]
+        );
+    }
+);
+
+both_backends!(
+    a_personal_token_follows_its_user_rights_as_they_change,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (root, alice) = two_repositories(&app).await;
+        let mine = token(
+            &alice,
+            &[
+                ("kind", "personal"),
+                ("name", "laptop"),
+                ("repository_permission", "REPO_ADMIN"),
+                ("expiry", "30"),
+            ],
+        )
+        .await
+        .secret;
+        let rename = || Some(serde_json::json!({ "name": "Renamed" }));
+        // Admin of website: allowed. A plain member of docs: the token's
+        // REPO_ADMIN does not lift her above write there.
+        assert_eq!(
+            send(&app, reqwest::Method::PUT, &format!("{REPOS}/website"), &mine, rename())
+                .await
+                .0,
+            200
+        );
+        let (status, body) = send(&app, reqwest::Method::GET, &format!("{REPOS}/docs"), &mine, None).await;
+        assert_eq!((status, body["access"].as_str()), (200, Some("WRITE")));
+        assert_eq!(
+            send(&app, reqwest::Method::PUT, &format!("{REPOS}/docs"), &mine, rename())
+                .await
+                .0,
+            403
+        );
+
+        // She leaves the workspace: on the next request the token sees nothing there.
+        ok(&root, "remove_member", &[("workspace", "acme"), ("username", "alice")]).await;
+        assert_eq!(
+            send(&app, reqwest::Method::GET, &format!("{REPOS}/website"), &mine, None)
+                .await
+                .0,
+            404
+        );
+        assert_eq!(
+            send(&app, reqwest::Method::PUT, &format!("{REPOS}/website"), &mine, rename())
+                .await
+                .0,
+            404
+        );
+        assert!(slugs(
+            &send(&app, reqwest::Method::GET, "/rest/api/1.0/workspaces", &mine, None)
+                .await
+                .1
+        )
+        .is_empty());
+    }
+);

@@ -120,18 +120,48 @@ pub async fn list_for(db: &Db, user: &CurrentUser) -> Result<Vec<WorkspaceSummar
         .collect())
 }
 
+/// Every workspace, by slug.
+pub async fn all(db: &Db) -> Result<Vec<Workspace>, AppError> {
+    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, slug, name FROM workspaces ORDER BY slug")
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|(id, slug, name)| Workspace { id, slug, name })
+        .collect())
+}
+
+/// A workspace's projects `(id, key, name)` by key and repositories
+/// `(id, project_id, slug, name)` by slug, whoever asks.
+pub async fn layout(
+    db: &Db,
+    workspace_id: i64,
+) -> Result<(Vec<(i64, String, String)>, Vec<(i64, i64, String, String)>), AppError> {
+    let projects = sqlx::query_as("SELECT id, key, name FROM projects WHERE workspace_id = $1 ORDER BY key")
+        .bind(workspace_id)
+        .fetch_all(&db.pool)
+        .await?;
+    let repositories =
+        sqlx::query_as("SELECT id, project_id, slug, name FROM repositories WHERE workspace_id = $1 ORDER BY slug")
+            .bind(workspace_id)
+            .fetch_all(&db.pool)
+            .await?;
+    Ok((projects, repositories))
+}
+
+/// Renames a repository (its slug, used in URLs, stays).
+pub async fn rename_repository(db: &Db, repository_id: i64, name: &str) -> Result<(), AppError> {
+    sqlx::query("UPDATE repositories SET name = $1 WHERE id = $2")
+        .bind(name)
+        .bind(repository_id)
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
 /// The workspace as `grants` let its holder see it.
 pub async fn view(db: &Db, workspace: &Workspace, grants: &Grants) -> Result<WorkspaceView, AppError> {
-    let projects: Vec<(i64, String, String)> =
-        sqlx::query_as("SELECT id, key, name FROM projects WHERE workspace_id = $1 ORDER BY key")
-            .bind(workspace.id)
-            .fetch_all(&db.pool)
-            .await?;
-    let repositories: Vec<(i64, i64, String, String)> =
-        sqlx::query_as("SELECT id, project_id, slug, name FROM repositories WHERE workspace_id = $1 ORDER BY slug")
-            .bind(workspace.id)
-            .fetch_all(&db.pool)
-            .await?;
+    let (projects, repositories) = layout(db, workspace.id).await?;
     let projects = projects
         .into_iter()
         .filter(|(id, _, _)| grants.project(*id).can_read())
