@@ -6,6 +6,7 @@ pub mod config;
 pub mod csrf;
 pub mod db;
 pub mod demo;
+pub mod git;
 pub mod rest;
 
 use app::{
@@ -29,6 +30,8 @@ pub struct Settings {
     pub auth: AuthSettings,
     /// The key ring token hashes are keyed with (created on first run).
     pub token_key_file: std::path::PathBuf,
+    /// Where the bare Git repositories live (one per repository).
+    pub git_root: std::path::PathBuf,
     pub tokens: TokenSettings,
 }
 
@@ -64,6 +67,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
         token_keys: Arc::new(token_keys),
         tokens: settings.tokens,
         last_used: app::ssr::last_used::LastUsed::default(),
+        git_root: Arc::new(settings.git_root.clone()),
     })
 }
 
@@ -73,6 +77,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::routes())
+        .merge(git::routes())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
         .layer(axum::middleware::from_fn(csrf::refuse_cross_site))

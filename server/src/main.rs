@@ -64,6 +64,9 @@ struct ServeArgs {
     /// Address to listen on [default: 127.0.0.1:3000].
     #[arg(long, env = "TOKENWARDEN_ADDR")]
     addr: Option<String>,
+    /// Where bare Git repositories are kept [default: git in the data directory]. App servers sharing a database must share it.
+    #[arg(long, env = "TOKENWARDEN_GIT_DIR")]
+    git_dir: Option<PathBuf>,
     /// The URL users reach the app at; https:// makes the session cookie Secure.
     #[arg(long, env = "TOKENWARDEN_PUBLIC_URL")]
     public_url: Option<String>,
@@ -156,6 +159,10 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         addr,
         database: database.clone(),
         token_key_file: args.keys.path(),
+        git_root: args
+            .git_dir
+            .clone()
+            .unwrap_or_else(|| args.keys.database.data_dir.join("git")),
         tokens: app::ssr::TokenSettings {
             max_active_per_owner: i64::from(args.max_active_tokens),
         },

@@ -96,32 +96,41 @@ fn rfc3339(at: i64) -> String {
         .unwrap_or_default()
 }
 
+/// Why a token was refused: a reason code, a sentence, and when it expired.
+pub(crate) fn describe(e: &TokenAuthError) -> (&'static str, String, Option<String>) {
+    match e {
+        TokenAuthError::Missing => (
+            "missing",
+            "Authentication required: send an access token as `Authorization: Bearer <token>`, \
+             or as the password of HTTP Basic authentication."
+                .to_string(),
+            None,
+        ),
+        TokenAuthError::Malformed => (
+            "malformed",
+            "The credentials are not a well-formed access token.".to_string(),
+            None,
+        ),
+        TokenAuthError::Unknown => ("unknown", "The access token is not valid.".to_string(), None),
+        TokenAuthError::Expired { at } => (
+            "expired",
+            format!("The access token expired at {}.", rfc3339(*at)),
+            Some(rfc3339(*at)),
+        ),
+        TokenAuthError::Revoked => ("revoked", "The access token has been revoked.".to_string(), None),
+        TokenAuthError::Internal => (
+            "internal",
+            "Something went wrong on the server; try again.".to_string(),
+            None,
+        ),
+    }
+}
+
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
         let (status, body) = match &self {
             RestError::Unauthenticated(e) => {
-                let (reason, message, extra) = match e {
-                    TokenAuthError::Missing => (
-                        "missing",
-                        "Authentication required: send an access token as `Authorization: Bearer <token>`, \
-                         or as the password of HTTP Basic authentication."
-                            .to_string(),
-                        None,
-                    ),
-                    TokenAuthError::Malformed => (
-                        "malformed",
-                        "The credentials are not a well-formed access token.".to_string(),
-                        None,
-                    ),
-                    TokenAuthError::Unknown => ("unknown", "The access token is not valid.".to_string(), None),
-                    TokenAuthError::Expired { at } => (
-                        "expired",
-                        format!("The access token expired at {}.", rfc3339(*at)),
-                        Some(rfc3339(*at)),
-                    ),
-                    TokenAuthError::Revoked => ("revoked", "The access token has been revoked.".to_string(), None),
-                    TokenAuthError::Internal => unreachable!("mapped to RestError::Internal"),
-                };
+                let (reason, message, extra) = describe(e);
                 let mut error = json!({ "reason": reason, "message": message });
                 if let Some(at) = extra {
                     error["expired_at"] = json!(at);
@@ -212,15 +221,15 @@ async fn token_self(
 }
 
 /// A token and, for a personal token, its user as they are now.
-struct Caller {
-    token: TokenPrincipal,
+pub(crate) struct Caller {
+    pub(crate) token: TokenPrincipal,
     home: scope::Home,
     permissions: PermissionSet,
     user: Option<CurrentUser>,
 }
 
 impl Caller {
-    async fn load(state: &AppState, token: TokenPrincipal) -> Result<Caller, RestError> {
+    pub(crate) async fn load(state: &AppState, token: TokenPrincipal) -> Result<Caller, RestError> {
         let permissions = PermissionSet::parse(token.kind(), &token.permissions).map_err(|_| RestError::Internal)?;
         let (home, user) = match token.owner {
             Owner::Workspace { workspace_id } => (Some(Place::Workspace { workspace_id }), None),
@@ -263,14 +272,14 @@ impl Caller {
     }
 
     /// The user's grants in a workspace (personal tokens only).
-    async fn grants(&self, state: &AppState, workspace_id: i64) -> Result<Option<Grants>, RestError> {
+    pub(crate) async fn grants(&self, state: &AppState, workspace_id: i64) -> Result<Option<Grants>, RestError> {
         match &self.user {
             Some(user) => Ok(Some(workspaces::grants(&state.db, user, workspace_id).await?)),
             None => Ok(None),
         }
     }
 
-    fn access(&self, grants: Option<&Grants>, place: Place) -> Access {
+    pub(crate) fn access(&self, grants: Option<&Grants>, place: Place) -> Access {
         let user_access = grants.map_or(Access::None, |g| match place {
             Place::Workspace { .. } => g.workspace(),
             Place::Project { project_id, .. } => g.project(project_id),
@@ -285,7 +294,13 @@ impl Caller {
 
     /// 404 when the token cannot see `place` at all (its existence stays
     /// hidden), 403 naming the permission when it sees but may not do this.
-    fn require(&self, grants: Option<&Grants>, place: Place, needed: Access, what: &str) -> Result<(), RestError> {
+    pub(crate) fn require(
+        &self,
+        grants: Option<&Grants>,
+        place: Place,
+        needed: Access,
+        what: &str,
+    ) -> Result<(), RestError> {
         let has = self.access(grants, place);
         if has >= needed {
             return Ok(());

@@ -15,6 +15,8 @@ pub struct AppState {
     pub tokens: TokenSettings,
     /// When each token was last used, batched (see [`LastUsed`]).
     pub last_used: LastUsed,
+    /// Where the bare Git repositories live: `<workspace>/<repository>.git`.
+    pub git_root: Arc<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy)]

@@ -7,6 +7,7 @@ mod common;
 
 mod auth;
 mod cli;
+mod git;
 mod rest;
 mod tokens;
 mod workspaces;

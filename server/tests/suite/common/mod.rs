@@ -34,6 +34,7 @@ pub async fn serve_on(database: DatabaseConfig, token_key_file: std::path::PathB
         addr: "127.0.0.1:0".parse().unwrap(),
         database,
         auth: AuthSettings::default(),
+        git_root: token_key_file.with_file_name("git"),
         token_key_file,
         tokens: Default::default(),
     };
@@ -95,6 +96,7 @@ impl TestApp {
             database: database.clone(),
             auth,
             token_key_file: token_key_file.clone(),
+            git_root: dir.path().join("git"),
             tokens,
         };
         let state = server::build_state(&settings).await.expect("app state");

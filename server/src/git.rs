@@ -1,0 +1,249 @@
+//! Git over HTTP(S): `/scm/<workspace>/<repository>.git/…`, served by Git's
+//! own `git http-backend` (CGI) from a bare repository per repository under
+//! the Git directory (created on first use). Access tokens authenticate:
+//! HTTP Basic with the token as password (what Git sends), or Bearer.
+//! Fetching needs read access to the repository, pushing needs write.
+//!
+//! Refusals are `text/plain`, which Git prints to the user as `remote: …`.
+
+use crate::rest::{describe, Caller, RestError};
+use app::ssr::{request::client_addr, store::workspaces, token_auth, AppState};
+use axum::{
+    body::Body,
+    extract::{Path, Request, State},
+    http::{header, HeaderValue, Response, StatusCode},
+    routing::any,
+    Router,
+};
+use futures::StreamExt;
+use std::{path::PathBuf, process::Stdio};
+use tokenwarden::{scope::Place, Access};
+use tokio::{
+    io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
+    process::Command,
+};
+use tokio_util::io::ReaderStream;
+
+pub fn routes() -> Router<AppState> {
+    Router::new().route("/scm/{workspace}/{*path}", any(serve))
+}
+
+fn text(status: StatusCode, message: &str) -> Response<Body> {
+    let mut response = Response::new(Body::from(format!("{message}\n")));
+    *response.status_mut() = status;
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/plain; charset=utf-8"),
+    );
+    response
+}
+
+fn refusal(error: RestError) -> Response<Body> {
+    match error {
+        RestError::Unauthenticated(e) => {
+            let mut response = text(StatusCode::UNAUTHORIZED, &describe(&e).1);
+            response.headers_mut().insert(
+                header::WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="Tokenwarden""#),
+            );
+            response
+        }
+        RestError::Forbidden(message) => text(StatusCode::FORBIDDEN, &message),
+        RestError::NotFound => text(
+            StatusCode::NOT_FOUND,
+            "Repository not found, or this token cannot see it.",
+        ),
+        _ => text(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong on the server; try again.",
+        ),
+    }
+}
+
+/// `website.git/info/refs` → (`website`, `/info/refs`).
+fn split_repository(path: &str) -> Option<(&str, &str)> {
+    let at = path.find(".git")?;
+    let (slug, rest) = (&path[..at], &path[at + 4..]);
+    (!slug.is_empty() && !slug.contains('/') && (rest.is_empty() || rest.starts_with('/'))).then_some((slug, rest))
+}
+
+/// A push (`git-receive-pack`) needs write; everything else reads.
+fn is_push(path: &str, query: &str) -> bool {
+    path.ends_with("/git-receive-pack") || query.split('&').any(|p| p == "service=git-receive-pack")
+}
+
+async fn serve(
+    Path((workspace, path)): Path<(String, String)>,
+    State(state): State<AppState>,
+    request: Request,
+) -> Response<Body> {
+    match authorize_and_run(&state, &workspace, &path, request).await {
+        Ok(response) => response,
+        Err(error) => refusal(error),
+    }
+}
+
+async fn authorize_and_run(
+    state: &AppState,
+    workspace: &str,
+    path: &str,
+    request: Request,
+) -> Result<Response<Body>, RestError> {
+    let (slug, rest) = split_repository(path).ok_or(RestError::NotFound)?;
+    let (parts, body) = request.into_parts();
+    let address = client_addr(&parts);
+    let token =
+        token_auth::authenticate(&state.db, &state.token_keys, &state.last_used, &parts.headers, &address).await?;
+    let caller = Caller::load(state, token).await?;
+    let ws = workspaces::find(&state.db, workspace)
+        .await?
+        .ok_or(RestError::NotFound)?;
+    let (repository_id, project_id) = workspaces::repository_ids(&state.db, ws.id, slug)
+        .await?
+        .ok_or(RestError::NotFound)?;
+    let place = Place::Repository {
+        workspace_id: ws.id,
+        project_id,
+        repository_id,
+    };
+    let query = parts.uri.query().unwrap_or_default().to_string();
+    let push = is_push(rest, &query);
+    let grants = caller.grants(state, ws.id).await?;
+    if push {
+        caller.require(grants.as_ref(), place, Access::Write, "Pushing to this repository")?;
+    } else {
+        caller.require(grants.as_ref(), place, Access::Read, "Reading this repository")?;
+    }
+
+    let root: PathBuf = state.git_root.as_ref().clone();
+    let relative = format!("{}/{}.git", ws.slug, slug.to_lowercase());
+    ensure_bare_repository(&root.join(&relative)).await?;
+
+    let header = |name: header::HeaderName| {
+        parts
+            .headers
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_string()
+    };
+    let mut command = Command::new("git");
+    command
+        .arg("http-backend")
+        .env_clear()
+        .env("PATH", std::env::var_os("PATH").unwrap_or_default())
+        .env("GIT_PROJECT_ROOT", &root)
+        .env("GIT_HTTP_EXPORT_ALL", "1")
+        .env("PATH_INFO", format!("/{relative}{rest}"))
+        .env("REQUEST_METHOD", parts.method.as_str())
+        .env("QUERY_STRING", &query)
+        .env("CONTENT_TYPE", header(header::CONTENT_TYPE))
+        .env("HTTP_CONTENT_ENCODING", header(header::CONTENT_ENCODING))
+        .env("GIT_PROTOCOL", header(header::HeaderName::from_static("git-protocol")))
+        .env("REMOTE_USER", format!("token-{}", caller.token.id))
+        .env("REMOTE_ADDR", &address)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    if let Some(length) = parts.headers.get(header::CONTENT_LENGTH).and_then(|v| v.to_str().ok()) {
+        command.env("CONTENT_LENGTH", length);
+    }
+    let mut child = command.spawn().map_err(|e| {
+        tracing::error!(error = %e, "cannot run git http-backend (is git installed?)");
+        RestError::Internal
+    })?;
+
+    // The request body goes to the backend while its answer streams back.
+    let mut stdin = child.stdin.take().expect("piped");
+    tokio::spawn(async move {
+        let mut stream = body.into_data_stream();
+        while let Some(Ok(chunk)) = stream.next().await {
+            if stdin.write_all(&chunk).await.is_err() {
+                break;
+            }
+        }
+    });
+    let stdout = child.stdout.take().expect("piped");
+    let stderr = child.stderr.take().expect("piped");
+    tokio::spawn(async move {
+        let mut lines = BufReader::new(stderr).lines();
+        while let Ok(Some(line)) = lines.next_line().await {
+            tracing::warn!(%line, "git http-backend");
+        }
+        let _ = child.wait().await;
+    });
+
+    // CGI: header lines, a blank line, then the body.
+    let mut stdout = BufReader::new(stdout);
+    let mut response = Response::new(Body::empty());
+    loop {
+        let mut line = String::new();
+        let read = stdout.read_line(&mut line).await.map_err(|_| RestError::Internal)?;
+        let line = line.trim_end_matches(['\r', '\n']);
+        if read == 0 || line.is_empty() {
+            break;
+        }
+        let Some((name, value)) = line.split_once(':') else {
+            continue;
+        };
+        let value = value.trim();
+        if name.eq_ignore_ascii_case("status") {
+            let code = value.split_whitespace().next().and_then(|c| c.parse().ok());
+            *response.status_mut() = code
+                .and_then(|c| StatusCode::from_u16(c).ok())
+                .unwrap_or(StatusCode::OK);
+        } else if let (Ok(name), Ok(value)) = (header::HeaderName::try_from(name), HeaderValue::from_str(value)) {
+            response.headers_mut().append(name, value);
+        }
+    }
+    *response.body_mut() = Body::from_stream(ReaderStream::new(stdout));
+    Ok(response)
+}
+
+/// Creates the bare repository on first use (repositories made before Git
+/// was served, or on another app server, get theirs the same way).
+async fn ensure_bare_repository(path: &std::path::Path) -> Result<(), RestError> {
+    if path.join("HEAD").exists() {
+        return Ok(());
+    }
+    let status = Command::new("git")
+        .args(["init", "--bare", "--quiet", "--initial-branch=main"])
+        .arg(path)
+        .status()
+        .await
+        .map_err(|e| {
+            tracing::error!(error = %e, "cannot run git init (is git installed?)");
+            RestError::Internal
+        })?;
+    if !status.success() {
+        tracing::error!(path = %path.display(), "git init --bare failed");
+        return Err(RestError::Internal);
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_the_repository_in_the_path() {
+        assert_eq!(
+            split_repository("website.git/info/refs"),
+            Some(("website", "/info/refs"))
+        );
+        assert_eq!(split_repository("website.git"), Some(("website", "")));
+        assert_eq!(split_repository("website/info/refs"), None);
+        assert_eq!(split_repository("a/b.git/info/refs"), None);
+        assert_eq!(split_repository(".git/x"), None);
+        assert_eq!(split_repository("web.gitx/y"), None);
+    }
+
+    #[test]
+    fn knows_a_push_from_a_fetch() {
+        assert!(is_push("/info/refs", "service=git-receive-pack"));
+        assert!(is_push("/git-receive-pack", ""));
+        assert!(!is_push("/info/refs", "service=git-upload-pack"));
+        assert!(!is_push("/git-upload-pack", ""));
+    }
+}
