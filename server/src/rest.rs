@@ -28,23 +28,50 @@ use tokenwarden::{
     Access, Grants,
 };
 
+// Every path after `/rest/api/{version}`: routed below, documented in
+// `openapi.json` (a test keeps the two the same).
+const TOKEN_SELF: &str = "/tokens/self";
+const WORKSPACES: &str = "/workspaces";
+const WORKSPACE: &str = "/workspaces/{workspace}";
+const PROJECTS: &str = "/workspaces/{workspace}/projects";
+const REPOSITORIES: &str = "/workspaces/{workspace}/projects/{project}/repos";
+const REPOSITORY: &str = "/workspaces/{workspace}/projects/{project}/repos/{repository}";
+const OPENAPI: &str = "/openapi.json";
+const PATHS: [&str; 7] = [
+    TOKEN_SELF,
+    WORKSPACES,
+    WORKSPACE,
+    PROJECTS,
+    REPOSITORIES,
+    REPOSITORY,
+    OPENAPI,
+];
+
+/// The OpenAPI 3 document of this API.
+const OPENAPI_DOCUMENT: &str = include_str!("openapi.json");
+
+fn api(path: &str) -> String {
+    format!("/rest/api/{{version}}{path}")
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route("/rest/api/{version}/tokens/self", get(token_self))
-        .route("/rest/api/{version}/workspaces", get(list_workspaces))
-        .route("/rest/api/{version}/workspaces/{workspace}", get(get_workspace))
-        .route(
-            "/rest/api/{version}/workspaces/{workspace}/projects",
-            get(list_projects),
-        )
-        .route(
-            "/rest/api/{version}/workspaces/{workspace}/projects/{project}/repos",
-            get(list_repositories).post(create_repository),
-        )
-        .route(
-            "/rest/api/{version}/workspaces/{workspace}/projects/{project}/repos/{repository}",
-            get(get_repository).put(update_repository),
-        )
+        .route(&api(TOKEN_SELF), get(token_self))
+        .route(&api(WORKSPACES), get(list_workspaces))
+        .route(&api(WORKSPACE), get(get_workspace))
+        .route(&api(PROJECTS), get(list_projects))
+        .route(&api(REPOSITORIES), get(list_repositories).post(create_repository))
+        .route(&api(REPOSITORY), get(get_repository).put(update_repository))
+        .route(&api(OPENAPI), get(openapi))
+}
+
+async fn openapi(Path(version): Path<String>) -> Result<Response, RestError> {
+    check_version(&version)?;
+    Ok((
+        [(axum::http::header::CONTENT_TYPE, "application/json")],
+        OPENAPI_DOCUMENT,
+    )
+        .into_response())
 }
 
 /// What a REST call can fail with, mapped to a status and a JSON body in one
@@ -577,4 +604,20 @@ async fn update_repository(
         &renamed,
         caller.access(grants.as_ref(), place),
     )))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_openapi_document_covers_every_route_and_no_other() {
+        let doc: Value = serde_json::from_str(OPENAPI_DOCUMENT).expect("openapi.json is JSON");
+        assert_eq!(doc["openapi"], "3.0.3");
+        let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
+        let mut routed = PATHS.to_vec();
+        documented.sort();
+        routed.sort();
+        assert_eq!(documented, routed);
+    }
 }

@@ -607,3 +607,18 @@ both_backends!(
         .is_empty());
     }
 );
+
+both_backends!(the_api_serves_its_openapi_document, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    for version in ["1.0", "latest"] {
+        let response = anonymous()
+            .get(format!("{}/rest/api/{version}/openapi.json", app.base))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200);
+        assert_eq!(response.headers()["content-type"], "application/json");
+        let doc: Value = response.json().await.unwrap();
+        assert!(doc["paths"]["/tokens/self"]["get"].is_object());
+    }
+});
