@@ -140,7 +140,10 @@ async fn authorize_and_run(
         .env("CONTENT_TYPE", header(header::CONTENT_TYPE))
         .env("HTTP_CONTENT_ENCODING", header(header::CONTENT_ENCODING))
         .env("GIT_PROTOCOL", header(header::HeaderName::from_static("git-protocol")))
-        .env("REMOTE_USER", format!("token-{}", caller.token.id))
+        .env(
+            "REMOTE_USER",
+            format!("token-{}", caller.token.as_ref().map_or(0, |t| t.id)),
+        )
         .env("REMOTE_ADDR", &address)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

@@ -8,6 +8,7 @@ use app::{
     model::CurrentUser,
     ssr::{
         request::client_addr,
+        session,
         store::{tokens::Owner, users, workspaces},
         token_auth::{self, TokenAuthError, TokenPrincipal},
         AppState,
@@ -23,7 +24,7 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tokenwarden::{
-    permissions::PermissionSet,
+    permissions::{Level, PermissionSet},
     scope::{self, Place},
     Access, Grants,
 };
@@ -37,6 +38,7 @@ const PROJECTS: &str = "/workspaces/{workspace}/projects";
 const REPOSITORIES: &str = "/workspaces/{workspace}/projects/{project}/repos";
 const REPOSITORY: &str = "/workspaces/{workspace}/projects/{project}/repos/{repository}";
 const OPENAPI: &str = "/openapi.json";
+#[cfg(test)]
 const PATHS: [&str; 7] = [
     TOKEN_SELF,
     WORKSPACES,
@@ -249,7 +251,9 @@ async fn token_self(
 
 /// A token and, for a personal token, its user as they are now.
 pub(crate) struct Caller {
-    pub(crate) token: TokenPrincipal,
+    /// `None` for a web session (with the anti-CSRF header): the user acts
+    /// with their own rights.
+    pub(crate) token: Option<TokenPrincipal>,
     home: scope::Home,
     permissions: PermissionSet,
     user: Option<CurrentUser>,
@@ -291,11 +295,26 @@ impl Caller {
             }
         };
         Ok(Caller {
-            token,
+            token: Some(token),
             home,
             permissions,
             user,
         })
+    }
+
+    /// A signed-in web user: everything their roles allow, nothing more.
+    fn session(user: CurrentUser) -> Caller {
+        Caller {
+            token: None,
+            home: None,
+            permissions: PermissionSet {
+                workspace: Some(Level::Admin),
+                project: Some(Level::Admin),
+                repository: Some(Level::Admin),
+                account_read: true,
+            },
+            user: Some(user),
+        }
     }
 
     /// The user's grants in a workspace (personal tokens only).
@@ -353,10 +372,25 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = RestError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        // A web session counts only with the anti-CSRF header, which a page
+        // on another site cannot send (the header Bitbucket uses), and only
+        // when no token is presented.
+        let no_check = parts
+            .headers
+            .get(ANTI_CSRF_HEADER)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"no-check"));
+        if no_check && !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+            if let Some(user) = session::current_user(state, parts).await? {
+                return Ok(Caller::session(user));
+            }
+        }
         let Authenticated(token) = Authenticated::from_request_parts(parts, state).await?;
         Caller::load(state, token).await
     }
 }
+
+/// The header that lets a web session call the REST API.
+pub const ANTI_CSRF_HEADER: &str = "x-atlassian-token";
 
 /// Bitbucket's page shape, as one page.
 fn page(values: Vec<Value>) -> Json<Value> {
@@ -562,7 +596,7 @@ async fn create_repository(
     let slug = tokenwarden::validate::repository_slug(&body.slug).map_err(AppError::Invalid)?;
     let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
     let id = workspaces::create_repository(&state.db, layout.workspace.id, *project_id, &slug, &name).await?;
-    tracing::info!(token_id = caller.token.id, workspace = %layout.workspace.slug, %slug, "repository created over REST");
+    tracing::info!(token_id = caller.token.as_ref().map(|t| t.id), workspace = %layout.workspace.slug, %slug, "repository created over REST");
     let repo = (id, *project_id, slug, name);
     let access = caller.access(grants.as_ref(), layout.repository_place(&repo));
     Ok((StatusCode::CREATED, Json(layout.repository_json(key, &repo, access))))

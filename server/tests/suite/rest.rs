@@ -622,3 +622,45 @@ both_backends!(the_api_serves_its_openapi_document, |backend| async move {
         assert!(doc["paths"]["/tokens/self"]["get"].is_object());
     }
 });
+
+both_backends!(
+    a_web_session_calls_the_api_only_with_the_anti_csrf_header,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (_, alice) = two_repositories(&app).await;
+        let url = format!("{}{REPOS}", app.base);
+        // The session cookie alone (what a forged cross-site request carries): refused.
+        let plain = alice.http.get(&url).send().await.unwrap();
+        assert_eq!(plain.status().as_u16(), 401);
+        // With the header: alice, with her own rights (admin of website only).
+        let with_header = alice
+            .http
+            .get(&url)
+            .header("X-Atlassian-Token", "no-check")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with_header.status().as_u16(), 200);
+        let page: Value = with_header.json().await.unwrap();
+        assert_eq!(slugs(&page), ["docs", "website"]);
+        let rename = |slug: &str| {
+            alice
+                .http
+                .put(format!("{url}/{slug}"))
+                .header("X-Atlassian-Token", "no-check")
+                .json(&serde_json::json!({ "name": "Renamed" }))
+                .send()
+        };
+        assert_eq!(rename("website").await.unwrap().status().as_u16(), 200);
+        assert_eq!(rename("docs").await.unwrap().status().as_u16(), 403);
+        // A token's own endpoint needs a token.
+        let me = alice
+            .http
+            .get(format!("{}{SELF_PATH}", app.base))
+            .header("X-Atlassian-Token", "no-check")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(me.status().as_u16(), 401);
+    }
+);
