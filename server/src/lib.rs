@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod git;
 pub mod rest;
+pub mod rest_tokens;
 
 use app::{
     shell,
@@ -77,6 +78,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::routes())
+        .merge(rest_tokens::routes())
         .merge(git::routes())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))

@@ -90,6 +90,12 @@ pub enum RestError {
         message: String,
     },
     Conflict(String),
+    /// Any other refusal, with its status and reason code.
+    Status {
+        status: StatusCode,
+        reason: &'static str,
+        message: String,
+    },
     Internal,
 }
 
@@ -103,7 +109,17 @@ impl From<AppError> for RestError {
             },
             AppError::Refused { field, message } => RestError::Invalid { field, message },
             AppError::Conflict(message) => RestError::Conflict(message),
-            AppError::Forbidden => RestError::Forbidden("This token may not do that.".into()),
+            AppError::Forbidden => RestError::Forbidden("You may not do that here.".into()),
+            AppError::BadCredentials => RestError::Status {
+                status: StatusCode::UNAUTHORIZED,
+                reason: "bad_credentials",
+                message: e.to_string(),
+            },
+            AppError::TooManyAttempts { .. } => RestError::Status {
+                status: StatusCode::TOO_MANY_REQUESTS,
+                reason: "too_many_attempts",
+                message: e.to_string(),
+            },
             _ => RestError::Internal,
         }
     }
@@ -182,12 +198,27 @@ impl IntoResponse for RestError {
                 StatusCode::CONFLICT,
                 json!({ "errors": [{ "reason": "conflict", "message": message }] }),
             ),
+            RestError::Status {
+                status,
+                reason,
+                message,
+            } => (*status, json!({ "errors": [{ "reason": reason, "message": message }] })),
             RestError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 json!({ "errors": [{ "reason": "internal", "message": "Something went wrong on the server; try again." }] }),
             ),
         };
         let mut response = (status, Json(body)).into_response();
+        if let RestError::Status {
+            status: StatusCode::UNAUTHORIZED,
+            ..
+        } = self
+        {
+            response.headers_mut().append(
+                WWW_AUTHENTICATE,
+                HeaderValue::from_static(r#"Basic realm="Tokenwarden""#),
+            );
+        }
         if let RestError::Unauthenticated(e) = self {
             // Bearer for API clients (RFC 6750), Basic so Git asks for a password.
             let bearer = match e {

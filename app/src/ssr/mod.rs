@@ -10,6 +10,7 @@ pub mod session;
 pub mod state;
 pub mod store;
 pub mod throttle;
+pub mod token_admin;
 pub mod token_auth;
 pub mod token_keys;
 

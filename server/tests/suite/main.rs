@@ -9,5 +9,6 @@ mod auth;
 mod cli;
 mod git;
 mod rest;
+mod rest_tokens;
 mod tokens;
 mod workspaces;

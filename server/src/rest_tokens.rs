@@ -1,0 +1,499 @@
+//! Access-token management over REST, shaped like Bitbucket Data Center's
+//! access-tokens API so its scripts carry over:
+//! `GET|PUT /rest/access-tokens/1.0/users/{user}` (list, create) and
+//! `POST|DELETE /rest/access-tokens/1.0/users/{user}/{id}` (edit, revoke); the
+//! same under `workspaces/{ws}`, `workspaces/{ws}/projects/{key}` and
+//! `workspaces/{ws}/projects/{key}/repos/{slug}`. `latest` works for `1.0`.
+//!
+//! A token cannot manage tokens (a leaked one must not outlive itself): these
+//! endpoints take the user's password (HTTP Basic) or a signed-in web session
+//! with `X-Atlassian-Token: no-check`. The rules are the web's: the same
+//! policy check in the transaction that stores a token, the same limits.
+
+use crate::rest::{RestError, ANTI_CSRF_HEADER};
+use app::{
+    error::AppError,
+    model::{CurrentUser, TokenView},
+    ssr::{
+        request::client_addr,
+        session,
+        store::{
+            tokens::{self, NewToken},
+            users,
+        },
+        throttle,
+        token_admin::{self, Place},
+        AppState,
+    },
+};
+use axum::{
+    extract::{rejection::JsonRejection, FromRequestParts, Path, State},
+    http::{header::AUTHORIZATION, request::Parts, StatusCode},
+    routing::{get, post},
+    Json, Router,
+};
+use base64::Engine;
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokenwarden::expiry::ExpiryRequest;
+
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route(
+            "/rest/access-tokens/{version}/users/{user}",
+            get(user_list).put(user_create),
+        )
+        .route(
+            "/rest/access-tokens/{version}/users/{user}/{id}",
+            post(user_update).delete(user_revoke),
+        )
+        .route(
+            "/rest/access-tokens/{version}/workspaces/{ws}",
+            get(ws_list).put(ws_create),
+        )
+        .route(
+            "/rest/access-tokens/{version}/workspaces/{ws}/{id}",
+            post(ws_update).delete(ws_revoke),
+        )
+        .route(
+            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}",
+            get(project_list).put(project_create),
+        )
+        .route(
+            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}/{id}",
+            post(project_update).delete(project_revoke),
+        )
+        .route(
+            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}/repos/{slug}",
+            get(repo_list).put(repo_create),
+        )
+        .route(
+            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}/repos/{slug}/{id}",
+            post(repo_update).delete(repo_revoke),
+        )
+}
+
+/// The user managing tokens: by password or by web session, never by token.
+pub struct Manager {
+    user: CurrentUser,
+    address: String,
+}
+
+impl FromRequestParts<AppState> for Manager {
+    type Rejection = RestError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+        let address = client_addr(parts);
+        if let Some(value) = parts.headers.get(AUTHORIZATION) {
+            let (identifier, password) = basic_password(value.to_str().unwrap_or_default())?;
+            return Ok(Manager {
+                user: by_password(state, &identifier, password, &address).await?,
+                address,
+            });
+        }
+        let no_check = parts
+            .headers
+            .get(ANTI_CSRF_HEADER)
+            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"no-check"));
+        if no_check {
+            if let Some(user) = session::current_user(state, parts).await? {
+                return Ok(Manager { user, address });
+            }
+        }
+        Err(RestError::Status {
+            status: StatusCode::UNAUTHORIZED,
+            reason: "missing",
+            message: "Managing tokens needs your password (HTTP Basic) or a signed-in session with \
+                      `X-Atlassian-Token: no-check`; access tokens cannot manage tokens."
+                .into(),
+        })
+    }
+}
+
+/// `Basic` credentials whose password is a password, not an access token.
+fn basic_password(header: &str) -> Result<(String, String), RestError> {
+    let refuse = |message: &str| RestError::Status {
+        status: StatusCode::UNAUTHORIZED,
+        reason: "malformed",
+        message: message.into(),
+    };
+    let (scheme, rest) = header.trim().split_once(' ').unwrap_or(("", ""));
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return Err(RestError::Status {
+            status: StatusCode::FORBIDDEN,
+            reason: "token_not_allowed",
+            message: "Access tokens cannot manage tokens: use your password (HTTP Basic) or a signed-in session."
+                .into(),
+        });
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(rest.trim())
+        .ok()
+        .and_then(|d| String::from_utf8(d).ok())
+        .ok_or_else(|| refuse("The Basic credentials are not valid base64 of `user:password`."))?;
+    let (user, password) = decoded
+        .split_once(':')
+        .ok_or_else(|| refuse("The Basic credentials are not `user:password`."))?;
+    if tokenwarden::token::check(password).is_ok() {
+        return Err(RestError::Status {
+            status: StatusCode::FORBIDDEN,
+            reason: "token_not_allowed",
+            message: "Access tokens cannot manage tokens: use your password (HTTP Basic) or a signed-in session."
+                .into(),
+        });
+    }
+    Ok((user.to_string(), password.to_string()))
+}
+
+/// Checks a password as sign-in does: the same throttling, the same single
+/// message for unknown users and wrong passwords.
+async fn by_password(
+    state: &AppState,
+    identifier: &str,
+    password: String,
+    address: &str,
+) -> Result<CurrentUser, RestError> {
+    throttle::check(&state.db, &state.auth.lockout, identifier, address).await?;
+    let found = users::find_for_login(&state.db, identifier).await?;
+    let (id, hash) = match found {
+        Some((id, hash)) => (Some(id), Some(hash)),
+        None => (None, None),
+    };
+    let verified = state.passwords.verify(password, hash).await?;
+    match (verified, id) {
+        (true, Some(id)) => {
+            throttle::clear_account(&state.db, identifier).await?;
+            users::current_user(&state.db, id).await?.ok_or(RestError::Internal)
+        }
+        _ => {
+            throttle::record_failure(&state.db, &state.auth.lockout, identifier, address).await?;
+            Err(AppError::BadCredentials.into())
+        }
+    }
+}
+
+fn check_version(version: &str) -> Result<(), RestError> {
+    match version {
+        "1.0" | "latest" => Ok(()),
+        _ => Err(RestError::NotFound),
+    }
+}
+
+/// A token as Bitbucket Data Center shows it (times in milliseconds).
+fn token_json(t: &TokenView, now: i64) -> Value {
+    json!({
+        "id": t.id.to_string(),
+        "name": t.name,
+        "permissions": t.permissions,
+        "createdDate": t.created_at * 1000,
+        "expiryDate": t.expires_at.map(|at| at * 1000),
+        "lastAuthenticated": t.last_used_at.map(|at| at * 1000),
+        "state": t.state(now).label(),
+    })
+}
+
+#[derive(Deserialize)]
+#[serde(rename_all = "camelCase")]
+struct NewTokenBody {
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+    /// Days until expiry; absent means "No expiry", which the policy may refuse.
+    expiry_days: Option<u32>,
+}
+
+#[derive(Deserialize)]
+struct UpdateBody {
+    name: Option<String>,
+    permissions: Option<Vec<String>>,
+    #[serde(rename = "expiryDays")]
+    expiry_days: Option<Value>,
+}
+
+fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, RestError> {
+    body.map(|Json(b)| b).map_err(|e| RestError::Invalid {
+        field: "body".into(),
+        message: format!("The body must be a JSON object: {}", e.body_text()),
+    })
+}
+
+async fn list(state: &AppState, manager: &Manager, place: Place<'_>) -> Result<Json<Value>, RestError> {
+    let target = token_admin::target(state, &manager.user, place, false).await?;
+    let now = chrono::Utc::now().timestamp();
+    let values: Vec<Value> = tokens::list(&state.db, target.owner)
+        .await?
+        .iter()
+        .map(|t| token_json(t, now))
+        .collect();
+    Ok(Json(
+        json!({ "size": values.len(), "start": 0, "isLastPage": true, "values": values }),
+    ))
+}
+
+async fn create(
+    state: &AppState,
+    manager: &Manager,
+    place: Place<'_>,
+    request: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    let target = token_admin::target(state, &manager.user, place, true).await?;
+    let request = body(request)?;
+    let name = tokenwarden::validate::display_name("name", &request.name).map_err(AppError::Invalid)?;
+    let set = token_admin::permissions(target.owner.kind(), &request.permissions, target.creator)?;
+    let expiry = match request.expiry_days {
+        Some(days) => ExpiryRequest::Days(days),
+        None => ExpiryRequest::NoExpiry,
+    };
+    let created = tokens::create(
+        &state.db,
+        &state.token_keys,
+        state.tokens,
+        NewToken {
+            owner: target.owner,
+            scope: target.scope,
+            name,
+            permissions: set,
+            expiry,
+            actor: &manager.user,
+            client_addr: &manager.address,
+        },
+    )
+    .await?;
+    tracing::info!(by = %manager.user.username, token_id = created.token.id, "token created over REST");
+    let mut json = token_json(&created.token, chrono::Utc::now().timestamp());
+    // The one and only time the secret is sent.
+    json["token"] = json!(created.secret);
+    Ok((StatusCode::CREATED, Json(json)))
+}
+
+/// The token `id` if the manager may manage it *and* it belongs at `place`.
+async fn at_place(
+    state: &AppState,
+    manager: &Manager,
+    place: Place<'_>,
+    id: &str,
+) -> Result<(i64, token_admin::Manageable), RestError> {
+    let id: i64 = id.trim().parse().map_err(|_| RestError::NotFound)?;
+    let target = token_admin::target(state, &manager.user, place, false).await?;
+    let manageable = token_admin::manageable(state, &manager.user, id).await?;
+    if manageable.0 != target.owner {
+        return Err(RestError::NotFound);
+    }
+    Ok((id, manageable))
+}
+
+async fn update(
+    state: &AppState,
+    manager: &Manager,
+    place: Place<'_>,
+    id: &str,
+    request: Result<Json<UpdateBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    let (id, (owner, access)) = at_place(state, manager, place, id).await?;
+    let request = body(request)?;
+    if request.expiry_days.is_some() {
+        return Err(AppError::refused(
+            "expiryDays",
+            "A token's expiry cannot be changed. Create a new token instead.",
+        )
+        .into());
+    }
+    let current = tokens::find_view(&state.db, id).await?.ok_or(RestError::NotFound)?;
+    let name = match &request.name {
+        Some(name) => tokenwarden::validate::display_name("name", name).map_err(AppError::Invalid)?,
+        None => current.name.clone(),
+    };
+    let names = request.permissions.unwrap_or(current.permissions.clone());
+    let set = token_admin::permissions(owner.kind(), &names, access)?;
+    let updated = tokens::update(&state.db, id, &name, &set, &manager.user, &manager.address).await?;
+    Ok(Json(token_json(&updated, chrono::Utc::now().timestamp())))
+}
+
+async fn revoke(state: &AppState, manager: &Manager, place: Place<'_>, id: &str) -> Result<StatusCode, RestError> {
+    let (id, _) = at_place(state, manager, place, id).await?;
+    tokens::revoke(&state.db, id, &manager.user, &manager.address).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+fn personal(user: &str) -> Place<'_> {
+    Place {
+        kind: "personal",
+        workspace: "",
+        project: "",
+        repository: "",
+        user,
+    }
+}
+
+fn workspace(ws: &str) -> Place<'_> {
+    Place {
+        kind: "workspace",
+        workspace: ws,
+        project: "",
+        repository: "",
+        user: "",
+    }
+}
+
+fn project<'a>(ws: &'a str, key: &'a str) -> Place<'a> {
+    Place {
+        kind: "project",
+        workspace: ws,
+        project: key,
+        repository: "",
+        user: "",
+    }
+}
+
+fn repository<'a>(ws: &'a str, slug: &'a str) -> Place<'a> {
+    Place {
+        kind: "repository",
+        workspace: ws,
+        project: "",
+        repository: slug,
+        user: "",
+    }
+}
+
+async fn user_list(
+    Path((v, user)): Path<(String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    list(&s, &m, personal(&user)).await
+}
+async fn user_create(
+    Path((v, user)): Path<(String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    check_version(&v)?;
+    create(&s, &m, personal(&user), b).await
+}
+async fn user_update(
+    Path((v, user, id)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<UpdateBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    update(&s, &m, personal(&user), &id, b).await
+}
+async fn user_revoke(
+    Path((v, user, id)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<StatusCode, RestError> {
+    check_version(&v)?;
+    revoke(&s, &m, personal(&user), &id).await
+}
+
+async fn ws_list(
+    Path((v, ws)): Path<(String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    list(&s, &m, workspace(&ws)).await
+}
+async fn ws_create(
+    Path((v, ws)): Path<(String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    check_version(&v)?;
+    create(&s, &m, workspace(&ws), b).await
+}
+async fn ws_update(
+    Path((v, ws, id)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<UpdateBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    update(&s, &m, workspace(&ws), &id, b).await
+}
+async fn ws_revoke(
+    Path((v, ws, id)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<StatusCode, RestError> {
+    check_version(&v)?;
+    revoke(&s, &m, workspace(&ws), &id).await
+}
+
+async fn project_list(
+    Path((v, ws, key)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    list(&s, &m, project(&ws, &key)).await
+}
+async fn project_create(
+    Path((v, ws, key)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    check_version(&v)?;
+    create(&s, &m, project(&ws, &key), b).await
+}
+async fn project_update(
+    Path((v, ws, key, id)): Path<(String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<UpdateBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    update(&s, &m, project(&ws, &key), &id, b).await
+}
+async fn project_revoke(
+    Path((v, ws, key, id)): Path<(String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<StatusCode, RestError> {
+    check_version(&v)?;
+    revoke(&s, &m, project(&ws, &key), &id).await
+}
+
+// The project key is in the path as in Bitbucket's; repository slugs are
+// unique within a workspace, so the slug decides.
+async fn repo_list(
+    Path((v, ws, _key, slug)): Path<(String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    list(&s, &m, repository(&ws, &slug)).await
+}
+async fn repo_create(
+    Path((v, ws, _key, slug)): Path<(String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    check_version(&v)?;
+    create(&s, &m, repository(&ws, &slug), b).await
+}
+async fn repo_update(
+    Path((v, ws, _key, slug, id)): Path<(String, String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<UpdateBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    update(&s, &m, repository(&ws, &slug), &id, b).await
+}
+async fn repo_revoke(
+    Path((v, ws, _key, slug, id)): Path<(String, String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<StatusCode, RestError> {
+    check_version(&v)?;
+    revoke(&s, &m, repository(&ws, &slug), &id).await
+}

@@ -1,0 +1,262 @@
+//! Token management over REST (Bitbucket Data Center's shape): by password
+//! or by web session with the anti-CSRF header, never by token; the web's
+//! policy and permission rules; the secret once.
+
+use crate::common::{ok, TestApp, USER_PASSWORD};
+use serde_json::{json, Value};
+
+const ALICE: &str = "/rest/access-tokens/1.0/users/alice";
+const WEBSITE: &str = "/rest/access-tokens/latest/workspaces/acme/projects/WEB/repos/website";
+
+async fn setup(app: &TestApp) -> crate::common::Client {
+    let root = app.admin().await;
+    ok(
+        &root,
+        "create_workspace",
+        &[("slug", "acme"), ("name", "Acme"), ("admin_username", "")],
+    )
+    .await;
+    ok(
+        &root,
+        "create_project",
+        &[("workspace", "acme"), ("key", "WEB"), ("name", "Web")],
+    )
+    .await;
+    ok(
+        &root,
+        "create_repository",
+        &[
+            ("workspace", "acme"),
+            ("project", "WEB"),
+            ("slug", "website"),
+            ("name", "Website"),
+        ],
+    )
+    .await;
+    let _ = app.user(&root, "alice").await;
+    for (role, target) in [("member", ""), ("repository_admin", "website")] {
+        ok(
+            &root,
+            "add_member",
+            &[
+                ("workspace", "acme"),
+                ("username", "alice"),
+                ("role", role),
+                ("target", target),
+            ],
+        )
+        .await;
+    }
+    root
+}
+
+async fn call(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    auth: Option<(&str, &str)>,
+    body: Option<Value>,
+) -> (u16, Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{}{path}", app.base));
+    if let Some((user, password)) = auth {
+        request = request.basic_auth(user, Some(password));
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(Value::Null))
+}
+
+fn reason(body: &Value) -> &str {
+    body["errors"][0]["reason"].as_str().unwrap_or_default()
+}
+
+fn field(body: &Value) -> &str {
+    body["errors"][0]["field"].as_str().unwrap_or_default()
+}
+
+both_backends!(personal_tokens_by_password_round_trip, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    setup(&app).await;
+    let alice = Some(("alice", USER_PASSWORD));
+    let new = json!({ "name": "ci", "permissions": ["REPO_READ"], "expiryDays": 30 });
+    let (status, created) = call(&app, reqwest::Method::PUT, ALICE, alice, Some(new)).await;
+    assert_eq!(status, 201, "{created}");
+    let secret = created["token"].as_str().unwrap().to_string();
+    assert!(secret.starts_with("twu_"));
+    assert_eq!(created["permissions"], json!(["REPO_READ"]));
+    let id = created["id"].as_str().unwrap().to_string();
+
+    // Listed, never with the secret; by email too.
+    let (status, list) = call(
+        &app,
+        reqwest::Method::GET,
+        ALICE,
+        Some(("alice@example.com", USER_PASSWORD)),
+        None,
+    )
+    .await;
+    assert_eq!(status, 200, "{list}");
+    assert_eq!(list["values"][0]["name"], "ci");
+    assert!(!list.to_string().contains(&secret));
+
+    // The new token works, and cannot manage tokens itself.
+    let me = reqwest::Client::new()
+        .get(format!("{}/rest/api/1.0/tokens/self", app.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 200);
+    let by_token = reqwest::Client::new()
+        .get(format!("{}{ALICE}", app.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(by_token.status().as_u16(), 403);
+    let (status, body) = call(&app, reqwest::Method::GET, ALICE, Some(("alice", &secret)), None).await;
+    assert_eq!((status, reason(&body)), (403, "token_not_allowed"));
+
+    // Edit the name; the expiry never changes.
+    let path = format!("{ALICE}/{id}");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        alice,
+        Some(json!({ "name": "ci (prod)" })),
+    )
+    .await;
+    assert_eq!((status, body["name"].as_str()), (200, Some("ci (prod)")), "{body}");
+    let (status, body) = call(
+        &app,
+        reqwest::Method::POST,
+        &path,
+        alice,
+        Some(json!({ "expiryDays": 365 })),
+    )
+    .await;
+    assert_eq!((status, field(&body)), (400, "expiryDays"), "{body}");
+
+    // Revoke: gone at once.
+    assert_eq!(call(&app, reqwest::Method::DELETE, &path, alice, None).await.0, 204);
+    let me = reqwest::Client::new()
+        .get(format!("{}/rest/api/1.0/tokens/self", app.base))
+        .bearer_auth(&secret)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(me.status().as_u16(), 401);
+    assert_eq!(
+        call(&app, reqwest::Method::DELETE, &path, alice, None).await.0,
+        409,
+        "revoked already"
+    );
+
+    // Wrong password; no credentials; somebody else's tokens.
+    let (status, body) = call(
+        &app,
+        reqwest::Method::GET,
+        ALICE,
+        Some(("alice", "wrong password")),
+        None,
+    )
+    .await;
+    assert_eq!((status, reason(&body)), (401, "bad_credentials"));
+    let (status, body) = call(&app, reqwest::Method::GET, ALICE, None, None).await;
+    assert_eq!((status, reason(&body)), (401, "missing"));
+    let (status, _) = call(
+        &app,
+        reqwest::Method::GET,
+        "/rest/access-tokens/1.0/users/root",
+        alice,
+        None,
+    )
+    .await;
+    assert_eq!(status, 403);
+});
+
+both_backends!(
+    creation_follows_the_policy_and_the_permission_rules,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let root = setup(&app).await;
+        ok(
+            &root,
+            "set_workspace_policy",
+            &[("workspace", "acme"), ("max_days", "90")],
+        )
+        .await;
+        let alice = Some(("alice", USER_PASSWORD));
+        let cases = [
+            (
+                json!({ "name": "x", "permissions": ["REPO_READ"], "expiryDays": 91 }),
+                "expiry",
+            ),
+            (json!({ "name": "x", "permissions": ["REPO_READ"] }), "expiry"),
+            (
+                json!({ "name": "", "permissions": ["REPO_READ"], "expiryDays": 30 }),
+                "name",
+            ),
+            (
+                json!({ "name": "x", "permissions": [], "expiryDays": 30 }),
+                "permissions",
+            ),
+            (
+                json!({ "name": "x", "permissions": ["REPO_FLY"], "expiryDays": 30 }),
+                "permissions",
+            ),
+            (
+                json!({ "name": "x", "permissions": ["PROJECT_WRITE", "REPO_READ"], "expiryDays": 30 }),
+                "permissions",
+            ),
+        ];
+        for (body, expected) in cases {
+            let (status, answer) = call(&app, reqwest::Method::PUT, WEBSITE, alice, Some(body.clone())).await;
+            assert_eq!((status, field(&answer)), (400, expected), "{body} → {answer}");
+        }
+        let (status, created) = call(
+            &app,
+            reqwest::Method::PUT,
+            WEBSITE,
+            alice,
+            Some(json!({ "name": "deploy", "permissions": ["REPO_WRITE"], "expiryDays": 90 })),
+        )
+        .await;
+        assert_eq!(status, 201, "{created}");
+        assert!(created["token"].as_str().unwrap().starts_with("twr_"));
+        // The repository's list; the same token under another place is not found.
+        let (_, list) = call(&app, reqwest::Method::GET, WEBSITE, alice, None).await;
+        assert_eq!(list["size"], 1);
+        let id = created["id"].as_str().unwrap();
+        let elsewhere = format!("{ALICE}/{id}");
+        assert_eq!(
+            call(&app, reqwest::Method::DELETE, &elsewhere, alice, None).await.0,
+            404
+        );
+    }
+);
+
+both_backends!(
+    a_web_session_manages_tokens_only_with_the_anti_csrf_header,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let root = setup(&app).await;
+        let url = format!("{}/rest/access-tokens/1.0/users/root", app.base);
+        let new = json!({ "name": "laptop", "permissions": ["REPO_READ"], "expiryDays": 7 });
+        let plain = root.http.put(&url).json(&new).send().await.unwrap();
+        assert_eq!(plain.status().as_u16(), 401);
+        let with_header = root
+            .http
+            .put(&url)
+            .header("X-Atlassian-Token", "no-check")
+            .json(&new)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(with_header.status().as_u16(), 201);
+    }
+);
