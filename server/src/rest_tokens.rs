@@ -3,7 +3,9 @@
 //! `GET|PUT /rest/access-tokens/1.0/users/{user}` (list, create) and
 //! `POST|DELETE /rest/access-tokens/1.0/users/{user}/{id}` (edit, revoke); the
 //! same under `workspaces/{ws}`, `workspaces/{ws}/projects/{key}` and
-//! `workspaces/{ws}/projects/{key}/repos/{slug}`. `latest` works for `1.0`.
+//! `workspaces/{ws}/projects/{key}/repos/{slug}`, and Bitbucket's own
+//! `projects/{key}` and `projects/{key}/repos/{slug}` when the key names a
+//! project in one workspace the user can see. `latest` works for `1.0`.
 //!
 //! A token cannot manage tokens (a leaked one must not outlive itself): these
 //! endpoints take the user's password (HTTP Basic) or a signed-in web session
@@ -19,7 +21,7 @@ use app::{
         session,
         store::{
             tokens::{self, NewToken},
-            users,
+            users, workspaces,
         },
         throttle,
         token_admin::{self, Place},
@@ -71,6 +73,46 @@ pub fn routes() -> Router<AppState> {
             "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}/repos/{slug}/{id}",
             post(repo_update).delete(repo_revoke),
         )
+        .route(
+            "/rest/access-tokens/{version}/projects/{key}",
+            get(dc_project_list).put(dc_project_create),
+        )
+        .route(
+            "/rest/access-tokens/{version}/projects/{key}/{id}",
+            post(dc_project_update).delete(dc_project_revoke),
+        )
+        .route(
+            "/rest/access-tokens/{version}/projects/{key}/repos/{slug}",
+            get(dc_repo_list).put(dc_repo_create),
+        )
+        .route(
+            "/rest/access-tokens/{version}/projects/{key}/repos/{slug}/{id}",
+            post(dc_repo_update).delete(dc_repo_revoke),
+        )
+}
+
+/// The workspace of project `key`, for Bitbucket's paths without one: the
+/// one workspace the user can see that has such a project.
+async fn workspace_of(state: &AppState, manager: &Manager, key: &str) -> Result<String, RestError> {
+    let mut visible = Vec::new();
+    for slug in workspaces::with_project_key(&state.db, key).await? {
+        if workspaces::open(&state.db, &manager.user, &slug).await.is_ok() {
+            visible.push(slug);
+        }
+    }
+    match visible.len() {
+        0 => Err(RestError::NotFound),
+        1 => Ok(visible.remove(0)),
+        _ => Err(RestError::Invalid {
+            field: "project".into(),
+            message: format!(
+                "Project key {} is used in several workspaces ({}); use /rest/access-tokens/1.0/workspaces/{{workspace}}/projects/{}.",
+                key.to_uppercase(),
+                visible.join(", "),
+                key.to_uppercase()
+            ),
+        }),
+    }
 }
 
 /// The user managing tokens: by password or by web session, never by token.
@@ -495,5 +537,82 @@ async fn repo_revoke(
     m: Manager,
 ) -> Result<StatusCode, RestError> {
     check_version(&v)?;
+    revoke(&s, &m, repository(&ws, &slug), &id).await
+}
+
+async fn dc_project_list(
+    Path((v, key)): Path<(String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
+    list(&s, &m, project(&ws, &key)).await
+}
+async fn dc_project_create(
+    Path((v, key)): Path<(String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
+    create(&s, &m, project(&ws, &key), b).await
+}
+async fn dc_project_update(
+    Path((v, key, id)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<UpdateBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
+    update(&s, &m, project(&ws, &key), &id, b).await
+}
+async fn dc_project_revoke(
+    Path((v, key, id)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<StatusCode, RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
+    revoke(&s, &m, project(&ws, &key), &id).await
+}
+async fn dc_repo_list(
+    Path((v, key, slug)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
+    list(&s, &m, repository(&ws, &slug)).await
+}
+async fn dc_repo_create(
+    Path((v, key, slug)): Path<(String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
+    create(&s, &m, repository(&ws, &slug), b).await
+}
+async fn dc_repo_update(
+    Path((v, key, slug, id)): Path<(String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+    b: Result<Json<UpdateBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
+    update(&s, &m, repository(&ws, &slug), &id, b).await
+}
+async fn dc_repo_revoke(
+    Path((v, key, slug, id)): Path<(String, String, String, String)>,
+    State(s): State<AppState>,
+    m: Manager,
+) -> Result<StatusCode, RestError> {
+    check_version(&v)?;
+    let ws = workspace_of(&s, &m, &key).await?;
     revoke(&s, &m, repository(&ws, &slug), &id).await
 }

@@ -260,3 +260,57 @@ both_backends!(
         assert_eq!(with_header.status().as_u16(), 201);
     }
 );
+
+both_backends!(
+    bitbucket_paths_without_a_workspace_work_when_unambiguous,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let root = setup(&app).await;
+        let dc = "/rest/access-tokens/1.0/projects/WEB/repos/website";
+        let alice = Some(("alice", USER_PASSWORD));
+        let new = json!({ "name": "dc", "permissions": ["REPO_READ"], "expiryDays": 30 });
+        let (status, body) = call(&app, reqwest::Method::PUT, dc, alice, Some(new.clone())).await;
+        assert_eq!(status, 201, "{body}");
+        let (_, list) = call(&app, reqwest::Method::GET, WEBSITE, alice, None).await;
+        assert_eq!(list["values"][0]["name"], "dc");
+
+        // A second workspace with a WEB project: ambiguous for root, who sees
+        // both, and still clear for alice, who sees one.
+        ok(
+            &root,
+            "create_workspace",
+            &[("slug", "beta"), ("name", "Beta"), ("admin_username", "")],
+        )
+        .await;
+        ok(
+            &root,
+            "create_project",
+            &[("workspace", "beta"), ("key", "WEB"), ("name", "Web")],
+        )
+        .await;
+        let root_auth = Some(("root", crate::common::ADMIN_PASSWORD));
+        let (status, body) = call(
+            &app,
+            reqwest::Method::GET,
+            "/rest/access-tokens/1.0/projects/WEB",
+            root_auth,
+            None,
+        )
+        .await;
+        assert_eq!((status, field(&body)), (400, "project"), "{body}");
+        assert!(body["errors"][0]["message"].as_str().unwrap().contains("acme, beta"));
+        assert_eq!(call(&app, reqwest::Method::GET, dc, alice, None).await.0, 200);
+        assert_eq!(
+            call(
+                &app,
+                reqwest::Method::GET,
+                "/rest/access-tokens/1.0/projects/NOPE",
+                alice,
+                None
+            )
+            .await
+            .0,
+            404
+        );
+    }
+);

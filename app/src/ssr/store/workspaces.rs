@@ -149,6 +149,17 @@ pub async fn layout(
     Ok((projects, repositories))
 }
 
+/// The slugs of the workspaces that have a project with this key.
+pub async fn with_project_key(db: &Db, key: &str) -> Result<Vec<String>, AppError> {
+    let rows: Vec<(String,)> = sqlx::query_as(
+        "SELECT w.slug FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.key = $1 ORDER BY w.slug",
+    )
+    .bind(key.trim().to_uppercase())
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows.into_iter().map(|(slug,)| slug).collect())
+}
+
 /// Renames a repository (its slug, used in URLs, stays).
 pub async fn rename_repository(db: &Db, repository_id: i64, name: &str) -> Result<(), AppError> {
     sqlx::query("UPDATE repositories SET name = $1 WHERE id = $2")
