@@ -680,7 +680,12 @@ mod tests {
         let doc: Value = serde_json::from_str(OPENAPI_DOCUMENT).expect("openapi.json is JSON");
         assert_eq!(doc["openapi"], "3.0.3");
         let mut documented: Vec<&str> = doc["paths"].as_object().unwrap().keys().map(String::as_str).collect();
-        let mut routed = PATHS.to_vec();
+        let mut routed: Vec<String> = PATHS.iter().map(|p| format!("/rest/api/1.0{p}")).collect();
+        routed.extend(
+            crate::rest_tokens::PATHS
+                .iter()
+                .map(|p| format!("/rest/access-tokens/1.0{p}")),
+        );
         documented.sort();
         routed.sort();
         assert_eq!(documented, routed);

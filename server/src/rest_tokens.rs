@@ -39,56 +39,41 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tokenwarden::expiry::ExpiryRequest;
 
+/// Every path after `/rest/access-tokens/{version}`, as routed below and
+/// documented in `openapi.json` (a test keeps the two the same).
+pub(crate) const PATHS: [&str; 12] = [
+    "/users/{user}",
+    "/users/{user}/{id}",
+    "/workspaces/{ws}",
+    "/workspaces/{ws}/{id}",
+    "/workspaces/{ws}/projects/{key}",
+    "/workspaces/{ws}/projects/{key}/{id}",
+    "/workspaces/{ws}/projects/{key}/repos/{slug}",
+    "/workspaces/{ws}/projects/{key}/repos/{slug}/{id}",
+    "/projects/{key}",
+    "/projects/{key}/{id}",
+    "/projects/{key}/repos/{slug}",
+    "/projects/{key}/repos/{slug}/{id}",
+];
+
+fn tokens_api(path: &str) -> String {
+    format!("/rest/access-tokens/{{version}}{path}")
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
-        .route(
-            "/rest/access-tokens/{version}/users/{user}",
-            get(user_list).put(user_create),
-        )
-        .route(
-            "/rest/access-tokens/{version}/users/{user}/{id}",
-            post(user_update).delete(user_revoke),
-        )
-        .route(
-            "/rest/access-tokens/{version}/workspaces/{ws}",
-            get(ws_list).put(ws_create),
-        )
-        .route(
-            "/rest/access-tokens/{version}/workspaces/{ws}/{id}",
-            post(ws_update).delete(ws_revoke),
-        )
-        .route(
-            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}",
-            get(project_list).put(project_create),
-        )
-        .route(
-            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}/{id}",
-            post(project_update).delete(project_revoke),
-        )
-        .route(
-            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}/repos/{slug}",
-            get(repo_list).put(repo_create),
-        )
-        .route(
-            "/rest/access-tokens/{version}/workspaces/{ws}/projects/{key}/repos/{slug}/{id}",
-            post(repo_update).delete(repo_revoke),
-        )
-        .route(
-            "/rest/access-tokens/{version}/projects/{key}",
-            get(dc_project_list).put(dc_project_create),
-        )
-        .route(
-            "/rest/access-tokens/{version}/projects/{key}/{id}",
-            post(dc_project_update).delete(dc_project_revoke),
-        )
-        .route(
-            "/rest/access-tokens/{version}/projects/{key}/repos/{slug}",
-            get(dc_repo_list).put(dc_repo_create),
-        )
-        .route(
-            "/rest/access-tokens/{version}/projects/{key}/repos/{slug}/{id}",
-            post(dc_repo_update).delete(dc_repo_revoke),
-        )
+        .route(&tokens_api(PATHS[0]), get(user_list).put(user_create))
+        .route(&tokens_api(PATHS[1]), post(user_update).delete(user_revoke))
+        .route(&tokens_api(PATHS[2]), get(ws_list).put(ws_create))
+        .route(&tokens_api(PATHS[3]), post(ws_update).delete(ws_revoke))
+        .route(&tokens_api(PATHS[4]), get(project_list).put(project_create))
+        .route(&tokens_api(PATHS[5]), post(project_update).delete(project_revoke))
+        .route(&tokens_api(PATHS[6]), get(repo_list).put(repo_create))
+        .route(&tokens_api(PATHS[7]), post(repo_update).delete(repo_revoke))
+        .route(&tokens_api(PATHS[8]), get(dc_project_list).put(dc_project_create))
+        .route(&tokens_api(PATHS[9]), post(dc_project_update).delete(dc_project_revoke))
+        .route(&tokens_api(PATHS[10]), get(dc_repo_list).put(dc_repo_create))
+        .route(&tokens_api(PATHS[11]), post(dc_repo_update).delete(dc_repo_revoke))
 }
 
 /// The workspace of project `key`, for Bitbucket's paths without one: the

@@ -619,7 +619,8 @@ both_backends!(the_api_serves_its_openapi_document, |backend| async move {
         assert_eq!(response.status().as_u16(), 200);
         assert_eq!(response.headers()["content-type"], "application/json");
         let doc: Value = response.json().await.unwrap();
-        assert!(doc["paths"]["/tokens/self"]["get"].is_object());
+        assert!(doc["paths"]["/rest/api/1.0/tokens/self"]["get"].is_object());
+        assert!(doc["paths"]["/rest/access-tokens/1.0/users/{user}"]["put"].is_object());
     }
 });
 
