@@ -2,7 +2,7 @@
 //! tokens cannot push; expired and revoked tokens get a 401 whose message
 //! Git shows.
 
-use crate::common::{ok, TestApp};
+use crate::common::TestApp;
 use app::model::CreatedToken;
 use std::path::Path;
 
@@ -54,30 +54,7 @@ fn url(app: &TestApp, user: &str, secret: &str) -> String {
 
 both_backends!(clone_and_push_with_tokens, |backend| async move {
     let app = TestApp::spawn(backend).await;
-    let root = app.admin().await;
-    ok(
-        &root,
-        "create_workspace",
-        &[("slug", "acme"), ("name", "Acme"), ("admin_username", "")],
-    )
-    .await;
-    ok(
-        &root,
-        "create_project",
-        &[("workspace", "acme"), ("key", "WEB"), ("name", "Web")],
-    )
-    .await;
-    ok(
-        &root,
-        "create_repository",
-        &[
-            ("workspace", "acme"),
-            ("project", "WEB"),
-            ("slug", "website"),
-            ("name", "Website"),
-        ],
-    )
-    .await;
+    let root = crate::common::acme_website(&app).await;
     let writer = token(&root, "deploy", "REPO_WRITE").await;
     let reader = token(&root, "mirror", "REPO_READ").await;
     let work = tempfile::tempdir().unwrap();

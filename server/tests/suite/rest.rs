@@ -11,31 +11,7 @@ const SELF_PATH: &str = "/rest/api/1.0/tokens/self";
 
 /// root (system admin) with workspace acme / project WEB / repository website.
 async fn world(app: &TestApp) -> Client {
-    let root = app.admin().await;
-    ok(
-        &root,
-        "create_workspace",
-        &[("slug", "acme"), ("name", "Acme"), ("admin_username", "")],
-    )
-    .await;
-    ok(
-        &root,
-        "create_project",
-        &[("workspace", "acme"), ("key", "WEB"), ("name", "Web")],
-    )
-    .await;
-    ok(
-        &root,
-        "create_repository",
-        &[
-            ("workspace", "acme"),
-            ("project", "WEB"),
-            ("slug", "website"),
-            ("name", "Website"),
-        ],
-    )
-    .await;
-    root
+    crate::common::acme_website(app).await
 }
 
 async fn token(client: &Client, form: &[(&str, &str)]) -> CreatedToken {

@@ -9,30 +9,7 @@ const ALICE: &str = "/rest/access-tokens/1.0/users/alice";
 const WEBSITE: &str = "/rest/access-tokens/latest/workspaces/acme/projects/WEB/repos/website";
 
 async fn setup(app: &TestApp) -> crate::common::Client {
-    let root = app.admin().await;
-    ok(
-        &root,
-        "create_workspace",
-        &[("slug", "acme"), ("name", "Acme"), ("admin_username", "")],
-    )
-    .await;
-    ok(
-        &root,
-        "create_project",
-        &[("workspace", "acme"), ("key", "WEB"), ("name", "Web")],
-    )
-    .await;
-    ok(
-        &root,
-        "create_repository",
-        &[
-            ("workspace", "acme"),
-            ("project", "WEB"),
-            ("slug", "website"),
-            ("name", "Website"),
-        ],
-    )
-    .await;
+    let root = crate::common::acme_website(app).await;
     let _ = app.user(&root, "alice").await;
     for (role, target) in [("member", ""), ("repository_admin", "website")] {
         ok(

@@ -190,6 +190,36 @@ pub struct Client {
     pub http: reqwest::Client,
 }
 
+/// The usual world: setup done, workspace `acme` with project `WEB` and
+/// repository `website`. Returns the system admin's client.
+pub async fn acme_website(app: &TestApp) -> Client {
+    let root = app.admin().await;
+    ok(
+        &root,
+        "create_workspace",
+        &[("slug", "acme"), ("name", "Acme"), ("admin_username", "")],
+    )
+    .await;
+    ok(
+        &root,
+        "create_project",
+        &[("workspace", "acme"), ("key", "WEB"), ("name", "Web")],
+    )
+    .await;
+    ok(
+        &root,
+        "create_repository",
+        &[
+            ("workspace", "acme"),
+            ("project", "WEB"),
+            ("slug", "website"),
+            ("name", "Website"),
+        ],
+    )
+    .await;
+    root
+}
+
 /// Calls a server function that must succeed (test set-up steps).
 pub async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
     client
