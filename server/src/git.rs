@@ -1,13 +1,13 @@
 //! Git over HTTP(S): `/scm/<workspace>/<repository>.git/…`, served by Git's
-//! own `git http-backend` (CGI) from a bare repository per repository under
-//! the Git directory (created on first use). Access tokens authenticate:
+//! own `git http-backend` (CGI) from the bare repository of each repository
+//! (see `app::ssr::git_repos`). Access tokens authenticate:
 //! HTTP Basic with the token as password (what Git sends), or Bearer.
 //! Fetching needs read access to the repository, pushing needs write.
 //!
 //! Refusals are `text/plain`, which Git prints to the user as `remote: …`.
 
 use crate::rest::{describe, Caller, RestError};
-use app::ssr::{request::client_addr, store::workspaces, token_auth, AppState};
+use app::ssr::{git_repos, request::client_addr, store::workspaces, token_auth, AppState};
 use axum::{
     body::Body,
     extract::{Path, Request, State},
@@ -116,8 +116,8 @@ async fn authorize_and_run(
     }
 
     let root: PathBuf = state.git_root.as_ref().clone();
-    let relative = format!("{}/{}.git", ws.slug, slug.to_lowercase());
-    ensure_bare_repository(&root.join(&relative)).await?;
+    let relative = git_repos::relative_path(&ws.slug, slug);
+    git_repos::ensure(&root, &ws.slug, slug).await?;
 
     let header = |name: header::HeaderName| {
         parts
@@ -201,28 +201,6 @@ async fn authorize_and_run(
     }
     *response.body_mut() = Body::from_stream(ReaderStream::new(stdout));
     Ok(response)
-}
-
-/// Creates the bare repository on first use (repositories made before Git
-/// was served, or on another app server, get theirs the same way).
-async fn ensure_bare_repository(path: &std::path::Path) -> Result<(), RestError> {
-    if path.join("HEAD").exists() {
-        return Ok(());
-    }
-    let status = Command::new("git")
-        .args(["init", "--bare", "--quiet", "--initial-branch=main"])
-        .arg(path)
-        .status()
-        .await
-        .map_err(|e| {
-            tracing::error!(error = %e, "cannot run git init (is git installed?)");
-            RestError::Internal
-        })?;
-    if !status.success() {
-        tracing::error!(path = %path.display(), "git init --bare failed");
-        return Err(RestError::Internal);
-    }
-    Ok(())
 }
 
 #[cfg(test)]

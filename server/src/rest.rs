@@ -627,6 +627,7 @@ async fn create_repository(
     let slug = tokenwarden::validate::repository_slug(&body.slug).map_err(AppError::Invalid)?;
     let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
     let id = workspaces::create_repository(&state.db, layout.workspace.id, *project_id, &slug, &name).await?;
+    app::ssr::git_repos::create_for(&state.git_root, &layout.workspace.slug, &slug).await;
     tracing::info!(token_id = caller.token.as_ref().map(|t| t.id), workspace = %layout.workspace.slug, %slug, "repository created over REST");
     let repo = (id, *project_id, slug, name);
     let access = caller.access(grants.as_ref(), layout.repository_place(&repo));

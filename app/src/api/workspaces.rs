@@ -74,6 +74,7 @@ pub async fn create_repository(workspace: String, project: String, slug: String,
             let slug = validate::repository_slug(&slug)?;
             let name = validate::display_name("name", &name)?;
             workspaces::create_repository(&state.db, ws.id, project_id, &slug, &name).await?;
+            crate::ssr::git_repos::create_for(&state.git_root, &ws.slug, &slug).await;
             tracing::info!(by = %user.username, workspace = %ws.slug, repository = %slug, "repository created");
             Ok(())
         }

@@ -2,6 +2,7 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the WASM client.
 
 pub mod db;
+pub mod git_repos;
 pub mod guard;
 pub mod last_used;
 pub mod password;

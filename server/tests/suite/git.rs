@@ -55,6 +55,8 @@ fn url(app: &TestApp, user: &str, secret: &str) -> String {
 both_backends!(clone_and_push_with_tokens, |backend| async move {
     let app = TestApp::spawn(backend).await;
     let root = crate::common::acme_website(&app).await;
+    // Creating the repository made its bare Git repository.
+    assert!(app.git_root.join("acme/website.git/HEAD").exists());
     let writer = token(&root, "deploy", "REPO_WRITE").await;
     let reader = token(&root, "mirror", "REPO_READ").await;
     let work = tempfile::tempdir().unwrap();

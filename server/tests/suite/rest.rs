@@ -466,6 +466,10 @@ both_backends!(
         .await;
         let (status, body) = send(&app, reqwest::Method::POST, REPOS, &writer, new_repo.clone()).await;
         assert_eq!((status, body["slug"].as_str()), (201, Some("blog")), "{body}");
+        assert!(
+            app.git_root.join("acme/blog.git/HEAD").exists(),
+            "REST-created repositories get theirs too"
+        );
         let (status, body) = send(&app, reqwest::Method::POST, REPOS, &writer, new_repo).await;
         assert_eq!(
             (status, body["errors"][0]["field"].as_str()),

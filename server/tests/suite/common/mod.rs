@@ -21,6 +21,8 @@ pub struct TestApp {
     pub db: app::ssr::Db,
     pub database: DatabaseConfig,
     pub token_key_file: std::path::PathBuf,
+    /// Where the app keeps its bare Git repositories.
+    pub git_root: std::path::PathBuf,
     /// The app's "last used" notes, to flush them when a test wants.
     pub last_used: app::ssr::last_used::LastUsed,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
@@ -111,6 +113,7 @@ impl TestApp {
             db,
             database,
             token_key_file,
+            git_root: dir.path().join("git"),
             last_used,
             shutdown: Some(tx),
             _dir: dir,
