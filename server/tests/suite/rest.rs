@@ -645,3 +645,27 @@ both_backends!(
         assert_eq!(me.status().as_u16(), 401);
     }
 );
+
+both_backends!(a_second_app_server_honours_a_revocation_at_once, |backend| async move {
+    // Two stateless app servers on one database (and one key ring).
+    let app = TestApp::spawn(backend).await;
+    let root = world(&app).await;
+    let second = crate::common::serve_on(app.database.clone(), app.token_key_file.clone()).await;
+    let created = repo_token(&root, "shared").await;
+    let on_second = || {
+        anonymous()
+            .get(format!("{second}{SELF_PATH}"))
+            .bearer_auth(&created.secret)
+            .send()
+    };
+    assert_eq!(on_second().await.unwrap().status().as_u16(), 200);
+    // Revoked through the first server: the second refuses the next request.
+    let _: app::model::TokenView = root
+        .call("revoke_token", &[("id", &created.token.id.to_string())])
+        .await
+        .unwrap();
+    let refused = on_second().await.unwrap();
+    assert_eq!(refused.status().as_u16(), 401);
+    let body: Value = refused.json().await.unwrap();
+    assert_eq!(reason(&body), "revoked");
+});
