@@ -90,6 +90,8 @@ async fn authorize_and_run(
     request: Request,
 ) -> Result<Response<Body>, RestError> {
     let (slug, rest) = split_repository(path).ok_or(RestError::NotFound)?;
+    // As the database stores it, so the path on disk is that repository's.
+    let slug = slug.trim().to_lowercase();
     let (parts, body) = request.into_parts();
     let address = client_addr(&parts);
     let token =
@@ -98,7 +100,7 @@ async fn authorize_and_run(
     let ws = workspaces::find(&state.db, workspace)
         .await?
         .ok_or(RestError::NotFound)?;
-    let (repository_id, project_id) = workspaces::repository_ids(&state.db, ws.id, slug)
+    let (repository_id, project_id) = workspaces::repository_ids(&state.db, ws.id, &slug)
         .await?
         .ok_or(RestError::NotFound)?;
     let place = Place::Repository {
@@ -116,8 +118,8 @@ async fn authorize_and_run(
     }
 
     let root: PathBuf = state.git_root.as_ref().clone();
-    let relative = git_repos::relative_path(&ws.slug, slug);
-    git_repos::ensure(&root, &ws.slug, slug).await?;
+    let relative = git_repos::relative_path(&ws.slug, &slug);
+    git_repos::ensure(&root, &ws.slug, &slug).await?;
 
     let header = |name: header::HeaderName| {
         parts
