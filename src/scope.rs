@@ -78,11 +78,16 @@ pub fn token_access(home: Home, permissions: &PermissionSet, target: Place, user
     if !reaches(home, target) {
         return Access::None;
     }
-    let granted = level_access(match target.group() {
-        Group::Workspace => permissions.workspace,
-        Group::Project => permissions.project,
-        _ => permissions.repository,
-    });
+    let granted = match target.group() {
+        // Personal tokens carry no WORKSPACE_* permission; any project or
+        // repository permission lets them see the workspaces around it.
+        Group::Workspace if home.is_none() && (permissions.project.is_some() || permissions.repository.is_some()) => {
+            Access::Read
+        }
+        Group::Workspace => level_access(permissions.workspace),
+        Group::Project => level_access(permissions.project),
+        _ => level_access(permissions.repository),
+    };
     match home {
         None => granted.min(user_access),
         Some(_) => granted,
@@ -181,6 +186,16 @@ mod tests {
             token_access(None, &read_only, repo(10, 100), Access::Admin),
             Access::Read
         );
+    }
+
+    #[test]
+    fn a_personal_token_sees_its_users_workspaces_to_read() {
+        let ws = Place::Workspace { workspace_id: WS };
+        let set = perms(TokenKind::Personal, &["REPO_READ"]);
+        assert_eq!(token_access(None, &set, ws, Access::Admin), Access::Read);
+        assert_eq!(token_access(None, &set, ws, Access::None), Access::None);
+        let account_only = perms(TokenKind::Personal, &["ACCOUNT_READ"]);
+        assert_eq!(token_access(None, &account_only, ws, Access::Admin), Access::None);
     }
 
     #[test]

@@ -669,3 +669,148 @@ both_backends!(a_second_app_server_honours_a_revocation_at_once, |backend| async
     let body: Value = refused.json().await.unwrap();
     assert_eq!(reason(&body), "revoked");
 });
+
+/// Every endpoint against every kind of token: what each may see and do.
+both_backends!(every_endpoint_for_every_kind_of_token, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let (root, alice) = two_repositories(&app).await;
+    let make = |client: Client, form: Vec<(&'static str, &'static str)>| async move {
+        let mut full = form;
+        full.extend([("name", "matrix"), ("expiry", "30")]);
+        token(&client, &full).await.secret
+    };
+    let workspace_full = make(
+        root.clone(),
+        vec![
+            ("kind", "workspace"),
+            ("workspace", "acme"),
+            ("workspace_permission", "WORKSPACE_READ"),
+            ("project_permission", "PROJECT_WRITE"),
+            ("repository_permission", "REPO_ADMIN"),
+        ],
+    )
+    .await;
+    let workspace_read = make(
+        root.clone(),
+        vec![
+            ("kind", "workspace"),
+            ("workspace", "acme"),
+            ("workspace_permission", "WORKSPACE_READ"),
+            ("project_permission", "PROJECT_READ"),
+            ("repository_permission", "REPO_READ"),
+        ],
+    )
+    .await;
+    let project_write = make(
+        root.clone(),
+        vec![
+            ("kind", "project"),
+            ("workspace", "acme"),
+            ("project", "WEB"),
+            ("project_permission", "PROJECT_WRITE"),
+            ("repository_permission", "REPO_WRITE"),
+        ],
+    )
+    .await;
+    let repository_admin = make(
+        root.clone(),
+        vec![
+            ("kind", "repository"),
+            ("workspace", "acme"),
+            ("repository", "website"),
+            ("repository_permission", "REPO_ADMIN"),
+        ],
+    )
+    .await;
+    // alice: a member, and admin of website only.
+    let personal = make(
+        alice.clone(),
+        vec![
+            ("kind", "personal"),
+            ("project_permission", "PROJECT_READ"),
+            ("repository_permission", "REPO_ADMIN"),
+        ],
+    )
+    .await;
+    let tokens = [
+        ("workspace (full)", &workspace_full),
+        ("workspace (read)", &workspace_read),
+        ("project (write)", &project_write),
+        ("repository (admin)", &repository_admin),
+        ("personal (alice)", &personal),
+    ];
+
+    // Listings: what each token sees.
+    let acme = vec!["acme".to_string()];
+    let web = vec!["WEB".to_string()];
+    let both = vec!["docs".to_string(), "website".to_string()];
+    let none: Vec<String> = vec![];
+    let lists: [(&str, [Vec<String>; 5]); 3] = [
+        (
+            "/rest/api/1.0/workspaces",
+            [acme.clone(), acme.clone(), none.clone(), none.clone(), acme.clone()],
+        ),
+        (
+            "/rest/api/1.0/workspaces/acme/projects",
+            [web.clone(), web.clone(), web.clone(), none.clone(), web.clone()],
+        ),
+        (
+            REPOS,
+            [
+                both.clone(),
+                both.clone(),
+                both.clone(),
+                vec!["website".to_string()],
+                both.clone(),
+            ],
+        ),
+    ];
+    for (path, expected) in lists {
+        for ((who, secret), want) in tokens.iter().zip(expected) {
+            let (status, page) = send(&app, reqwest::Method::GET, path, secret, None).await;
+            assert_eq!(status, 200, "{who} {path}");
+            assert_eq!(slugs(&page), want, "{who} {path}");
+        }
+    }
+
+    // Single resources and changes: the status each token gets.
+    let single: [(reqwest::Method, &str, Option<Value>, [u16; 5]); 4] = [
+        (
+            reqwest::Method::GET,
+            "/rest/api/1.0/workspaces/acme",
+            None,
+            [200, 200, 404, 404, 200],
+        ),
+        (
+            reqwest::Method::GET,
+            "/rest/api/1.0/workspaces/acme/projects/WEB/repos/docs",
+            None,
+            [200, 200, 200, 404, 200],
+        ),
+        (
+            reqwest::Method::PUT,
+            "/rest/api/1.0/workspaces/acme/projects/WEB/repos/website",
+            Some(serde_json::json!({ "name": "Website" })),
+            [200, 403, 403, 200, 200],
+        ),
+        (
+            reqwest::Method::PUT,
+            "/rest/api/1.0/workspaces/acme/projects/WEB/repos/docs",
+            Some(serde_json::json!({ "name": "Docs" })),
+            [200, 403, 403, 404, 403],
+        ),
+    ];
+    for (method, path, body, expected) in single {
+        for ((who, secret), want) in tokens.iter().zip(expected) {
+            let (status, answer) = send(&app, method.clone(), path, secret, body.clone()).await;
+            assert_eq!(status, want, "{who} {method} {path}: {answer}");
+        }
+    }
+    // Creating a repository (a fresh slug each time).
+    for ((who, secret), want) in tokens.iter().zip([201u16, 403, 201, 404, 403]) {
+        let slug = format!("new-{}", who.split_whitespace().next().unwrap());
+        let body = serde_json::json!({ "slug": slug, "name": slug });
+        let (status, answer) = send(&app, reqwest::Method::POST, REPOS, secret, Some(body)).await;
+        assert_eq!(status, want, "{who} creates a repository: {answer}");
+    }
+});
