@@ -291,3 +291,55 @@ both_backends!(
         );
     }
 );
+
+both_backends!(
+    workspace_and_project_tokens_over_rest_and_the_cap,
+    |backend| async move {
+        let app = TestApp::spawn_configured(
+            backend,
+            Default::default(),
+            app::ssr::TokenSettings {
+                max_active_per_owner: 1,
+            },
+        )
+        .await;
+        setup(&app).await;
+        let root = Some(("root", crate::common::ADMIN_PASSWORD));
+        let cases = [
+            (
+                "/rest/access-tokens/1.0/workspaces/acme",
+                json!({ "name": "ws", "permissions": ["WORKSPACE_READ"], "expiryDays": 30 }),
+                "tww_",
+            ),
+            (
+                "/rest/access-tokens/1.0/workspaces/acme/projects/WEB",
+                json!({ "name": "p", "permissions": ["PROJECT_READ", "REPO_READ"], "expiryDays": 30 }),
+                "twp_",
+            ),
+        ];
+        for (path, body, prefix) in cases {
+            let (status, created) = call(&app, reqwest::Method::PUT, path, root, Some(body.clone())).await;
+            assert_eq!(status, 201, "{path}: {created}");
+            assert!(created["token"].as_str().unwrap().starts_with(prefix));
+            let (_, list) = call(&app, reqwest::Method::GET, path, root, None).await;
+            assert_eq!(list["size"], 1, "{path}");
+            // One active token per owner here: the next is refused, saying why.
+            let (status, refused) = call(&app, reqwest::Method::PUT, path, root, Some(body)).await;
+            assert_eq!((status, field(&refused)), (400, "tokens"), "{path}: {refused}");
+            assert!(refused["errors"][0]["message"]
+                .as_str()
+                .unwrap()
+                .contains("the most allowed"));
+        }
+        // Bitbucket's project path reaches the same project's tokens.
+        let (status, list) = call(
+            &app,
+            reqwest::Method::GET,
+            "/rest/access-tokens/1.0/projects/WEB",
+            root,
+            None,
+        )
+        .await;
+        assert_eq!((status, list["size"].as_u64()), (200, Some(1)));
+    }
+);

@@ -669,7 +669,7 @@ both_backends!(the_active_token_cap_gives_a_clear_error, |backend| async move {
     let first = personal_token(&bob, "one", "7").await.unwrap();
     personal_token(&bob, "two", "7").await.unwrap();
     let e = personal_token(&bob, "three", "7").await.unwrap_err();
-    assert_eq!(e.status, 409);
+    refused(&e, "tokens");
     assert_eq!(
         e.error.to_string(),
         "This account already has 2 active tokens, the most allowed. Revoke one you no longer use first."

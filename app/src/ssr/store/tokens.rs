@@ -128,15 +128,18 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     if active >= settings.max_active_per_owner {
-        return Err(AppError::Conflict(format!(
-            "This {} already has {} active tokens, the most allowed. Revoke one you no longer use first.",
-            if new.owner.kind() == TokenKind::Personal {
-                "account".to_string()
-            } else {
-                new.owner.kind().as_str().to_string()
-            },
-            settings.max_active_per_owner
-        )));
+        return Err(AppError::refused(
+            "tokens",
+            format!(
+                "This {} already has {} active tokens, the most allowed. Revoke one you no longer use first.",
+                if new.owner.kind() == TokenKind::Personal {
+                    "account".to_string()
+                } else {
+                    new.owner.kind().as_str().to_string()
+                },
+                settings.max_active_per_owner
+            ),
+        ));
     }
 
     let mut random = [0u8; SECRET_BYTES];
