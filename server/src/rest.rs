@@ -256,7 +256,7 @@ impl FromRequestParts<AppState> for Authenticated {
 }
 
 /// `1.0`, or `latest` for the newest version.
-fn check_version(version: &str) -> Result<(), RestError> {
+pub(crate) fn check_version(version: &str) -> Result<(), RestError> {
     match version {
         "1.0" | "latest" => Ok(()),
         _ => Err(RestError::NotFound),
@@ -406,11 +406,7 @@ impl FromRequestParts<AppState> for Caller {
         // A web session counts only with the anti-CSRF header, which a page
         // on another site cannot send (the header Bitbucket uses), and only
         // when no token is presented.
-        let no_check = parts
-            .headers
-            .get(ANTI_CSRF_HEADER)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"no-check"));
-        if no_check && !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
+        if anti_csrf_header(parts) && !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
             if let Some(user) = session::current_user(state, parts).await? {
                 return Ok(Caller::session(user));
             }
@@ -421,7 +417,27 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 /// The header that lets a web session call the REST API.
-pub const ANTI_CSRF_HEADER: &str = "x-atlassian-token";
+const ANTI_CSRF_HEADER: &str = "x-atlassian-token";
+
+/// Whether the request carries `X-Atlassian-Token: no-check`, which a page
+/// on another site cannot send.
+pub(crate) fn anti_csrf_header(parts: &Parts) -> bool {
+    parts
+        .headers
+        .get(ANTI_CSRF_HEADER)
+        .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"no-check"))
+}
+
+/// A JSON request body, or a 400 on the field `body` saying what to send.
+pub(crate) fn json_body<T>(
+    body: Result<Json<T>, axum::extract::rejection::JsonRejection>,
+    expected: &str,
+) -> Result<T, RestError> {
+    body.map(|Json(b)| b).map_err(|e| RestError::Invalid {
+        field: "body".into(),
+        message: format!("{expected}: {}", e.body_text()),
+    })
+}
 
 /// Bitbucket's page shape, as one page.
 fn page(values: Vec<Value>) -> Json<Value> {
@@ -620,10 +636,7 @@ async fn create_repository(
         Access::Write,
         "Creating a repository in this project",
     )?;
-    let Json(body) = body.map_err(|e| RestError::Invalid {
-        field: "body".into(),
-        message: format!("Send a JSON object with \"slug\" and \"name\": {}", e.body_text()),
-    })?;
+    let body = json_body(body, "Send a JSON object with \"slug\" and \"name\"")?;
     let slug = tokenwarden::validate::repository_slug(&body.slug).map_err(AppError::Invalid)?;
     let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
     let id = workspaces::create_repository(&state.db, layout.workspace.id, *project_id, &slug, &name).await?;
@@ -658,10 +671,7 @@ async fn update_repository(
         Access::Admin,
         "Changing this repository's settings",
     )?;
-    let Json(body) = body.map_err(|e| RestError::Invalid {
-        field: "body".into(),
-        message: format!("Send a JSON object with \"name\": {}", e.body_text()),
-    })?;
+    let body = json_body(body, "Send a JSON object with \"name\"")?;
     let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
     workspaces::rename_repository(&state.db, repo.0, &name).await?;
     let renamed = (repo.0, repo.1, repo.2.clone(), name);

@@ -12,7 +12,7 @@
 //! with `X-Atlassian-Token: no-check`. The rules are the web's: the same
 //! policy check in the transaction that stores a token, the same limits.
 
-use crate::rest::{RestError, ANTI_CSRF_HEADER};
+use crate::rest::{anti_csrf_header, check_version, json_body, RestError};
 use app::{
     error::AppError,
     model::{CurrentUser, TokenView},
@@ -118,11 +118,7 @@ impl FromRequestParts<AppState> for Manager {
                 address,
             });
         }
-        let no_check = parts
-            .headers
-            .get(ANTI_CSRF_HEADER)
-            .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"no-check"));
-        if no_check {
+        if anti_csrf_header(parts) {
             if let Some(user) = session::current_user(state, parts).await? {
                 return Ok(Manager { user, address });
             }
@@ -199,13 +195,6 @@ async fn by_password(
     }
 }
 
-fn check_version(version: &str) -> Result<(), RestError> {
-    match version {
-        "1.0" | "latest" => Ok(()),
-        _ => Err(RestError::NotFound),
-    }
-}
-
 /// A token as Bitbucket Data Center shows it (times in milliseconds).
 fn token_json(t: &TokenView, now: i64) -> Value {
     json!({
@@ -238,13 +227,6 @@ struct UpdateBody {
     expiry_days: Option<Value>,
 }
 
-fn body<T>(body: Result<Json<T>, JsonRejection>) -> Result<T, RestError> {
-    body.map(|Json(b)| b).map_err(|e| RestError::Invalid {
-        field: "body".into(),
-        message: format!("The body must be a JSON object: {}", e.body_text()),
-    })
-}
-
 async fn list(state: &AppState, manager: &Manager, place: Place<'_>) -> Result<Json<Value>, RestError> {
     let target = token_admin::target(state, &manager.user, place, false).await?;
     let now = chrono::Utc::now().timestamp();
@@ -265,7 +247,7 @@ async fn create(
     request: Result<Json<NewTokenBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), RestError> {
     let target = token_admin::target(state, &manager.user, place, true).await?;
-    let request = body(request)?;
+    let request = json_body(request, "The body must be a JSON object")?;
     let name = tokenwarden::validate::display_name("name", &request.name).map_err(AppError::Invalid)?;
     let set = token_admin::permissions(target.owner.kind(), &request.permissions, target.creator)?;
     let expiry = match request.expiry_days {
@@ -318,7 +300,7 @@ async fn update(
     request: Result<Json<UpdateBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     let (id, (owner, access)) = at_place(state, manager, place, id).await?;
-    let request = body(request)?;
+    let request = json_body(request, "The body must be a JSON object")?;
     if request.expiry_days.is_some() {
         return Err(AppError::refused(
             "expiryDays",

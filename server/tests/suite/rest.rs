@@ -670,7 +670,7 @@ both_backends!(a_second_app_server_honours_a_revocation_at_once, |backend| async
     assert_eq!(reason(&body), "revoked");
 });
 
-/// Every endpoint against every kind of token: what each may see and do.
+// Every endpoint against every kind of token: what each may see and do.
 both_backends!(every_endpoint_for_every_kind_of_token, |backend| async move {
     let app = TestApp::spawn(backend).await;
     let (root, alice) = two_repositories(&app).await;
