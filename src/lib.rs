@@ -11,8 +11,12 @@
 //! - [`permissions`]: token kinds and permissions (Bitbucket Data Center's
 //!   names and rules).
 //! - [`token`]: the secret format (prefix, randomness, checksum).
+//! - [`scope`]: what a token can reach from where it belongs.
+//! - [`app_passwords`]: legacy app passwords, their classic scopes and
+//!   their retirement schedule.
 
 pub mod access;
+pub mod app_passwords;
 pub mod expiry;
 pub mod permissions;
 pub mod policy;

@@ -17,7 +17,7 @@ use thiserror::Error;
 /// Random bytes in a token: 192 bits.
 pub const SECRET_BYTES: usize = 24;
 const PREFIX_LEN: usize = 4;
-const BODY_LEN: usize = 33;
+pub(crate) const BODY_LEN: usize = 33;
 const CHECKSUM_LEN: usize = 6;
 /// Length of every token.
 pub const TOKEN_LEN: usize = PREFIX_LEN + BODY_LEN + CHECKSUM_LEN;
@@ -99,7 +99,7 @@ pub fn check(token: &str) -> Result<TokenKind, TokenFormatError> {
 }
 
 /// `bytes` as a big-endian number in base 62, left-padded to `width`.
-fn base62(bytes: &[u8], width: usize) -> String {
+pub(crate) fn base62(bytes: &[u8], width: usize) -> String {
     let mut number = bytes.to_vec();
     let mut digits = Vec::with_capacity(width);
     while number.iter().any(|&b| b != 0) {

@@ -20,6 +20,7 @@ pub fn Header() -> impl IntoView {
                                 <nav aria-label="Main">
                                     <A href="/">"Workspaces"</A>
                                     <A href="/account/access-tokens">"Access tokens"</A>
+                                    <A href="/account/app-passwords">"App passwords"</A>
                                     <Show when=move || user.is_system_admin>
                                         <A href="/admin">"Administration"</A>
                                     </Show>

@@ -57,6 +57,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Tokenwarden".to_string() } else { format!("{page} · Tokenwarden") } />
         <Router>
             <components::Header />
+            <pages::AppPasswordBanner />
             <main>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />
@@ -69,6 +70,9 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/w/:workspace/projects/:project/access-tokens") view=pages::ProjectAccessTokens ssr=SsrMode::Async />
                     <Route path=path!("/w/:workspace/repos/:repository/access-tokens") view=pages::RepositoryAccessTokens ssr=SsrMode::Async />
                     <Route path=path!("/account/access-tokens") view=pages::PersonalAccessTokens ssr=SsrMode::Async />
+                    <Route path=path!("/account/app-passwords") view=pages::AppPasswords ssr=SsrMode::Async />
+                    <Route path=path!("/account/app-passwords/:id/replace") view=pages::ReplaceAppPasswordPage ssr=SsrMode::Async />
+                    <Route path=path!("/admin/app-passwords") view=pages::AppPasswordMigrationPage ssr=SsrMode::Async />
                     <Route path=path!("/admin/access-tokens") view=pages::SystemAccessTokens ssr=SsrMode::Async />
                     <Route path=path!("/admin/users/:user/access-tokens") view=pages::UserAccessTokens ssr=SsrMode::Async />
                 </Routes>

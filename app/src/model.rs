@@ -126,3 +126,67 @@ pub struct AuditEvent {
     pub details: String,
     pub client_addr: String,
 }
+
+/// A legacy app password as lists show it. Never carries the password.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPasswordView {
+    pub id: i64,
+    pub name: String,
+    /// Classic scope identifiers, e.g. `repository:write`.
+    pub scopes: Vec<String>,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+    pub last_used_addr: Option<String>,
+    /// `rest` or `git`.
+    pub last_used_via: Option<String>,
+    pub revoked_at: Option<i64>,
+}
+
+impl AppPasswordView {
+    pub fn classic_scopes(&self) -> Vec<tokenwarden::app_passwords::ClassicScope> {
+        self.scopes
+            .iter()
+            .filter_map(|s| tokenwarden::app_passwords::ClassicScope::parse(s))
+            .collect()
+    }
+}
+
+/// The answer to creating an app password: the only time it is sent.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CreatedAppPassword {
+    pub app_password: AppPasswordView,
+    pub secret: String,
+}
+
+/// A user's app passwords and where their retirement stands.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AppPasswordsOverview {
+    pub schedule: tokenwarden::app_passwords::Schedule,
+    pub phase: tokenwarden::app_passwords::Phase,
+    pub app_passwords: Vec<AppPasswordView>,
+}
+
+/// One active app password on the admins' migration dashboard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationRow {
+    pub owner_username: String,
+    pub owner_display_name: String,
+    pub app_password: AppPasswordView,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct MigrationDashboard {
+    pub schedule: tokenwarden::app_passwords::Schedule,
+    pub phase: tokenwarden::app_passwords::Phase,
+    /// Whole days until the cutoff, if one is set.
+    pub days_left: Option<i64>,
+    pub active: Vec<MigrationRow>,
+}
+
+/// The banner a user sees while they still have app passwords after creation
+/// has closed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RetirementNotice {
+    pub active: i64,
+    pub phase: tokenwarden::app_passwords::Phase,
+}

@@ -1,13 +1,14 @@
 //! Git over HTTP(S): `/scm/<workspace>/<repository>.git/…`, served by Git's
 //! own `git http-backend` (CGI) from the bare repository of each repository
 //! (see `app::ssr::git_repos`). Access tokens authenticate:
-//! HTTP Basic with the token as password (what Git sends), or Bearer.
+//! HTTP Basic with the token as password (what Git sends), or Bearer; so do
+//! legacy app passwords (Basic with the username) until their cutoff.
 //! Fetching needs read access to the repository, pushing needs write.
 //!
 //! Refusals are `text/plain`, which Git prints to the user as `remote: …`.
 
 use crate::rest::{describe, Caller, RestError};
-use app::ssr::{git_repos, request::client_addr, store::workspaces, token_auth, AppState};
+use app::ssr::{git_repos, last_used::Channel, request::client_addr, store::workspaces, token_auth, AppState};
 use axum::{
     body::Body,
     extract::{Path, Request, State},
@@ -49,6 +50,7 @@ fn refusal(error: RestError) -> Response<Body> {
             response
         }
         RestError::Forbidden(message) => text(StatusCode::FORBIDDEN, &message),
+        RestError::Status { status, message, .. } => text(status, &message),
         RestError::NotFound => text(
             StatusCode::NOT_FOUND,
             "Repository not found, or this token cannot see it.",
@@ -94,9 +96,8 @@ async fn authorize_and_run(
     let slug = slug.trim().to_lowercase();
     let (parts, body) = request.into_parts();
     let address = client_addr(&parts);
-    let token =
-        token_auth::authenticate(&state.db, &state.token_keys, &state.last_used, &parts.headers, &address).await?;
-    let caller = Caller::load(state, token).await?;
+    let principal = token_auth::authenticate(state, &parts.headers, &address, Channel::Git).await?;
+    let caller = Caller::load(state, principal).await?;
     let ws = workspaces::find(&state.db, workspace)
         .await?
         .ok_or(RestError::NotFound)?;
@@ -142,10 +143,7 @@ async fn authorize_and_run(
         .env("CONTENT_TYPE", header(header::CONTENT_TYPE))
         .env("HTTP_CONTENT_ENCODING", header(header::CONTENT_ENCODING))
         .env("GIT_PROTOCOL", header(header::HeaderName::from_static("git-protocol")))
-        .env(
-            "REMOTE_USER",
-            format!("token-{}", caller.token.as_ref().map_or(0, |t| t.id)),
-        )
+        .env("REMOTE_USER", caller.label())
         .env("REMOTE_ADDR", &address)
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())

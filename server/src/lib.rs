@@ -59,6 +59,7 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
 pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
     let db = db::open(&settings.database).await?;
     let token_keys = TokenKeys::load_or_create(&settings.token_key_file)?;
+    let last_used = app::ssr::last_used::LastUsed::new(db.clone());
     Ok(AppState {
         leptos_options: leptos_options(settings.addr),
         db,
@@ -67,7 +68,11 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
         passwords: Passwords::new(std::thread::available_parallelism().map(|n| n.get() * 2).unwrap_or(4)),
         token_keys: Arc::new(token_keys),
         tokens: settings.tokens,
-        last_used: app::ssr::last_used::LastUsed::default(),
+        last_used,
+        // argon2 for app passwords on half the cores, at the lowest priority.
+        app_passwords: app::ssr::app_password_auth::AppPasswordVerifier::new(
+            std::thread::available_parallelism().map(|n| n.get() / 2).unwrap_or(1),
+        ),
         git_root: Arc::new(settings.git_root.clone()),
     })
 }

@@ -189,13 +189,13 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .map_err(|e| format!("cannot listen on {addr}: {e}; choose another address with --addr or TOKENWARDEN_ADDR"))?;
     let db = state.db.clone();
     let last_used = state.last_used.clone();
-    last_used.spawn_flusher(db.clone());
+    last_used.spawn_flusher();
     tracing::info!("listening on http://{addr}");
     server::serve(listener, server::router(state), server::shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))?;
     // The last minute of "last used" notes, before the database closes.
-    if let Err(e) = last_used.flush(&db).await {
+    if let Err(e) = last_used.flush(app::ssr::db::now(), true).await {
         tracing::error!(error = %e, "could not record when tokens were last used");
     }
     db.pool.close().await;

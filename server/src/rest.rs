@@ -1,16 +1,18 @@
 //! The REST API under `/rest/api/1.0` (`latest` is an alias): JSON,
 //! authenticated by access token (`Authorization: Bearer`, or HTTP Basic
-//! with the token as password). Errors come back as
+//! with the token as password) or, until they are retired, by a legacy app
+//! password (HTTP Basic with the username). Errors come back as
 //! `{"errors": [{"reason": …, "message": …}]}` with their HTTP status.
 
 use app::{
     error::AppError,
     model::CurrentUser,
     ssr::{
+        last_used::Channel,
         request::client_addr,
         session,
         store::{tokens::Owner, users, workspaces},
-        token_auth::{self, TokenAuthError, TokenPrincipal},
+        token_auth::{self, Principal, TokenAuthError},
         AppState,
     },
 };
@@ -129,6 +131,11 @@ impl From<TokenAuthError> for RestError {
     fn from(e: TokenAuthError) -> Self {
         match e {
             TokenAuthError::Internal => RestError::Internal,
+            TokenAuthError::Busy => RestError::Status {
+                status: StatusCode::SERVICE_UNAVAILABLE,
+                reason: "busy",
+                message: describe(&e).1,
+            },
             other => RestError::Unauthenticated(other),
         }
     }
@@ -156,13 +163,27 @@ pub(crate) fn describe(e: &TokenAuthError) -> (&'static str, String, Option<Stri
             "The credentials are not a well-formed access token.".to_string(),
             None,
         ),
-        TokenAuthError::Unknown => ("unknown", "The access token is not valid.".to_string(), None),
+        TokenAuthError::Unknown => (
+            "unknown",
+            "The access token (or app password) is not valid.".to_string(),
+            None,
+        ),
         TokenAuthError::Expired { at } => (
             "expired",
             format!("The access token expired at {}.", rfc3339(*at)),
             Some(rfc3339(*at)),
         ),
         TokenAuthError::Revoked => ("revoked", "The access token has been revoked.".to_string(), None),
+        TokenAuthError::AppPasswordsRetired { on } => (
+            "app_password_retired",
+            tokenwarden::app_passwords::retired_message(*on),
+            None,
+        ),
+        TokenAuthError::Busy => (
+            "busy",
+            "Too many app password checks are waiting; try again in a few seconds, or use an API token.".to_string(),
+            None,
+        ),
         TokenAuthError::Internal => (
             "internal",
             "Something went wrong on the server; try again.".to_string(),
@@ -179,6 +200,9 @@ impl IntoResponse for RestError {
                 let mut error = json!({ "reason": reason, "message": message });
                 if let Some(at) = extra {
                     error["expired_at"] = json!(at);
+                }
+                if let TokenAuthError::AppPasswordsRetired { on } = e {
+                    error["retired_on"] = json!(on.to_string());
                 }
                 (StatusCode::UNAUTHORIZED, json!({ "errors": [error] }))
             }
@@ -210,6 +234,15 @@ impl IntoResponse for RestError {
         };
         let mut response = (status, Json(body)).into_response();
         if let RestError::Status {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            ..
+        } = self
+        {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from_static("5"));
+        }
+        if let RestError::Status {
             status: StatusCode::UNAUTHORIZED,
             ..
         } = self
@@ -236,21 +269,14 @@ impl IntoResponse for RestError {
     }
 }
 
-/// A request authenticated by access token.
-pub struct Authenticated(pub TokenPrincipal);
+/// A REST request authenticated by access token or app password.
+pub struct Authenticated(pub Principal);
 
 impl FromRequestParts<AppState> for Authenticated {
     type Rejection = RestError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let principal = token_auth::authenticate(
-            &state.db,
-            &state.token_keys,
-            &state.last_used,
-            &parts.headers,
-            &client_addr(parts),
-        )
-        .await?;
+        let principal = token_auth::authenticate(state, &parts.headers, &client_addr(parts), Channel::Rest).await?;
         Ok(Authenticated(principal))
     }
 }
@@ -264,34 +290,65 @@ pub(crate) fn check_version(version: &str) -> Result<(), RestError> {
 }
 
 /// The calling token's own details (never its secret). Times are
-/// milliseconds since the epoch, as Bitbucket Data Center sends them.
+/// milliseconds since the epoch, as Bitbucket Data Center sends them. An app
+/// password gets its own details too (kind `app_password`, classic scopes),
+/// which helps scripts find what still uses one.
 async fn token_self(
     Path(version): Path<String>,
-    Authenticated(token): Authenticated,
+    Authenticated(principal): Authenticated,
 ) -> Result<Json<serde_json::Value>, RestError> {
     check_version(&version)?;
-    Ok(Json(json!({
-        "id": token.id,
-        "name": token.name,
-        "kind": token.kind().as_str(),
-        "permissions": token.permissions,
-        "createdDate": token.created_at * 1000,
-        "expiryDate": token.expires_at.map(|at| at * 1000),
-    })))
+    Ok(Json(match principal {
+        Principal::Token(token) => json!({
+            "id": token.id,
+            "name": token.name,
+            "kind": token.kind().as_str(),
+            "permissions": token.permissions,
+            "createdDate": token.created_at * 1000,
+            "expiryDate": token.expires_at.map(|at| at * 1000),
+        }),
+        Principal::AppPassword(app_password) => json!({
+            "id": app_password.id,
+            "name": app_password.name,
+            "kind": "app_password",
+            "permissions": app_password.scopes.iter().map(|s| s.id()).collect::<Vec<_>>(),
+            "createdDate": app_password.created_at * 1000,
+            "expiryDate": null,
+        }),
+    }))
 }
 
-/// A token and, for a personal token, its user as they are now.
+/// A token and, for a personal token or an app password, its user as they
+/// are now.
 pub(crate) struct Caller {
     /// `None` for a web session (with the anti-CSRF header): the user acts
     /// with their own rights.
-    pub(crate) token: Option<TokenPrincipal>,
+    pub(crate) principal: Option<Principal>,
     home: scope::Home,
     permissions: PermissionSet,
     user: Option<CurrentUser>,
 }
 
 impl Caller {
-    pub(crate) async fn load(state: &AppState, token: TokenPrincipal) -> Result<Caller, RestError> {
+    pub(crate) async fn load(state: &AppState, principal: Principal) -> Result<Caller, RestError> {
+        let token = match principal {
+            Principal::Token(token) => token,
+            Principal::AppPassword(ref app_password) => {
+                // Its user's rights, within the nearest token permissions to
+                // its classic scopes (what its replacement token would get).
+                let permissions =
+                    tokenwarden::app_passwords::nearest_token_permissions(&app_password.scopes).permissions;
+                let user = users::current_user(&state.db, app_password.user_id)
+                    .await?
+                    .ok_or(RestError::Unauthenticated(TokenAuthError::Unknown))?;
+                return Ok(Caller {
+                    principal: Some(principal),
+                    home: None,
+                    permissions,
+                    user: Some(user),
+                });
+            }
+        };
         let permissions = PermissionSet::parse(token.kind(), &token.permissions).map_err(|_| RestError::Internal)?;
         let (home, user) = match token.owner {
             Owner::Workspace { workspace_id } => (Some(Place::Workspace { workspace_id }), None),
@@ -326,17 +383,28 @@ impl Caller {
             }
         };
         Ok(Caller {
-            token: Some(token),
+            principal: Some(Principal::Token(token)),
             home,
             permissions,
             user,
         })
     }
 
+    /// Who is calling, for logs and Git's `REMOTE_USER`: `token-12`,
+    /// `app-password-3` or `user-7` (a web session). Never a secret.
+    pub(crate) fn label(&self) -> String {
+        match (&self.principal, &self.user) {
+            (Some(Principal::Token(t)), _) => format!("token-{}", t.id),
+            (Some(Principal::AppPassword(a)), _) => format!("app-password-{}", a.id),
+            (None, Some(user)) => format!("user-{}", user.id),
+            (None, None) => "anonymous".to_string(),
+        }
+    }
+
     /// A signed-in web user: everything their roles allow, nothing more.
     fn session(user: CurrentUser) -> Caller {
         Caller {
-            token: None,
+            principal: None,
             home: None,
             permissions: PermissionSet {
                 workspace: Some(Level::Admin),
@@ -388,10 +456,10 @@ impl Caller {
         let permission = scope::needed_permission(place, needed)
             .map(|p| p.name())
             .unwrap_or("more access");
-        let whose = if self.user.is_some() {
-            "this token and its user"
-        } else {
-            "this token"
+        let whose = match (&self.principal, &self.user) {
+            (Some(Principal::AppPassword(_)), _) => "this app password and its user",
+            (_, Some(_)) => "this token and its user",
+            _ => "this token",
         };
         Err(RestError::Forbidden(format!(
             "{what} needs {permission}, which {whose} do not have."
@@ -411,8 +479,8 @@ impl FromRequestParts<AppState> for Caller {
                 return Ok(Caller::session(user));
             }
         }
-        let Authenticated(token) = Authenticated::from_request_parts(parts, state).await?;
-        Caller::load(state, token).await
+        let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
+        Caller::load(state, principal).await
     }
 }
 
@@ -641,7 +709,7 @@ async fn create_repository(
     let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
     let id = workspaces::create_repository(&state.db, layout.workspace.id, *project_id, &slug, &name).await?;
     app::ssr::git_repos::create_for(&state.git_root, &layout.workspace.slug, &slug).await;
-    tracing::info!(token_id = caller.token.as_ref().map(|t| t.id), workspace = %layout.workspace.slug, %slug, "repository created over REST");
+    tracing::info!(by = %caller.label(), workspace = %layout.workspace.slug, %slug, "repository created over REST");
     let repo = (id, *project_id, slug, name);
     let access = caller.access(grants.as_ref(), layout.repository_place(&repo));
     Ok((StatusCode::CREATED, Json(layout.repository_json(key, &repo, access))))

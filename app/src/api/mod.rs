@@ -3,6 +3,7 @@
 //! is or what they may do is trusted.
 
 pub mod admin;
+pub mod app_passwords;
 pub mod auth;
 pub mod policies;
 pub mod tokens;

@@ -21,7 +21,11 @@ pub fn Admin() -> impl IntoView {
                         Some(user) if user.is_system_admin => view! {
                             <div class="page-head">
                                 <h1>"Administration"</h1>
-                                <a class="button secondary" href="/admin/access-tokens">"Access token policy and audit log"</a>
+                                <div class="actions">
+                                    <a class="button secondary" href="/admin/access-tokens">"Access token policy and audit log"</a>
+                                    " "
+                                    <a class="button secondary" href="/admin/app-passwords">"App password retirement"</a>
+                                </div>
                             </div>
                             <Users />
                             <Workspaces />

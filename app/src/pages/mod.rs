@@ -2,6 +2,7 @@
 
 mod access_tokens;
 mod admin;
+mod app_passwords;
 mod home;
 mod login;
 mod not_found;
@@ -15,6 +16,7 @@ pub use access_tokens::{
     WorkspaceAccessTokens,
 };
 pub use admin::Admin;
+pub use app_passwords::{AppPasswordBanner, AppPasswordMigrationPage, AppPasswords, ReplaceAppPasswordPage};
 pub use home::Home;
 pub use login::Login;
 pub use not_found::NotFound;

@@ -306,8 +306,21 @@ fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>) -> impl Into
     }
 }
 
+/// Values a create form starts with (the app password replacement flow).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Prefill {
+    pub name: String,
+    pub permissions: Vec<String>,
+}
+
 #[component]
-fn CreateTokenFields(place: Place, policy: PolicyView, create: ServerAction<CreateToken>) -> impl IntoView {
+pub(crate) fn CreateTokenFields(
+    place: Place,
+    policy: PolicyView,
+    create: ServerAction<CreateToken>,
+    #[prop(optional)] prefill: Prefill,
+    #[prop(default = "Create access token")] title: &'static str,
+) -> impl IntoView {
     let effective = policy.effective;
     // The browser's clock and time zone; both re-read when the form renders.
     let offset = RwSignal::new(0i32);
@@ -332,14 +345,14 @@ fn CreateTokenFields(place: Place, policy: PolicyView, create: ServerAction<Crea
     let kind = place.token_kind();
     view! {
         <details class="create" open>
-            <summary>"Create access token"</summary>
+            <summary>{title}</summary>
             <ActionForm action=create attr:class="stack">
                 <input type="hidden" name="kind" value=place.kind.clone() />
                 <input type="hidden" name="workspace" value=place.workspace.clone() />
                 <input type="hidden" name="project" value=place.project.clone() />
                 <input type="hidden" name="repository" value=place.repository.clone() />
-                <label>"Name" <input name="name" required maxlength="100" placeholder="CI deploy" /></label>
-                <div class="grid-form"><PermissionFields kind /></div>
+                <label>"Name" <input name="name" required maxlength="100" placeholder="CI deploy" value=prefill.name /></label>
+                <div class="grid-form"><PermissionFields kind selected=prefill.permissions /></div>
                 <fieldset class="expiry">
                     <legend>"Expiry"</legend>
                     <p class="hint">{limit_note}</p>
@@ -379,7 +392,7 @@ fn CreateTokenFields(place: Place, policy: PolicyView, create: ServerAction<Crea
 }
 
 #[component]
-fn NewTokenSecret(created: CreatedToken) -> impl IntoView {
+pub(crate) fn NewTokenSecret(created: CreatedToken) -> impl IntoView {
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let secret = created.secret.clone();
     let copied = RwSignal::new(false);

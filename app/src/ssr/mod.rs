@@ -1,6 +1,7 @@
 //! Server-only half of the app: everything a server function needs behind it.
 //! Compiled only with the `ssr` feature, so none of it reaches the WASM client.
 
+pub mod app_password_auth;
 pub mod db;
 pub mod git_repos;
 pub mod guard;

@@ -64,7 +64,7 @@ pub fn hash_blocking(password: &str) -> Result<String, AppError> {
         })
 }
 
-fn verify_blocking(password: &str, hash: &str) -> bool {
+pub(crate) fn verify_blocking(password: &str, hash: &str) -> bool {
     match PasswordHash::new(hash) {
         // The verifier compares in constant time.
         Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),

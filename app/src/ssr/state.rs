@@ -1,6 +1,9 @@
 //! What every request handler and server function can reach.
 
-use super::{last_used::LastUsed, password::Passwords, throttle::LockoutPolicy, token_keys::TokenKeys, Db};
+use super::{
+    app_password_auth::AppPasswordVerifier, last_used::LastUsed, password::Passwords, throttle::LockoutPolicy,
+    token_keys::TokenKeys, Db,
+};
 use axum::extract::FromRef;
 use leptos::config::LeptosOptions;
 use std::sync::Arc;
@@ -15,6 +18,8 @@ pub struct AppState {
     pub tokens: TokenSettings,
     /// When each token was last used, batched (see [`LastUsed`]).
     pub last_used: LastUsed,
+    /// Checks legacy app passwords with bounded argon2 work.
+    pub app_passwords: AppPasswordVerifier,
     /// Where the bare Git repositories live: `<workspace>/<repository>.git`.
     pub git_root: Arc<std::path::PathBuf>,
 }

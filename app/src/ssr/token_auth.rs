@@ -1,5 +1,6 @@
-//! Authenticating a request by access token: the hot path of every REST (and
-//! later Git) call. In order: the token's shape and checksum (malformed input
+//! Authenticating a request by access token: the hot path of every REST and
+//! Git call. (HTTP Basic with a password that is not a token goes to the
+//! legacy app passwords, see `app_password_auth`.) In order: the token's shape and checksum (malformed input
 //! never reaches the database), one indexed lookup by its keyed hash, a
 //! constant-time comparison, then its state against the current instant. No
 //! slow hash: tokens carry 192 random bits, so HMAC-SHA-256 is enough.
@@ -7,7 +8,13 @@
 //! Nothing is cached: a revoked or expired token fails on its next request,
 //! whichever app server answers it.
 
-use super::{db::now, last_used::LastUsed, store::tokens::Owner, token_keys::TokenKeys, Db};
+use super::{
+    app_password_auth::AppPasswordPrincipal,
+    db::now,
+    last_used::{Channel, Credential},
+    store::tokens::Owner,
+    AppState, Db,
+};
 use crate::error::AppError;
 use base64::Engine;
 use http::{header::AUTHORIZATION, HeaderMap};
@@ -30,6 +37,12 @@ pub enum TokenAuthError {
         at: i64,
     },
     Revoked,
+    /// An app password after the cutoff the admin set.
+    AppPasswordsRetired {
+        on: chrono::NaiveDate,
+    },
+    /// Every app password worker stayed busy: try again (503).
+    Busy,
     /// The database failed: not the caller's fault (500, not 401).
     Internal,
 }
@@ -55,6 +68,14 @@ impl TokenPrincipal {
     pub fn kind(&self) -> TokenKind {
         self.owner.kind()
     }
+}
+
+/// Who a request authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Token(TokenPrincipal),
+    /// A legacy app password: acts as its user, within its classic scopes.
+    AppPassword(AppPasswordPrincipal),
 }
 
 /// What the `Authorization` header carries.
@@ -111,20 +132,34 @@ type TokenRow = (
     Option<i64>,
 );
 
-/// Authenticates the request's `Authorization` header (Bearer, or Basic with
-/// the token as password) at this instant, and notes the token as used.
+/// Authenticates the request's `Authorization` header at this instant:
+/// Bearer, or Basic with a token as password; Basic with anything else is an
+/// app password. Notes the credential as used `via` REST or Git.
 pub async fn authenticate(
-    db: &Db,
-    keys: &TokenKeys,
-    last_used: &LastUsed,
+    state: &AppState,
     headers: &HeaderMap,
     client_addr: &str,
-) -> Result<TokenPrincipal, TokenAuthError> {
+    via: Channel,
+) -> Result<Principal, TokenAuthError> {
     let credentials = credentials(headers)?;
     let secret = match &credentials {
         Credentials::Bearer(secret) | Credentials::Basic { secret, .. } => secret.as_str(),
     };
-    let kind = token::check(secret).map_err(|_| TokenAuthError::Malformed)?;
+    let kind = match (token::check(secret), &credentials) {
+        (Ok(kind), _) => kind,
+        // Not a token at all: a legacy app password, if the user is a person.
+        (Err(token::TokenFormatError::UnknownPrefix), Credentials::Basic { user, secret })
+            if user != RESOURCE_TOKEN_USER =>
+        {
+            return state
+                .app_passwords
+                .authenticate(&state.db, &state.last_used, user, secret, client_addr, via)
+                .await
+                .map(Principal::AppPassword);
+        }
+        (Err(_), _) => return Err(TokenAuthError::Malformed),
+    };
+    let (db, keys) = (&state.db, &state.token_keys);
 
     // One lookup per key in the ring (one, until a rotation), newest first.
     let mut found: Option<TokenRow> = None;
@@ -178,15 +213,15 @@ pub async fn authenticate(
     if let Some(at) = expires_at.filter(|&at| at <= now) {
         return Err(TokenAuthError::Expired { at });
     }
-    last_used.note(id, now, client_addr);
-    Ok(TokenPrincipal {
+    state.last_used.note(Credential::Token(id), now, client_addr, via);
+    Ok(Principal::Token(TokenPrincipal {
         id,
         owner,
         name,
         permissions: permissions.split_whitespace().map(String::from).collect(),
         created_at,
         expires_at,
-    })
+    }))
 }
 
 fn owner(

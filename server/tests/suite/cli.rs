@@ -196,8 +196,8 @@ async fn serve_then_stop(backend: Backend) {
     assert_eq!(health["status"], "ok");
     assert_eq!(health["database"]["reachable"], true);
 
-    // A token used moments before shutdown: its "last used" is noted in
-    // memory, and the shutdown writes it.
+    // A token used twice: the first use is written at once, the second
+    // (within the minute) only noted in memory, and the shutdown writes it.
     let ops = common::Client::new(&format!("http://127.0.0.1:{port}"));
     ops.call::<()>("login", &[("identifier", "ops"), ("password", "a scripted passphrase")])
         .await
@@ -214,13 +214,42 @@ async fn serve_then_stop(backend: Backend) {
         )
         .await
         .unwrap();
-    let used = reqwest::Client::new()
-        .get(format!("http://127.0.0.1:{port}/rest/api/1.0/tokens/self"))
-        .bearer_auth(&created.secret)
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(used.status().as_u16(), 200);
+    let db = server::db::open(&database).await.unwrap();
+    let stored = || async {
+        let (at,): (Option<i64>,) = sqlx::query_as("SELECT last_used_at FROM access_tokens WHERE id = $1")
+            .bind(created.token.id)
+            .fetch_one(&db.pool)
+            .await
+            .unwrap();
+        at
+    };
+    let use_token = || async {
+        let used = reqwest::Client::new()
+            .get(format!("http://127.0.0.1:{port}/rest/api/1.0/tokens/self"))
+            .bearer_auth(&created.secret)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(used.status().as_u16(), 200);
+    };
+    use_token().await;
+    let started = Instant::now();
+    let first = loop {
+        if let Some(at) = stored().await {
+            break at;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "the first use must be written at once"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    };
+    // A second later (time is stored in whole seconds).
+    while chrono::Utc::now().timestamp() <= first {
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    use_token().await;
+    assert_eq!(stored().await, Some(first), "the second use waits for its minute");
 
     let status = Command::new("kill")
         .args(["-TERM", &child.id().to_string()])
@@ -230,13 +259,11 @@ async fn serve_then_stop(backend: Backend) {
     let out = child.wait_with_output().unwrap();
     assert!(out.status.success(), "SIGTERM must end the server cleanly: {out:?}");
     assert!(String::from_utf8_lossy(&out.stdout).contains("stopped"));
-    let db = server::db::open(&database).await.unwrap();
-    let (last_used_at,): (Option<i64>,) = sqlx::query_as("SELECT last_used_at FROM access_tokens WHERE id = $1")
-        .bind(created.token.id)
-        .fetch_one(&db.pool)
-        .await
-        .unwrap();
-    assert!(last_used_at.is_some(), "the last use must be written at shutdown");
+    let last_used_at = stored().await;
+    assert!(
+        last_used_at.is_some_and(|at| at > first),
+        "the latest use must be written at shutdown: {last_used_at:?} after {first}"
+    );
 }
 both_backends!(serves_and_stops_gracefully_on_sigterm, serve_then_stop);
 

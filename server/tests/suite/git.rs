@@ -24,7 +24,7 @@ async fn token(root: &crate::common::Client, name: &str, permission: &str) -> Cr
 
 /// Runs git in `dir` with a clean configuration and no prompts; returns
 /// (success, stderr).
-async fn git(dir: &Path, home: &Path, args: &[&str]) -> (bool, String) {
+pub(crate) async fn git(dir: &Path, home: &Path, args: &[&str]) -> (bool, String) {
     let out = tokio::process::Command::new("git")
         .args([
             "-c",
@@ -47,7 +47,7 @@ async fn git(dir: &Path, home: &Path, args: &[&str]) -> (bool, String) {
     (out.status.success(), String::from_utf8_lossy(&out.stderr).into_owned())
 }
 
-fn url(app: &TestApp, user: &str, secret: &str) -> String {
+pub(crate) fn url(app: &TestApp, user: &str, secret: &str) -> String {
     let host = app.base.trim_start_matches("http://");
     format!("http://{user}:{secret}@{host}/scm/acme/website.git")
 }

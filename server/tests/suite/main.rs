@@ -5,6 +5,7 @@
 #[macro_use]
 mod common;
 
+mod app_passwords;
 mod auth;
 mod cli;
 mod git;

@@ -1,6 +1,7 @@
 //! Queries, one module per kind of record. SQL here must run unchanged on
 //! SQLite and PostgreSQL (see `db`).
 
+pub mod app_passwords;
 pub mod audit;
 pub mod policies;
 pub mod tokens;

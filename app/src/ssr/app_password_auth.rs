@@ -1,0 +1,288 @@
+//! Verifying legacy app passwords (HTTP Basic with the username) without
+//! letting a flood of bad attempts burn the server's CPU.
+//!
+//! App passwords are stored with argon2id, which is slow on purpose, so:
+//! - after the cutoff nothing is verified at all: every app password is
+//!   refused with the retirement message;
+//! - an unknown user, or one with no active app password, is refused before
+//!   any argon2 work;
+//! - argon2 runs on a fixed number of worker threads at the lowest CPU
+//!   priority, so requests authenticated by token keep the CPU first;
+//!   attempts wait (costing nothing) for a worker, and give up with 503
+//!   after [`WAIT_FOR_WORKER`];
+//! - a successful verification is remembered for [`CACHE_TTL`] under a keyed
+//!   hash of user and password, so a busy integration pays argon2 once. The
+//!   cache only spares argon2: the app password's row and the schedule are
+//!   read on every request, so a revocation or the cutoff applies at once,
+//!   on every app server.
+
+use super::{
+    db::now,
+    last_used::{Channel, Credential, LastUsed},
+    password::verify_blocking,
+    store::{app_passwords, users},
+    token_auth::TokenAuthError,
+    Db,
+};
+use hmac::{Hmac, Mac};
+use rand::RngCore;
+use sha2::Sha256;
+use std::{
+    collections::HashMap,
+    sync::{mpsc, Arc, Mutex},
+    time::{Duration, Instant},
+};
+use tokenwarden::app_passwords::{ClassicScope, Phase};
+use tokio::sync::{oneshot, Semaphore};
+
+/// How long an attempt waits for a free argon2 worker before a 503.
+pub const WAIT_FOR_WORKER: Duration = Duration::from_secs(10);
+/// How long a successful verification spares argon2 for the same password.
+pub const CACHE_TTL: Duration = Duration::from_secs(300);
+/// Remembered verifications at most (a few MB at worst).
+const CACHE_CAPACITY: usize = 10_000;
+/// Longer input is never an app password; refused before argon2.
+const MAX_PASSWORD_LEN: usize = 256;
+
+/// The app password a request authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPasswordPrincipal {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub scopes: Vec<ClassicScope>,
+    pub created_at: i64,
+}
+
+type Job = Box<dyn FnOnce() + Send>;
+
+#[derive(Clone)]
+pub struct AppPasswordVerifier {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    workers: Semaphore,
+    jobs: Mutex<mpsc::Sender<Job>>,
+    cache: Mutex<HashMap<[u8; 32], Verified>>,
+    cache_key: [u8; 32],
+    wait_for_worker: Duration,
+}
+
+struct Verified {
+    app_password_id: i64,
+    at: Instant,
+}
+
+impl AppPasswordVerifier {
+    /// Starts `workers` argon2 threads at the lowest CPU priority.
+    pub fn new(workers: usize) -> Self {
+        Self::with_wait(workers, WAIT_FOR_WORKER)
+    }
+
+    fn with_wait(workers: usize, wait_for_worker: Duration) -> Self {
+        let workers = workers.max(1);
+        let (sender, receiver) = mpsc::channel::<Job>();
+        let receiver = Arc::new(Mutex::new(receiver));
+        for n in 0..workers {
+            let receiver = receiver.clone();
+            std::thread::Builder::new()
+                .name(format!("app-password-{n}"))
+                .spawn(move || {
+                    lowest_cpu_priority();
+                    loop {
+                        let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
+                        match job {
+                            Ok(job) => job(),
+                            // The verifier is gone: the process is ending.
+                            Err(_) => break,
+                        }
+                    }
+                })
+                .expect("start an app password worker thread");
+        }
+        let mut cache_key = [0u8; 32];
+        rand::rngs::OsRng.fill_bytes(&mut cache_key);
+        AppPasswordVerifier {
+            inner: Arc::new(Inner {
+                workers: Semaphore::new(workers),
+                jobs: Mutex::new(sender),
+                cache: Mutex::new(HashMap::new()),
+                cache_key,
+                wait_for_worker,
+            }),
+        }
+    }
+
+    /// The id of the first candidate `password` matches, on a worker thread.
+    async fn verify(&self, password: String, candidates: Vec<(i64, String)>) -> Result<Option<i64>, TokenAuthError> {
+        let _worker = tokio::time::timeout(self.inner.wait_for_worker, self.inner.workers.acquire())
+            .await
+            .map_err(|_| TokenAuthError::Busy)?
+            .map_err(|_| TokenAuthError::Internal)?;
+        let (reply, answer) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let matched = candidates
+                .iter()
+                .find(|(_, hash)| verify_blocking(&password, hash))
+                .map(|(id, _)| *id);
+            let _ = reply.send(matched);
+        });
+        self.inner
+            .jobs
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .send(job)
+            .map_err(|_| TokenAuthError::Internal)?;
+        answer.await.map_err(|_| TokenAuthError::Internal)
+    }
+
+    fn cache_slot(&self, user_id: i64, password: &str) -> [u8; 32] {
+        let mut mac = Hmac::<Sha256>::new_from_slice(&self.inner.cache_key).expect("HMAC takes any key length");
+        mac.update(&user_id.to_be_bytes());
+        mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn cached(&self, slot: &[u8; 32]) -> Option<i64> {
+        let cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache
+            .get(slot)
+            .filter(|v| v.at.elapsed() < CACHE_TTL)
+            .map(|v| v.app_password_id)
+    }
+
+    fn remember(&self, slot: [u8; 32], app_password_id: i64) {
+        let mut cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
+        if cache.len() >= CACHE_CAPACITY {
+            cache.retain(|_, v| v.at.elapsed() < CACHE_TTL);
+            if cache.len() >= CACHE_CAPACITY {
+                cache.clear();
+            }
+        }
+        cache.insert(
+            slot,
+            Verified {
+                app_password_id,
+                at: Instant::now(),
+            },
+        );
+    }
+
+    /// Drops what this server remembers of a revoked app password (other
+    /// servers refuse it anyway: they read its row on every request).
+    pub fn forget(&self, app_password_id: i64) {
+        let mut cache = self.inner.cache.lock().unwrap_or_else(|e| e.into_inner());
+        cache.retain(|_, v| v.app_password_id != app_password_id);
+    }
+
+    /// Authenticates `user` (username or email) with an app password.
+    pub async fn authenticate(
+        &self,
+        db: &Db,
+        last_used: &LastUsed,
+        user: &str,
+        password: &str,
+        client_addr: &str,
+        via: Channel,
+    ) -> Result<AppPasswordPrincipal, TokenAuthError> {
+        if let Phase::Retired { on } = app_passwords::schedule(db).await?.phase(chrono::Utc::now()) {
+            return Err(TokenAuthError::AppPasswordsRetired { on });
+        }
+        if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
+            return Err(TokenAuthError::Unknown);
+        }
+        let Some((user_id, _)) = users::find_for_login(db, user).await? else {
+            return Err(TokenAuthError::Unknown);
+        };
+        let candidates = app_passwords::candidates(db, user_id).await?;
+        if candidates.is_empty() {
+            return Err(TokenAuthError::Unknown);
+        }
+        let slot = self.cache_slot(user_id, password);
+        let remembered = self.cached(&slot).filter(|id| candidates.iter().any(|c| c.id == *id));
+        let matched = match remembered {
+            Some(id) => id,
+            None => {
+                let hashes = candidates.iter().map(|c| (c.id, c.password_hash.clone())).collect();
+                let id = self
+                    .verify(password.to_string(), hashes)
+                    .await?
+                    .ok_or(TokenAuthError::Unknown)?;
+                self.remember(slot, id);
+                id
+            }
+        };
+        let found = candidates
+            .into_iter()
+            .find(|c| c.id == matched)
+            .ok_or(TokenAuthError::Internal)?;
+        last_used.note(Credential::AppPassword(found.id), now(), client_addr, via);
+        Ok(AppPasswordPrincipal {
+            id: found.id,
+            user_id,
+            name: found.name,
+            scopes: found
+                .scopes
+                .split_whitespace()
+                .filter_map(ClassicScope::parse)
+                .collect(),
+            created_at: found.created_at,
+        })
+    }
+}
+
+/// Nice 19 for the calling thread (Linux keeps a nice value per thread), so
+/// argon2 only gets CPU that requests do not need.
+fn lowest_cpu_priority() {
+    #[cfg(target_os = "linux")]
+    {
+        // SAFETY: setpriority has no memory effects; `who = 0` is this thread.
+        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
+        if result != 0 {
+            tracing::warn!("could not lower the priority of an app password worker thread");
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::ssr::password::hash_blocking;
+
+    #[tokio::test]
+    async fn verifies_on_the_workers_and_names_the_match() {
+        let verifier = AppPasswordVerifier::new(1);
+        let a = hash_blocking("first app password").unwrap();
+        let b = hash_blocking("second app password").unwrap();
+        let candidates = vec![(1, a), (2, b)];
+        assert_eq!(
+            verifier.verify("second app password".into(), candidates.clone()).await,
+            Ok(Some(2))
+        );
+        assert_eq!(verifier.verify("neither".into(), candidates).await, Ok(None));
+    }
+
+    #[tokio::test]
+    async fn waits_for_a_worker_then_gives_up_with_busy() {
+        let verifier = AppPasswordVerifier::with_wait(1, Duration::from_millis(50));
+        let held = verifier.inner.workers.acquire().await.unwrap();
+        let attempt = verifier.verify("x".into(), vec![]);
+        assert_eq!(attempt.await, Err(TokenAuthError::Busy));
+        drop(held);
+        assert_eq!(verifier.verify("x".into(), vec![]).await, Ok(None));
+    }
+
+    #[test]
+    fn the_cache_is_keyed_by_user_and_password_and_forgets_revoked_ones() {
+        let verifier = AppPasswordVerifier::new(1);
+        let slot = verifier.cache_slot(7, "secret");
+        assert_ne!(slot, verifier.cache_slot(8, "secret"));
+        assert_ne!(slot, verifier.cache_slot(7, "secreT"));
+        assert_eq!(verifier.cached(&slot), None);
+        verifier.remember(slot, 42);
+        assert_eq!(verifier.cached(&slot), Some(42));
+        verifier.forget(42);
+        assert_eq!(verifier.cached(&slot), None);
+    }
+}

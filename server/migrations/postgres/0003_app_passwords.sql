@@ -1,0 +1,32 @@
+-- Legacy app passwords and the schedule that retires them; how a token was
+-- last used (REST or Git).
+
+ALTER TABLE access_tokens ADD COLUMN last_used_via TEXT CHECK (last_used_via IN ('rest', 'git'));
+
+CREATE TABLE app_passwords (
+    id BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    user_id BIGINT NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    -- Classic scopes, space-separated ("repository:write account").
+    scopes TEXT NOT NULL,
+    -- argon2id (PHC string); never the password.
+    password_hash TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    last_used_at BIGINT,
+    last_used_addr TEXT,
+    last_used_via TEXT CHECK (last_used_via IN ('rest', 'git')),
+    revoked_at BIGINT,
+    revoked_by BIGINT REFERENCES users (id) ON DELETE SET NULL
+);
+CREATE INDEX app_passwords_by_user ON app_passwords (user_id, revoked_at);
+
+-- One row, always present. Dates are YYYY-MM-DD, taking effect at 00:00 UTC;
+-- NULL: not scheduled.
+CREATE TABLE app_password_schedule (
+    id BIGINT PRIMARY KEY CHECK (id = 1),
+    creation_closes_on TEXT,
+    cutoff_on TEXT,
+    updated_at BIGINT,
+    updated_by BIGINT REFERENCES users (id) ON DELETE SET NULL
+);
+INSERT INTO app_password_schedule (id) VALUES (1);
