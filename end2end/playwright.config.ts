@@ -46,6 +46,13 @@ export default defineConfig({
       dependencies: ['foundation'],
       use: chromium,
     },
+    {
+      // Builds on the users and the system policy the tokens story leaves.
+      name: 'app-passwords',
+      testMatch: /app_passwords\.spec\.ts/,
+      dependencies: ['tokens'],
+      use: chromium,
+    },
   ],
   webServer: {
     command: 'rm -rf target/e2e-data && exec target/debug/tokenwarden',

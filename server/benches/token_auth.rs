@@ -12,78 +12,21 @@
 //! Goals: authenticated throughput at least 70% of `/healthz`'s; p99 with
 //! 1,000,000 tokens within 1.5x of p99 with 1,000.
 
-use app::ssr::{store::users, token_keys::TokenKeys};
+mod support;
+
 use rand::RngCore;
-use server::config::DatabaseConfig;
 use std::time::{Duration, Instant};
-use tokenwarden::{permissions::TokenKind, token::PlainToken};
+use support::{figures, run, Figures, CONCURRENCY};
 
-const CONCURRENCY: usize = 16;
 const BATCH: usize = 500;
-
-struct Figures {
-    requests_per_sec: f64,
-    p50: Duration,
-    p99: Duration,
-}
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
-    let seconds: u64 = std::env::var("TOKENWARDEN_BENCH_SECONDS")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(5);
-    let dir = tempfile::tempdir().expect("temp dir");
-    let database = match std::env::var("TOKENWARDEN_BENCH_DATABASE_URL") {
-        Ok(url) => DatabaseConfig::Postgres { url },
-        Err(_) => DatabaseConfig::Sqlite {
-            path: dir.path().join("bench.db"),
-        },
-    };
-    let settings = server::Settings {
-        addr: "127.0.0.1:0".parse().unwrap(),
-        database,
-        auth: Default::default(),
-        token_key_file: dir.path().join("token-keys"),
-        git_root: dir.path().join("git"),
-        tokens: Default::default(),
-    };
-    let state = server::build_state(&settings).await.expect("app state");
-    let db = state.db.clone();
-    let keys = TokenKeys::load_or_create(&settings.token_key_file).expect("keys");
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(server::serve(listener, server::router(state), std::future::pending()));
-
-    let user_id = users::create(
-        &db,
-        &users::NewUser {
-            username: "bench".into(),
-            email: "bench@example.com".into(),
-            display_name: "Bench".into(),
-            password_hash: "not used".into(),
-            is_system_admin: false,
-        },
-    )
-    .await
-    .expect("user");
-
+    let seconds = support::seconds();
+    let bench = support::start().await;
+    let (base, db, user_id) = (bench.base.clone(), bench.db.clone(), bench.user_id);
     // The token the requests present; the rest are stored alongside it.
-    let mut random = [0u8; 24];
-    rand::thread_rng().fill_bytes(&mut random);
-    let plain = PlainToken::new(TokenKind::Personal, random);
-    let hashed = keys.hash(&plain);
-    sqlx::query(
-        "INSERT INTO access_tokens (kind, user_id, name, permissions, token_hash, key_id, created_at) \
-         VALUES ('personal', $1, 'bench', 'REPO_READ', $2, $3, 0)",
-    )
-    .bind(user_id)
-    .bind(&hashed.hash)
-    .bind(&hashed.key_id)
-    .execute(&db.pool)
-    .await
-    .expect("bench token");
-    let bearer = format!("Bearer {}", plain.expose());
+    let bearer = bench.bearer().await;
 
     let client = reqwest::Client::builder()
         .pool_max_idle_per_host(CONCURRENCY)
@@ -107,7 +50,7 @@ async fn main() {
         db.backend.name()
     );
     println!(
-        "{:>10}  {:<24} {:>10} {:>10} {:>10}",
+        "{:>10}  {:<34} {:>10} {:>10} {:>10}",
         "tokens", "endpoint", "req/s", "p50", "p99"
     );
     let mut stored = 1usize;
@@ -123,12 +66,7 @@ async fn main() {
         eprintln!("(stored {target} tokens in {:.1} s)", started.elapsed().as_secs_f64());
         let (open, auth) = measure_pair(&client, &healthz, &authenticated, &bearer, seconds).await;
         for (name, f) in [("/healthz", &open), ("GET tokens/self (Bearer)", &auth)] {
-            println!(
-                "{target:>10}  {name:<24} {:>10.0} {:>8.2}ms {:>8.2}ms",
-                f.requests_per_sec,
-                f.p50.as_secs_f64() * 1e3,
-                f.p99.as_secs_f64() * 1e3
-            );
+            println!("{target:>10}  {}", support::line(name, f));
         }
         let ratio = auth.requests_per_sec / open.requests_per_sec;
         println!(
@@ -203,43 +141,4 @@ async fn measure_pair(
         }
     }
     (figures(open.0, open.1), figures(auth.0, auth.1))
-}
-
-fn figures(mut latencies: Vec<Duration>, elapsed: Duration) -> Figures {
-    latencies.sort();
-    let at = |q: f64| latencies[((latencies.len() as f64 * q) as usize).min(latencies.len() - 1)];
-    Figures {
-        requests_per_sec: latencies.len() as f64 / elapsed.as_secs_f64(),
-        p50: at(0.50),
-        p99: at(0.99),
-    }
-}
-
-async fn run(client: &reqwest::Client, url: &str, authorization: Option<&str>, until: Instant) -> Vec<Duration> {
-    // Collected first: every client runs at once.
-    let workers: Vec<_> = (0..CONCURRENCY)
-        .map(|_| {
-            let (client, url, authorization) = (client.clone(), url.to_string(), authorization.map(str::to_string));
-            tokio::spawn(async move {
-                let mut latencies = Vec::new();
-                while Instant::now() < until {
-                    let sent = Instant::now();
-                    let mut request = client.get(&url);
-                    if let Some(value) = &authorization {
-                        request = request.header("authorization", value);
-                    }
-                    let response = request.send().await.expect("request");
-                    assert!(response.status().is_success(), "{url}: {}", response.status());
-                    let _ = response.bytes().await.expect("body");
-                    latencies.push(sent.elapsed());
-                }
-                latencies
-            })
-        })
-        .collect();
-    let mut all = Vec::new();
-    for worker in workers {
-        all.extend(worker.await.expect("worker"));
-    }
-    all
 }

@@ -85,10 +85,10 @@ fn AppPasswordsPanel() -> impl IntoView {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
                         Ok(mine) => {
                             let closed = creation_closed_message(mine.phase);
+                            // Once creation has closed, the notice says it already.
                             let cutoff = match mine.phase {
-                                Phase::CreationClosed { cutoff_on } => cutoff_on,
                                 Phase::Open => mine.schedule.cutoff_on,
-                                Phase::Retired { .. } => None,
+                                _ => None,
                             };
                             view! {
                                 {match closed {
@@ -144,7 +144,7 @@ fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoVi
         ),
     ];
     view! {
-        <details class="create">
+        <details class="create" open>
             <summary>"Create app password"</summary>
             <ActionForm action=create attr:class="stack">
                 <label>"Label" <input name="name" required maxlength="100" placeholder="Build server" /></label>

@@ -7,9 +7,10 @@
 //! - an unknown user, or one with no active app password, is refused before
 //!   any argon2 work;
 //! - argon2 runs on a fixed number of worker threads at the lowest CPU
-//!   priority, so requests authenticated by token keep the CPU first;
-//!   attempts wait (costing nothing) for a worker, and give up with 503
-//!   after [`WAIT_FOR_WORKER`];
+//!   priority (`SCHED_IDLE`), each resting three times as long as it worked
+//!   (so at most a quarter of a core each, whatever the load): requests
+//!   authenticated by token keep the CPU; attempts wait (costing nothing)
+//!   for a worker, and give up with 503 after [`WAIT_FOR_WORKER`];
 //! - a successful verification is remembered for [`CACHE_TTL`] under a keyed
 //!   hash of user and password, so a busy integration pays argon2 once. The
 //!   cache only spares argon2: the app password's row and the schedule are
@@ -41,6 +42,8 @@ pub const WAIT_FOR_WORKER: Duration = Duration::from_secs(10);
 pub const CACHE_TTL: Duration = Duration::from_secs(300);
 /// Remembered verifications at most (a few MB at worst).
 const CACHE_CAPACITY: usize = 10_000;
+/// A worker rests this many times as long as its last verification took.
+const REST_PER_WORK: u32 = 3;
 /// Longer input is never an app password; refused before argon2.
 const MAX_PASSWORD_LEN: usize = 256;
 
@@ -93,7 +96,11 @@ impl AppPasswordVerifier {
                     loop {
                         let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         match job {
-                            Ok(job) => job(),
+                            Ok(job) => {
+                                let started = thread_cpu_time();
+                                job();
+                                std::thread::sleep(thread_cpu_time().saturating_sub(started) * REST_PER_WORK);
+                            }
                             // The verifier is gone: the process is ending.
                             Err(_) => break,
                         }
@@ -232,14 +239,31 @@ impl AppPasswordVerifier {
     }
 }
 
-/// Nice 19 for the calling thread (Linux keeps a nice value per thread), so
-/// argon2 only gets CPU that requests do not need.
+/// CPU time this thread has used (wall time would count the time a busy
+/// machine kept it waiting, and make it rest far too long).
+fn thread_cpu_time() -> Duration {
+    #[cfg(target_os = "linux")]
+    {
+        let mut t = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+        // SAFETY: writes only `t`.
+        if unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut t) } == 0 {
+            return Duration::new(t.tv_sec as u64, t.tv_nsec as u32);
+        }
+    }
+    static START: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
+    START.get_or_init(Instant::now).elapsed()
+}
+
+/// `SCHED_IDLE` for the calling thread (Linux schedules each thread on its
+/// own), else nice 19: argon2 only gets CPU that requests do not want.
 fn lowest_cpu_priority() {
     #[cfg(target_os = "linux")]
     {
-        // SAFETY: setpriority has no memory effects; `who = 0` is this thread.
-        let result = unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) };
-        if result != 0 {
+        let param = libc::sched_param { sched_priority: 0 };
+        // SAFETY: plain system calls on this thread (pid 0), no memory effects
+        // beyond reading `param`.
+        let idle = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0;
+        if !idle && unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) } != 0 {
             tracing::warn!("could not lower the priority of an app password worker thread");
         }
     }

@@ -1,13 +1,14 @@
 //! "Last used" (time, client address, REST or Git) for tokens and app
 //! passwords, without a database write on every request.
 //!
-//! Each app server writes a credential's first use at once (in the
-//! background, so lists show it without delay), then at most once a minute:
-//! later uses are only noted in memory, and a flusher writes the newest note
-//! of each credential once its minute is up. At shutdown every pending note
-//! is written, so the latest value is never lost. With several app servers
-//! each keeps its own minute, so a credential in use on N servers gets at
-//! most N writes a minute; a write never moves the stored value backwards.
+//! A credential's row is written at most once a minute, across all app
+//! servers: each write stamps `last_used_written_at`, and a write is applied
+//! only when that stamp is a minute old. The first use is written at once
+//! (in the background, so lists show it without delay); later uses wait in
+//! memory, newest first, and a flusher writes them when their minute is up
+//! (if another app server wrote meanwhile, the note waits another minute).
+//! At shutdown every pending note is written whatever the minute, so the
+//! latest value is never lost. A write never moves the stored use backwards.
 
 use super::Db;
 use crate::error::AppError;
@@ -54,8 +55,8 @@ struct Use {
 struct Notes {
     /// The newest use of each credential not yet written.
     pending: HashMap<Credential, Use>,
-    /// When this server last wrote each credential (its use time).
-    written: HashMap<Credential, i64>,
+    /// When this server may next try to write each credential.
+    next_try: HashMap<Credential, i64>,
 }
 
 #[derive(Clone)]
@@ -76,9 +77,17 @@ impl LastUsed {
         self.notes.lock().unwrap_or_else(|e| e.into_inner())
     }
 
+    /// Keeps notes that could not be written yet, unless a newer one came.
+    fn keep(&self, notes: Vec<(Credential, Use)>) {
+        let mut held = self.lock();
+        for (credential, this_use) in notes {
+            held.pending.entry(credential).or_insert(this_use);
+        }
+    }
+
     /// Notes that `credential` was used at `at` (Unix seconds) from `addr`.
-    /// Writes at once (in the background) if this server has not written it
-    /// within the last minute; otherwise keeps it for the flusher.
+    /// Writes at once (in the background) if its minute is up; otherwise
+    /// keeps it for the flusher.
     pub fn note(&self, credential: Credential, at: i64, addr: &str, via: Channel) {
         let this_use = Use {
             at,
@@ -87,68 +96,73 @@ impl LastUsed {
         };
         {
             let mut notes = self.lock();
-            let due = notes
-                .written
-                .get(&credential)
-                .is_none_or(|&last| at - last >= WRITE_INTERVAL_SECS);
-            if !due {
-                notes.pending.insert(credential, this_use);
+            if notes.next_try.get(&credential).is_some_and(|&next| at < next) {
+                // Requests can finish out of order: keep the newest use.
+                match notes.pending.get(&credential) {
+                    Some(newer) if newer.at > at => {}
+                    _ => {
+                        notes.pending.insert(credential, this_use);
+                    }
+                }
                 return;
             }
-            notes.written.insert(credential, at);
+            notes.next_try.insert(credential, at + WRITE_INTERVAL_SECS);
             notes.pending.remove(&credential);
         }
-        let db = self.db.clone();
         let this = self.clone();
         tokio::spawn(async move {
-            if let Err(e) = write(&db, &[(credential, this_use.clone())]).await {
-                tracing::warn!(error = %e, "could not record when a credential was last used; will retry");
-                this.lock().pending.entry(credential).or_insert(this_use);
+            let batch = vec![(credential, this_use)];
+            match write(&this.db, &batch, at, false).await {
+                Ok(outcome) => this.keep(outcome.waiting),
+                Err(e) => {
+                    tracing::warn!(error = %e, "could not record when a credential was last used; will retry");
+                    this.keep(batch);
+                }
             }
         });
     }
 
-    /// Writes the pending notes whose minute is up (all of them when `all`,
-    /// as at shutdown) and returns how many were written. On failure the
-    /// notes are kept for the next flush.
+    /// Writes the pending notes whose minute is up at `now` (all of them,
+    /// whatever the minute, when `all`: at shutdown) and returns how many
+    /// were written. Notes that must wait, or whose write failed, are kept.
     pub async fn flush(&self, now: i64, all: bool) -> Result<usize, AppError> {
         let batch: Vec<(Credential, Use)> = {
             let mut notes = self.lock();
-            let due: Vec<Credential> = notes
-                .pending
+            let Notes { pending, next_try } = &mut *notes;
+            let due: Vec<Credential> = pending
                 .keys()
                 .copied()
-                .filter(|c| {
-                    all || notes
-                        .written
-                        .get(c)
-                        .is_none_or(|&last| now - last >= WRITE_INTERVAL_SECS)
-                })
+                .filter(|c| all || next_try.get(c).is_none_or(|&next| now >= next))
                 .collect();
             let batch: Vec<(Credential, Use)> = due
                 .into_iter()
-                .filter_map(|c| notes.pending.remove(&c).map(|u| (c, u)))
+                .filter_map(|c| pending.remove(&c).map(|u| (c, u)))
                 .collect();
             for (credential, _) in &batch {
-                notes.written.insert(*credential, now);
+                next_try.insert(*credential, now + WRITE_INTERVAL_SECS);
             }
-            // Forget credentials quiet for a minute: their next use is due anyway.
-            let Notes { pending, written } = &mut *notes;
-            written.retain(|c, last| now - *last < WRITE_INTERVAL_SECS || pending.contains_key(c));
+            // Forget credentials whose minute is over with nothing pending.
+            next_try.retain(|c, next| now < *next || pending.contains_key(c));
             batch
         };
         if batch.is_empty() {
             return Ok(0);
         }
-        if let Err(e) = write(&self.db, &batch).await {
-            let mut notes = self.lock();
-            for (credential, this_use) in batch {
-                // A newer note taken meanwhile wins.
-                notes.pending.entry(credential).or_insert(this_use);
+        match write(&self.db, &batch, now, all).await {
+            Ok(outcome) => {
+                self.keep(outcome.waiting);
+                Ok(outcome.written)
             }
-            return Err(e);
+            Err(e) => {
+                self.keep(batch);
+                Err(e)
+            }
         }
-        Ok(batch.len())
+    }
+
+    /// How many notes wait to be written (for monitoring and tests).
+    pub fn pending(&self) -> usize {
+        self.lock().pending.len()
     }
 
     /// Writes notes as their minute comes up, until the process ends.
@@ -166,31 +180,58 @@ impl LastUsed {
     }
 }
 
-/// One transaction for the batch; a use never replaces a later one (another
-/// app server may have written it).
-async fn write(db: &Db, batch: &[(Credential, Use)]) -> Result<(), AppError> {
+struct Outcome {
+    written: usize,
+    /// Notes another app server's recent write holds back for now.
+    waiting: Vec<(Credential, Use)>,
+}
+
+/// One transaction for the batch, at `now` (Unix seconds). A row written in
+/// the last minute is left alone unless `whatever_the_minute`; a use never
+/// replaces a later one (another app server may have written it).
+async fn write(db: &Db, batch: &[(Credential, Use)], now: i64, whatever_the_minute: bool) -> Result<Outcome, AppError> {
+    let minute = if whatever_the_minute {
+        ""
+    } else {
+        " AND (last_used_written_at IS NULL OR last_used_written_at <= $5 - 60)"
+    };
+    let mut outcome = Outcome {
+        written: 0,
+        waiting: Vec::new(),
+    };
     let mut tx = db.pool.begin().await?;
     for (credential, this_use) in batch {
-        let (sql, id) = match credential {
-            Credential::Token(id) => (
-                "UPDATE access_tokens SET last_used_at = $1, last_used_addr = $2, last_used_via = $3 \
-                 WHERE id = $4 AND (last_used_at IS NULL OR last_used_at <= $1)",
-                id,
-            ),
-            Credential::AppPassword(id) => (
-                "UPDATE app_passwords SET last_used_at = $1, last_used_addr = $2, last_used_via = $3 \
-                 WHERE id = $4 AND (last_used_at IS NULL OR last_used_at <= $1)",
-                id,
-            ),
+        let (table, id) = match credential {
+            Credential::Token(id) => ("access_tokens", id),
+            Credential::AppPassword(id) => ("app_passwords", id),
         };
-        sqlx::query(sql)
-            .bind(this_use.at)
-            .bind(&this_use.addr)
-            .bind(this_use.via.as_str())
+        let result = sqlx::query(&format!(
+            "UPDATE {table} SET last_used_at = $1, last_used_addr = $2, last_used_via = $3, \
+             last_used_written_at = $5 WHERE id = $4 AND (last_used_at IS NULL OR last_used_at <= $1){minute}"
+        ))
+        .bind(this_use.at)
+        .bind(&this_use.addr)
+        .bind(this_use.via.as_str())
+        .bind(id)
+        .bind(now)
+        .execute(&mut *tx)
+        .await?;
+        if result.rows_affected() == 1 {
+            outcome.written += 1;
+            continue;
+        }
+        // Not written: held back by the minute (wait), or older than what
+        // is stored, or the credential is gone (drop).
+        let stored: Option<(Option<i64>,)> = sqlx::query_as(&format!("SELECT last_used_at FROM {table} WHERE id = $1"))
             .bind(id)
-            .execute(&mut *tx)
+            .fetch_optional(&mut *tx)
             .await?;
+        if let Some((stored,)) = stored {
+            if !whatever_the_minute && stored.is_none_or(|s| s <= this_use.at) {
+                outcome.waiting.push((*credential, this_use.clone()));
+            }
+        }
     }
     tx.commit().await?;
-    Ok(())
+    Ok(outcome)
 }

@@ -1,7 +1,9 @@
 -- Legacy app passwords and the schedule that retires them; how a token was
--- last used (REST or Git).
+-- last used (REST or Git), and when that was last written (by any app
+-- server: at most once a minute, see app/src/ssr/last_used.rs).
 
 ALTER TABLE access_tokens ADD COLUMN last_used_via TEXT CHECK (last_used_via IN ('rest', 'git'));
+ALTER TABLE access_tokens ADD COLUMN last_used_written_at BIGINT;
 
 CREATE TABLE app_passwords (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -15,6 +17,7 @@ CREATE TABLE app_passwords (
     last_used_at BIGINT,
     last_used_addr TEXT,
     last_used_via TEXT CHECK (last_used_via IN ('rest', 'git')),
+    last_used_written_at BIGINT,
     revoked_at BIGINT,
     revoked_by INTEGER REFERENCES users (id) ON DELETE SET NULL
 );

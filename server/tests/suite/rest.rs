@@ -301,6 +301,83 @@ both_backends!(last_used_is_written_at_most_once_a_minute, |backend| async move 
     assert_eq!(listed[0].last_used_at, latest.0);
 });
 
+both_backends!(
+    last_used_is_written_once_a_minute_across_app_servers,
+    |backend| async move {
+        use app::ssr::last_used::{Channel, Credential, LastUsed};
+        let app = TestApp::spawn(backend).await;
+        let root = world(&app).await;
+        let created = repo_token(&root, "shared").await;
+        let id = created.token.id;
+        let stored = || {
+            let pool = app.db.pool.clone();
+            async move {
+                sqlx::query_as::<_, (Option<i64>, Option<String>)>(
+                    "SELECT last_used_at, last_used_addr FROM access_tokens WHERE id = $1",
+                )
+                .bind(id)
+                .fetch_one(&pool)
+                .await
+                .unwrap()
+            }
+        };
+        let eventually = |want: (Option<i64>, Option<String>)| {
+            let stored = &stored;
+            async move {
+                for _ in 0..100 {
+                    if stored().await == want {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                panic!("never stored {want:?}: {:?}", stored().await);
+            }
+        };
+        // Two app servers' notes on one database.
+        let (one, two) = (LastUsed::new(app.db.clone()), LastUsed::new(app.db.clone()));
+        let waiting = |server: &LastUsed| {
+            let server = server.clone();
+            async move {
+                for _ in 0..100 {
+                    if server.pending() == 1 {
+                        return;
+                    }
+                    tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+                }
+                panic!("the note was not kept");
+            }
+        };
+        let t = chrono::Utc::now().timestamp();
+        one.note(Credential::Token(id), t, "10.0.0.1", Channel::Rest);
+        eventually((Some(t), Some("10.0.0.1".into()))).await;
+        // The second server's first use, within that minute: held back, kept.
+        two.note(Credential::Token(id), t + 30, "10.0.0.2", Channel::Git);
+        waiting(&two).await;
+        assert_eq!(stored().await, (Some(t), Some("10.0.0.1".into())));
+        assert_eq!(two.flush(t + 59, false).await.unwrap(), 0, "not its minute yet");
+        // Its minute up, and the row's: written, once.
+        assert_eq!(two.flush(t + 90, false).await.unwrap(), 1);
+        assert_eq!(two.flush(t + 200, false).await.unwrap(), 0, "nothing left");
+        assert_eq!(stored().await, (Some(t + 30), Some("10.0.0.2".into())));
+        // The first server's next use comes less than a minute after that
+        // write: held back until the row's minute is up.
+        one.note(Credential::Token(id), t + 100, "10.0.0.1", Channel::Rest);
+        waiting(&one).await;
+        assert_eq!(stored().await, (Some(t + 30), Some("10.0.0.2".into())));
+        assert_eq!(one.flush(t + 160, false).await.unwrap(), 1);
+        assert_eq!(stored().await, (Some(t + 100), Some("10.0.0.1".into())));
+        // An older note never replaces a newer one, even at shutdown.
+        two.note(Credential::Token(id), t + 50, "10.0.0.9", Channel::Git);
+        assert_eq!(two.flush(t + 300, true).await.unwrap(), 0);
+        assert_eq!(two.pending(), 0, "a stale note is dropped");
+        assert_eq!(stored().await, (Some(t + 100), Some("10.0.0.1".into())));
+        // At shutdown the latest note is written whatever the minute.
+        one.note(Credential::Token(id), t + 170, "10.0.0.1", Channel::Git);
+        assert_eq!(one.flush(t + 171, true).await.unwrap(), 1);
+        assert_eq!(stored().await, (Some(t + 170), Some("10.0.0.1".into())));
+    }
+);
+
 /// acme / WEB with repositories website and docs; alice is a member and
 /// admin of website.
 async fn two_repositories(app: &TestApp) -> (Client, Client) {

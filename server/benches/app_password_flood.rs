@@ -1,0 +1,165 @@
+//! Does a flood of bad app-password attempts starve token-authenticated
+//! requests? On loopback: throughput and p50/p99 of `GET tokens/self` with a
+//! Bearer token, alone and while FLOOD clients send wrong app passwords for a
+//! real user with the most app passwords allowed (the worst case: every
+//! attempt is well formed and costs argon2 against each of them).
+//!
+//! Run: `cargo bench -p server --bench app_password_flood` (SQLite; set
+//! `TOKENWARDEN_BENCH_DATABASE_URL=postgres://…` for an empty PostgreSQL
+//! database). `TOKENWARDEN_BENCH_SECONDS` (default 5) is how long each figure
+//! is measured, in alternating one-second rounds.
+//!
+//! Goal: token throughput under the flood at least 80% of the unloaded one.
+
+mod support;
+
+use app::ssr::password::hash_blocking;
+use rand::RngCore;
+use std::{
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        Arc,
+    },
+    time::{Duration, Instant},
+};
+use support::{figures, line, run, CONCURRENCY};
+use tokenwarden::app_passwords::{PlainAppPassword, MAX_ACTIVE_PER_USER, SECRET_BYTES};
+
+const FLOOD: usize = 64;
+const ROUND: Duration = Duration::from_secs(1);
+
+#[tokio::main(flavor = "multi_thread")]
+async fn main() {
+    let seconds = support::seconds();
+    let bench = support::start().await;
+    let (db, user_id) = (bench.db.clone(), bench.user_id);
+    // The most app passwords a user may have: each bad attempt tries them all.
+    for n in 0..MAX_ACTIVE_PER_USER {
+        let mut random = [0u8; SECRET_BYTES];
+        rand::thread_rng().fill_bytes(&mut random);
+        let hash = hash_blocking(PlainAppPassword::new(random).expose()).expect("hash");
+        sqlx::query(
+            "INSERT INTO app_passwords (user_id, name, scopes, password_hash, created_at) \
+             VALUES ($1, $2, 'repository', $3, 0)",
+        )
+        .bind(user_id)
+        .bind(format!("legacy {n}"))
+        .bind(hash)
+        .execute(&db.pool)
+        .await
+        .expect("app password");
+    }
+    let bearer = bench.bearer().await;
+    let url = format!("{}/rest/api/1.0/tokens/self", bench.base);
+
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+    assert_eq!(
+        client
+            .get(&url)
+            .header("authorization", &bearer)
+            .send()
+            .await
+            .unwrap()
+            .status(),
+        200
+    );
+    let attempts = Flood::default();
+    println!(
+        "app password flood on loopback: {CONCURRENCY} token clients, {FLOOD} flood clients against a user with \
+         {MAX_ACTIVE_PER_USER} app passwords, {seconds} s per figure, {}",
+        db.backend.name()
+    );
+
+    // Warm up, then alternate: a round alone, a round under the flood.
+    run(&client, &url, Some(&bearer), Instant::now() + ROUND).await;
+    let (mut alone, mut flooded) = (Vec::new(), Vec::new());
+    let (mut alone_time, mut flooded_time) = (Duration::ZERO, Duration::ZERO);
+    for _ in 0..seconds {
+        let started = Instant::now();
+        alone.extend(run(&client, &url, Some(&bearer), started + ROUND).await);
+        alone_time += started.elapsed();
+
+        let flood = attempts.start(&url);
+        // Let the flood fill the queue before measuring.
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        let started = Instant::now();
+        flooded.extend(run(&client, &url, Some(&bearer), started + ROUND).await);
+        flooded_time += started.elapsed();
+        for task in flood {
+            task.abort();
+        }
+        // Dropped connections cancel the waiting attempts; let the one
+        // verification in progress finish before the next quiet round.
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    let alone = figures(alone, alone_time);
+    let flooded = figures(flooded, flooded_time);
+    println!("{:<34} {:>10} {:>10} {:>10}", "", "req/s", "p50", "p99");
+    println!("{}", line("tokens/self (Bearer), alone", &alone));
+    println!("{}", line("tokens/self (Bearer), under flood", &flooded));
+    let answered = attempts.refused.load(Ordering::Relaxed);
+    let busy = attempts.busy.load(Ordering::Relaxed);
+    println!(
+        "flood during the token rounds: {answered} bad attempts verified and refused (401), {busy} turned away \
+         busy (503)"
+    );
+    // The same flood with no token traffic: argon2 gets the idle CPU.
+    let flood = attempts.start(&url);
+    let started = Instant::now();
+    tokio::time::sleep(Duration::from_secs(seconds)).await;
+    let alone_answered = attempts.refused.load(Ordering::Relaxed) - answered;
+    for task in flood {
+        task.abort();
+    }
+    println!(
+        "flood alone: {alone_answered} bad attempts verified and refused in {:.1} s ({:.1}/s, each checked against \
+         {MAX_ACTIVE_PER_USER} argon2id hashes)",
+        started.elapsed().as_secs_f64(),
+        alone_answered as f64 / started.elapsed().as_secs_f64()
+    );
+    let ratio = flooded.requests_per_sec / alone.requests_per_sec;
+    println!(
+        "token throughput under the flood / alone: {:.0}% (goal: at least 80%) {}",
+        ratio * 100.0,
+        if ratio >= 0.8 { "met" } else { "NOT MET" }
+    );
+}
+
+/// The flood's counters, shared by its clients.
+#[derive(Clone, Default)]
+struct Flood {
+    refused: Arc<AtomicU64>,
+    busy: Arc<AtomicU64>,
+}
+
+impl Flood {
+    /// FLOOD clients, each on its own connection, sending wrong app
+    /// passwords (well formed, so each costs a full verification).
+    fn start(&self, url: &str) -> Vec<tokio::task::JoinHandle<()>> {
+        (0..FLOOD)
+            .map(|_| {
+                let (url, counters) = (url.to_string(), self.clone());
+                tokio::spawn(async move {
+                    let client = reqwest::Client::new();
+                    loop {
+                        let mut random = [0u8; SECRET_BYTES];
+                        rand::thread_rng().fill_bytes(&mut random);
+                        let response = client
+                            .get(&url)
+                            .basic_auth("bench", Some(PlainAppPassword::new(random).expose()))
+                            .send()
+                            .await;
+                        match response.map(|r| r.status().as_u16()) {
+                            Ok(401) => counters.refused.fetch_add(1, Ordering::Relaxed),
+                            Ok(503) => counters.busy.fetch_add(1, Ordering::Relaxed),
+                            other => panic!("a bad app password got {other:?}"),
+                        };
+                    }
+                })
+            })
+            .collect()
+    }
+}
