@@ -355,11 +355,11 @@ fn project<'a>(ws: &'a str, key: &'a str) -> Place<'a> {
     }
 }
 
-fn repository<'a>(ws: &'a str, slug: &'a str) -> Place<'a> {
+fn repository<'a>(ws: &'a str, key: &'a str, slug: &'a str) -> Place<'a> {
     Place {
         kind: "repository",
         workspace: ws,
-        project: "",
+        project: key,
         repository: slug,
         user: "",
     }
@@ -470,41 +470,40 @@ async fn project_revoke(
     revoke(&s, &m, project(&ws, &key), &id).await
 }
 
-// The project key is in the path as in Bitbucket's; repository slugs are
-// unique within a workspace, so the slug decides.
+// The project key is in the path as in Bitbucket's: the repository must be in it.
 async fn repo_list(
-    Path((v, ws, _key, slug)): Path<(String, String, String, String)>,
+    Path((v, ws, key, slug)): Path<(String, String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
-    list(&s, &m, repository(&ws, &slug)).await
+    list(&s, &m, repository(&ws, &key, &slug)).await
 }
 async fn repo_create(
-    Path((v, ws, _key, slug)): Path<(String, String, String, String)>,
+    Path((v, ws, key, slug)): Path<(String, String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
     b: Result<Json<NewTokenBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<Value>), RestError> {
     check_version(&v)?;
-    create(&s, &m, repository(&ws, &slug), b).await
+    create(&s, &m, repository(&ws, &key, &slug), b).await
 }
 async fn repo_update(
-    Path((v, ws, _key, slug, id)): Path<(String, String, String, String, String)>,
+    Path((v, ws, key, slug, id)): Path<(String, String, String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
     b: Result<Json<UpdateBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
-    update(&s, &m, repository(&ws, &slug), &id, b).await
+    update(&s, &m, repository(&ws, &key, &slug), &id, b).await
 }
 async fn repo_revoke(
-    Path((v, ws, _key, slug, id)): Path<(String, String, String, String, String)>,
+    Path((v, ws, key, slug, id)): Path<(String, String, String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
 ) -> Result<StatusCode, RestError> {
     check_version(&v)?;
-    revoke(&s, &m, repository(&ws, &slug), &id).await
+    revoke(&s, &m, repository(&ws, &key, &slug), &id).await
 }
 
 async fn dc_project_list(
@@ -552,7 +551,7 @@ async fn dc_repo_list(
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     let ws = workspace_of(&s, &m, &key).await?;
-    list(&s, &m, repository(&ws, &slug)).await
+    list(&s, &m, repository(&ws, &key, &slug)).await
 }
 async fn dc_repo_create(
     Path((v, key, slug)): Path<(String, String, String)>,
@@ -562,7 +561,7 @@ async fn dc_repo_create(
 ) -> Result<(StatusCode, Json<Value>), RestError> {
     check_version(&v)?;
     let ws = workspace_of(&s, &m, &key).await?;
-    create(&s, &m, repository(&ws, &slug), b).await
+    create(&s, &m, repository(&ws, &key, &slug), b).await
 }
 async fn dc_repo_update(
     Path((v, key, slug, id)): Path<(String, String, String, String)>,
@@ -572,7 +571,7 @@ async fn dc_repo_update(
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     let ws = workspace_of(&s, &m, &key).await?;
-    update(&s, &m, repository(&ws, &slug), &id, b).await
+    update(&s, &m, repository(&ws, &key, &slug), &id, b).await
 }
 async fn dc_repo_revoke(
     Path((v, key, slug, id)): Path<(String, String, String, String)>,
@@ -581,5 +580,5 @@ async fn dc_repo_revoke(
 ) -> Result<StatusCode, RestError> {
     check_version(&v)?;
     let ws = workspace_of(&s, &m, &key).await?;
-    revoke(&s, &m, repository(&ws, &slug), &id).await
+    revoke(&s, &m, repository(&ws, &key, &slug), &id).await
 }

@@ -125,6 +125,12 @@ pub async fn target(
                 .await?
                 .filter(|(r, p)| grants.repository(*p, *r).can_read())
                 .ok_or_else(|| AppError::NotFound("Repository".into()))?;
+            // A path naming the project too (Bitbucket's) must name the right one.
+            if !place.project.trim().is_empty()
+                && workspaces::project_id(&state.db, ws.id, place.project).await? != Some(project_id)
+            {
+                return Err(AppError::NotFound("Repository".into()));
+            }
             if !grants.repository(project_id, repository_id).can_admin() {
                 return Err(AppError::Forbidden);
             }

@@ -250,6 +250,20 @@ both_backends!(
         assert_eq!(status, 201, "{body}");
         let (_, list) = call(&app, reqwest::Method::GET, WEBSITE, alice, None).await;
         assert_eq!(list["values"][0]["name"], "dc");
+        // The repository must be in the project the path names.
+        ok(
+            &root,
+            "create_project",
+            &[("workspace", "acme"), ("key", "OPS"), ("name", "Ops")],
+        )
+        .await;
+        for wrong in [
+            "/rest/access-tokens/1.0/projects/OPS/repos/website",
+            "/rest/access-tokens/1.0/workspaces/acme/projects/OPS/repos/website",
+        ] {
+            let root_auth = Some(("root", crate::common::ADMIN_PASSWORD));
+            assert_eq!(call(&app, reqwest::Method::GET, wrong, root_auth, None).await.0, 404, "{wrong}");
+        }
 
         // A second workspace with a WEB project: ambiguous for root, who sees
         // both, and still clear for alice, who sees one.
