@@ -126,7 +126,7 @@ test.describe.serial('app passwords', () => {
     await expect(page.locator('.banner')).toContainText('You still use 1 app password.');
   });
 
-  test('at the cutoff the remaining app password stops working with the message', async ({ page }) => {
+  test('at the cutoff the remaining app password stops working with the message', async ({ page, browser }) => {
     expect((await restAs(api, 'bob', secrets.old)).status()).toBe(200);
     await signIn(page, root);
     await open(page, '/admin/app-passwords');
@@ -142,5 +142,12 @@ test.describe.serial('app passwords', () => {
     expect(error.reason).toBe('app_password_retired');
     expect(error.message).toContain(`App passwords were retired on ${today()}`);
     expect(error.message).toContain('API token');
+
+    // bob is told, on every page, and his list says so.
+    const bobPage = await (await browser.newContext()).newPage();
+    await signIn(bobPage, bob);
+    await expect(bobPage.locator('.banner')).toContainText(`App passwords were retired on ${today()}`);
+    await open(bobPage, '/account/app-passwords');
+    await expect(bobPage.locator('tr[data-app-password="Old script"]')).toContainText('Retired');
   });
 });

@@ -98,7 +98,7 @@ fn AppPasswordsPanel() -> impl IntoView {
                                     None => view! { <CreateAppPasswordForm create /> }.into_any(),
                                 }}
                                 {cutoff.map(|c| view! { <p class="hint">{format!("App passwords stop working on {c} (00:00 UTC).")}</p> })}
-                                <AppPasswordList app_passwords=mine.app_passwords revoke />
+                                <AppPasswordList app_passwords=mine.app_passwords retired=matches!(mine.phase, Phase::Retired { .. }) revoke />
                             }.into_any()
                         }
                     }
@@ -182,7 +182,12 @@ fn NewAppPassword(created: CreatedAppPassword) -> impl IntoView {
 }
 
 #[component]
-fn AppPasswordList(app_passwords: Vec<AppPasswordView>, revoke: ServerAction<RevokeAppPassword>) -> impl IntoView {
+fn AppPasswordList(
+    app_passwords: Vec<AppPasswordView>,
+    /// After the cutoff: unrevoked ones no longer work.
+    retired: bool,
+    revoke: ServerAction<RevokeAppPassword>,
+) -> impl IntoView {
     if app_passwords.is_empty() {
         return view! { <p class="muted">"You have no app passwords."</p> }.into_any();
     }
@@ -200,7 +205,11 @@ fn AppPasswordList(app_passwords: Vec<AppPasswordView>, revoke: ServerAction<Rev
                             <td class="perms">{scope_labels(&a)}</td>
                             <td><LocalDate at=a.created_at /></td>
                             <td><LastUse app_password=a.clone() /></td>
-                            <td>{if active { view! { <span class="state active">"Active"</span> } } else { view! { <span class="state revoked">"Revoked"</span> } }}</td>
+                            <td>{match (active, retired) {
+                                (true, false) => view! { <span class="state active">"Active"</span> }.into_any(),
+                                (true, true) => view! { <span class="state expired">"Retired"</span> }.into_any(),
+                                (false, _) => view! { <span class="state revoked">"Revoked"</span> }.into_any(),
+                            }}</td>
                             <td class="actions">
                                 {active.then(|| view! {
                                     <a href=format!("/account/app-passwords/{id}/replace")>"Replace with API token"</a>
