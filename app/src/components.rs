@@ -67,6 +67,68 @@ pub fn SignedIn(children: ChildrenFn) -> impl IntoView {
     }
 }
 
+/// Renders `children` for a signed-in system admin; anyone else signed in
+/// sees why not (and signed-out visitors go to sign-in). A convenience
+/// only: the server functions behind the page check again.
+#[component]
+pub fn SystemAdminOnly(title: &'static str, children: ChildrenFn) -> impl IntoView {
+    let auth = use_auth();
+    view! {
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
+            {move || {
+                let children = children.clone();
+                Suspend::new(async move {
+                    match auth.user.await {
+                        Ok(Some(user)) if user.is_system_admin => children().into_any(),
+                        Ok(Some(_)) => view! {
+                            <section class="card narrow">
+                                <h1>{title}</h1>
+                                <p class="error" role="alert">"You don't have permission to view this page. Only system administrators can."</p>
+                            </section>
+                        }
+                        .into_any(),
+                        Ok(None) => view! { <Redirect path="/login" /> }.into_any(),
+                        Err(e) => view! { <ErrorBox error=e /> }.into_any(),
+                    }
+                })
+            }}
+        </Suspense>
+    }
+}
+
+/// One secret shown once after it is made, with a copy button.
+#[component]
+pub fn NewSecret(
+    /// "Token "deploy" created."
+    headline: String,
+    /// What to do with it, after "Copy it now: you will not see it again."
+    #[prop(default = "")]
+    how: &'static str,
+    secret: String,
+    /// The field's accessible name ("New token").
+    label: &'static str,
+) -> impl IntoView {
+    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
+    let to_copy = secret.clone();
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        if let Some(window) = web_sys::window() {
+            let _ = window.navigator().clipboard().write_text(&to_copy);
+        }
+        copied.set(true);
+    };
+    view! {
+        <div class="new-token" role="status">
+            <p><strong>{headline}</strong>" Copy it now: you will not see it again. "{how}</p>
+            <div class="secret-row">
+                <input class="secret" readonly value=secret aria-label=label />
+                <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
+            </div>
+        </div>
+    }
+}
+
 /// The signed-in user, for use inside [`SignedIn`].
 pub async fn signed_in_user() -> Option<CurrentUser> {
     use_auth().user.await.ok().flatten()

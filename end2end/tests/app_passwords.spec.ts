@@ -1,5 +1,5 @@
 import { APIRequestContext, Page, request as playwrightRequest } from '@playwright/test';
-import { expect, hydrated, open, test } from './helpers';
+import { expect, hydrated, open, signIn, test } from './helpers';
 
 // Retiring app passwords in favour of API tokens. Builds on the tokens story:
 // root (system admin), bob (repository admin of marketing-site), and a
@@ -10,14 +10,6 @@ const bob = { username: 'bob', password: 'a member passphrase' };
 
 const today = () => new Date().toISOString().slice(0, 10);
 const inDays = (n: number) => new Date(Date.now() + n * 86_400_000).toISOString().slice(0, 10);
-
-async function signIn(page: Page, who: { username: string; password: string }) {
-  await open(page, '/login');
-  await page.getByLabel('Username or email').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/$/);
-}
 
 /** A REST call as a script makes it: HTTP Basic, no session. */
 async function restAs(api: APIRequestContext, user: string, secret: string) {

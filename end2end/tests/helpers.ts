@@ -35,3 +35,12 @@ export async function open(page: Page, path: string) {
   await page.goto(path);
   await hydrated(page);
 }
+
+/** Signs in through the form and waits for the home page. */
+export async function signIn(page: Page, who: { username: string; password: string }) {
+  await open(page, '/login');
+  await page.getByLabel('Username or email').fill(who.username);
+  await page.getByLabel('Password').fill(who.password);
+  await page.getByRole('button', { name: 'Sign in' }).click();
+  await expect(page).toHaveURL(/\/$/);
+}

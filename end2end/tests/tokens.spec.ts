@@ -1,5 +1,5 @@
 import { Locator, Page } from '@playwright/test';
-import { expect, hydrated, open, test } from './helpers';
+import { expect, hydrated, open, signIn, test } from './helpers';
 
 // Access tokens under expiry policies, at every level. The foundation story
 // left behind: root (system admin), bob (member of acme), workspace acme
@@ -7,14 +7,6 @@ import { expect, hydrated, open, test } from './helpers';
 
 const root = { username: 'root', password: 'correct horse battery staple' };
 const bob = { username: 'bob', password: 'a member passphrase' };
-
-async function signIn(page: Page, who: { username: string; password: string }) {
-  await open(page, '/login');
-  await page.getByLabel('Username or email').fill(who.username);
-  await page.getByLabel('Password').fill(who.password);
-  await page.getByRole('button', { name: 'Sign in' }).click();
-  await expect(page).toHaveURL(/\/$/);
-}
 
 /** Records every request the page makes from now on. */
 function watchRequests(page: Page): string[] {

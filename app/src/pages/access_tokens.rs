@@ -3,7 +3,7 @@
 use super::tokens::{relative, Place, TokensPanel};
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
-    components::{island_ready, signed_in_user, ActionResult, ErrorBox, LocalDate, SignedIn},
+    components::{island_ready, ActionResult, ErrorBox, LocalDate, SignedIn, SystemAdminOnly},
     model::{AuditEvent, PolicyView, TokenView},
 };
 use leptos::prelude::*;
@@ -231,19 +231,10 @@ pub fn UserAccessTokens() -> impl IntoView {
 pub fn SystemAccessTokens() -> impl IntoView {
     view! {
         <Title text="Access token policy" />
-        <SignedIn>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    if !signed_in_user().await.is_some_and(|u| u.is_system_admin) {
-                        return view! { <p class="error" role="alert">"You don't have permission to view this page. Only system administrators can."</p> }.into_any();
-                    }
-                    view! {
-                        <h1>"Access tokens"</h1>
-                        <SystemPolicyPanel />
-                    }.into_any()
-                })}
-            </Suspense>
-        </SignedIn>
+        <SystemAdminOnly title="Access tokens">
+            <h1>"Access tokens"</h1>
+            <SystemPolicyPanel />
+        </SystemAdminOnly>
     }
 }
 

@@ -5,7 +5,7 @@ use crate::{
         admin::{list_users, CreateUser, CreateWorkspace},
         workspaces::list_workspaces,
     },
-    components::{date, island_ready, signed_in_user, ActionResult, ErrorBox, SignedIn},
+    components::{date, island_ready, ActionResult, ErrorBox, SystemAdminOnly},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -14,32 +14,18 @@ use leptos_meta::Title;
 pub fn Admin() -> impl IntoView {
     view! {
         <Title text="Administration" />
-        <SignedIn>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match signed_in_user().await {
-                        Some(user) if user.is_system_admin => view! {
-                            <div class="page-head">
-                                <h1>"Administration"</h1>
-                                <div class="actions">
-                                    <a class="button secondary" href="/admin/access-tokens">"Access token policy and audit log"</a>
-                                    " "
-                                    <a class="button secondary" href="/admin/app-passwords">"App password retirement"</a>
-                                </div>
-                            </div>
-                            <Users />
-                            <Workspaces />
-                        }.into_any(),
-                        _ => view! {
-                            <section class="card narrow">
-                                <h1>"Administration"</h1>
-                                <p class="error" role="alert">"You don't have permission to view this page. Only system administrators can."</p>
-                            </section>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </SignedIn>
+        <SystemAdminOnly title="Administration">
+            <div class="page-head">
+                <h1>"Administration"</h1>
+                <div class="actions">
+                    <a class="button secondary" href="/admin/access-tokens">"Access token policy and audit log"</a>
+                    " "
+                    <a class="button secondary" href="/admin/app-passwords">"App password retirement"</a>
+                </div>
+            </div>
+            <Users />
+            <Workspaces />
+        </SystemAdminOnly>
     }
 }
 

@@ -11,7 +11,7 @@ use crate::{
         },
         tokens::{token_policy, CreateToken},
     },
-    components::{island_ready, signed_in_user, ActionError, ActionResult, ErrorBox, LocalDate, SignedIn},
+    components::{island_ready, ActionError, ActionResult, ErrorBox, LocalDate, NewSecret, SignedIn, SystemAdminOnly},
     model::{AppPasswordView, CreatedAppPassword},
 };
 use leptos::prelude::*;
@@ -171,13 +171,12 @@ fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoVi
 #[component]
 fn NewAppPassword(created: CreatedAppPassword) -> impl IntoView {
     view! {
-        <div class="new-token" role="status">
-            <p><strong>{format!("App password \"{}\" created.", created.app_password.name)}</strong>
-               " Copy it now: you will not see it again. Use it with your username for the REST API and Git."</p>
-            <div class="secret-row">
-                <input class="secret" readonly value=created.secret aria-label="New app password" />
-            </div>
-        </div>
+        <NewSecret
+            headline=format!("App password \"{}\" created.", created.app_password.name)
+            how="Use it with your username for the REST API and Git."
+            secret=created.secret
+            label="New app password"
+        />
     }
 }
 
@@ -340,27 +339,13 @@ fn ReplaceAppPassword(id: i64) -> impl IntoView {
 pub fn AppPasswordMigrationPage() -> impl IntoView {
     view! {
         <Title text="App password retirement" />
-        <SignedIn>
-            <Suspense fallback=|| ()>
-                {move || Suspend::new(async move {
-                    match signed_in_user().await {
-                        Some(user) if user.is_system_admin => view! {
-                            <div class="page-head">
-                                <h1>"App password retirement"</h1>
-                                <a href="/admin">"Back to administration"</a>
-                            </div>
-                            <AppPasswordMigration />
-                        }.into_any(),
-                        _ => view! {
-                            <section class="card narrow">
-                                <h1>"App password retirement"</h1>
-                                <p class="error" role="alert">"You don't have permission to view this page. Only system administrators can."</p>
-                            </section>
-                        }.into_any(),
-                    }
-                })}
-            </Suspense>
-        </SignedIn>
+        <SystemAdminOnly title="App password retirement">
+            <div class="page-head">
+                <h1>"App password retirement"</h1>
+                <a href="/admin">"Back to administration"</a>
+            </div>
+            <AppPasswordMigration />
+        </SystemAdminOnly>
     }
 }
 

@@ -8,7 +8,7 @@
 
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
-    components::{island_ready, ActionError, ErrorBox, LocalDate},
+    components::{island_ready, ActionError, ErrorBox, LocalDate, NewSecret},
     model::{CreatedToken, PolicyView, TokenView},
 };
 use leptos::prelude::*;
@@ -393,24 +393,7 @@ pub(crate) fn CreateTokenFields(
 
 #[component]
 pub(crate) fn NewTokenSecret(created: CreatedToken) -> impl IntoView {
-    #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
-    let secret = created.secret.clone();
-    let copied = RwSignal::new(false);
-    let copy = move |_| {
-        #[cfg(feature = "hydrate")]
-        if let Some(window) = web_sys::window() {
-            let _ = window.navigator().clipboard().write_text(&secret);
-        }
-        copied.set(true);
-    };
     view! {
-        <div class="new-token" role="status">
-            <p><strong>{format!("Token \"{}\" created.", created.token.name)}</strong>
-               " Copy it now: you will not see it again."</p>
-            <div class="secret-row">
-                <input class="secret" readonly value=created.secret.clone() aria-label="New token" />
-                <button type="button" on:click=copy>{move || if copied.get() { "Copied" } else { "Copy" }}</button>
-            </div>
-        </div>
+        <NewSecret headline=format!("Token \"{}\" created.", created.token.name) secret=created.secret label="New token" />
     }
 }

@@ -5,7 +5,7 @@
 //! once, cache or not, on every app server.
 
 use crate::{
-    common::{ok, Client, Failure, TestApp},
+    common::{Client, Failure, TestApp},
     git::{git, url},
 };
 use app::model::{AppPasswordsOverview, CreatedAppPassword, CreatedToken, MigrationDashboard, RetirementNotice};
@@ -41,24 +41,9 @@ fn day(offset: i64) -> String {
     (chrono::Utc::now().date_naive() + chrono::Duration::days(offset)).to_string()
 }
 
-/// root with acme/WEB/website, and alice: a member with write on website.
+/// root with acme/WEB/website, and alice: a member with admin on website.
 async fn world(app: &TestApp) -> (Client, Client) {
-    let root = crate::common::acme_website(app).await;
-    let alice = app.user(&root, "alice").await;
-    for (role, target) in [("member", ""), ("repository_admin", "website")] {
-        ok(
-            &root,
-            "add_member",
-            &[
-                ("workspace", "acme"),
-                ("username", "alice"),
-                ("role", role),
-                ("target", target),
-            ],
-        )
-        .await;
-    }
-    (root, alice)
+    crate::common::acme_website_with_alice(app).await
 }
 
 async fn create(client: &Client, name: &str, repositories: &str) -> Result<CreatedAppPassword, Failure> {

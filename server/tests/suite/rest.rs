@@ -381,7 +381,7 @@ both_backends!(
 /// acme / WEB with repositories website and docs; alice is a member and
 /// admin of website.
 async fn two_repositories(app: &TestApp) -> (Client, Client) {
-    let root = world(app).await;
+    let (root, alice) = crate::common::acme_website_with_alice(app).await;
     ok(
         &root,
         "create_repository",
@@ -393,20 +393,6 @@ async fn two_repositories(app: &TestApp) -> (Client, Client) {
         ],
     )
     .await;
-    let alice = app.user(&root, "alice").await;
-    for (role, target) in [("member", ""), ("repository_admin", "website")] {
-        ok(
-            &root,
-            "add_member",
-            &[
-                ("workspace", "acme"),
-                ("username", "alice"),
-                ("role", role),
-                ("target", target),
-            ],
-        )
-        .await;
-    }
     (root, alice)
 }
 

@@ -9,22 +9,7 @@ const ALICE: &str = "/rest/access-tokens/1.0/users/alice";
 const WEBSITE: &str = "/rest/access-tokens/latest/workspaces/acme/projects/WEB/repos/website";
 
 async fn setup(app: &TestApp) -> crate::common::Client {
-    let root = crate::common::acme_website(app).await;
-    let _ = app.user(&root, "alice").await;
-    for (role, target) in [("member", ""), ("repository_admin", "website")] {
-        ok(
-            &root,
-            "add_member",
-            &[
-                ("workspace", "acme"),
-                ("username", "alice"),
-                ("role", role),
-                ("target", target),
-            ],
-        )
-        .await;
-    }
-    root
+    crate::common::acme_website_with_alice(app).await.0
 }
 
 async fn call(
@@ -262,7 +247,11 @@ both_backends!(
             "/rest/access-tokens/1.0/workspaces/acme/projects/OPS/repos/website",
         ] {
             let root_auth = Some(("root", crate::common::ADMIN_PASSWORD));
-            assert_eq!(call(&app, reqwest::Method::GET, wrong, root_auth, None).await.0, 404, "{wrong}");
+            assert_eq!(
+                call(&app, reqwest::Method::GET, wrong, root_auth, None).await.0,
+                404,
+                "{wrong}"
+            );
         }
 
         // A second workspace with a WEB project: ambiguous for root, who sees

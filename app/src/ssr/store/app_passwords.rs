@@ -139,70 +139,76 @@ pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView,
     find(db, id).await?.map(|(_, view)| view).ok_or(AppError::Internal)
 }
 
-const VIEW_COLUMNS: &str = "a.id, a.name, a.scopes, a.created_at, a.last_used_at, a.last_used_addr, \
-     a.last_used_via, a.revoked_at";
+/// Every listing reads the same columns, with the owner's names.
+const SELECT: &str = "SELECT a.user_id, u.username, u.display_name, a.id, a.name, a.scopes, a.created_at, \
+     a.last_used_at, a.last_used_addr, a.last_used_via, a.revoked_at \
+     FROM app_passwords a JOIN users u ON u.id = a.user_id";
 
-type ViewRow = (
-    i64,
-    String,
-    String,
-    i64,
-    Option<i64>,
-    Option<String>,
-    Option<String>,
-    Option<i64>,
-);
+#[derive(sqlx::FromRow)]
+struct Row {
+    user_id: i64,
+    username: String,
+    display_name: String,
+    id: i64,
+    name: String,
+    scopes: String,
+    created_at: i64,
+    last_used_at: Option<i64>,
+    last_used_addr: Option<String>,
+    last_used_via: Option<String>,
+    revoked_at: Option<i64>,
+}
 
-fn view(
-    (id, name, scopes, created_at, last_used_at, last_used_addr, last_used_via, revoked_at): ViewRow,
-) -> AppPasswordView {
-    AppPasswordView {
-        id,
-        name,
-        scopes: scopes.split_whitespace().map(String::from).collect(),
-        created_at,
-        last_used_at,
-        last_used_addr,
-        last_used_via,
-        revoked_at,
+impl Row {
+    fn view(self) -> AppPasswordView {
+        AppPasswordView {
+            id: self.id,
+            name: self.name,
+            scopes: self.scopes.split_whitespace().map(String::from).collect(),
+            created_at: self.created_at,
+            last_used_at: self.last_used_at,
+            last_used_addr: self.last_used_addr,
+            last_used_via: self.last_used_via,
+            revoked_at: self.revoked_at,
+        }
     }
 }
 
 /// An app password and its owner's id.
 pub async fn find(db: &Db, id: i64) -> Result<Option<(i64, AppPasswordView)>, AppError> {
-    let row: Option<(i64, ViewRow)> = sqlx::query_as::<
-        _,
-        (
-            i64,
-            i64,
-            String,
-            String,
-            i64,
-            Option<i64>,
-            Option<String>,
-            Option<String>,
-            Option<i64>,
-        ),
-    >(&format!(
-        "SELECT a.user_id, {VIEW_COLUMNS} FROM app_passwords a WHERE a.id = $1"
-    ))
-    .bind(id)
-    .fetch_optional(&db.pool)
-    .await?
-    .map(|(user_id, a, b, c, d, e, f, g, h)| (user_id, (a, b, c, d, e, f, g, h)));
-    Ok(row.map(|(user_id, row)| (user_id, view(row))))
+    let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(|r| (r.user_id, r.view())))
 }
 
 /// A user's app passwords, active ones first, newest first.
 pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<AppPasswordView>, AppError> {
-    let rows: Vec<ViewRow> = sqlx::query_as(&format!(
-        "SELECT {VIEW_COLUMNS} FROM app_passwords a WHERE a.user_id = $1 \
-         ORDER BY CASE WHEN a.revoked_at IS NULL THEN 0 ELSE 1 END, a.id DESC"
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE a.user_id = $1 ORDER BY CASE WHEN a.revoked_at IS NULL THEN 0 ELSE 1 END, a.id DESC"
     ))
     .bind(user_id)
     .fetch_all(&db.pool)
     .await?;
-    Ok(rows.into_iter().map(view).collect())
+    Ok(rows.into_iter().map(Row::view).collect())
+}
+
+/// Every active app password, with its owner, for the migration dashboard.
+pub async fn list_active(db: &Db) -> Result<Vec<MigrationRow>, AppError> {
+    let rows: Vec<Row> = sqlx::query_as(&format!(
+        "{SELECT} WHERE a.revoked_at IS NULL ORDER BY u.username, a.id"
+    ))
+    .fetch_all(&db.pool)
+    .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MigrationRow {
+            owner_username: r.username.clone(),
+            owner_display_name: r.display_name.clone(),
+            app_password: r.view(),
+        })
+        .collect())
 }
 
 pub async fn count_active_for_user(db: &Db, user_id: i64) -> Result<i64, AppError> {
@@ -211,39 +217,6 @@ pub async fn count_active_for_user(db: &Db, user_id: i64) -> Result<i64, AppErro
         .fetch_one(&db.pool)
         .await?;
     Ok(n)
-}
-
-/// Every active app password, with its owner, for the migration dashboard:
-/// never used first, then least recently used.
-pub async fn list_active(db: &Db) -> Result<Vec<MigrationRow>, AppError> {
-    let rows: Vec<(
-        String,
-        String,
-        i64,
-        String,
-        String,
-        i64,
-        Option<i64>,
-        Option<String>,
-        Option<String>,
-        Option<i64>,
-    )> = sqlx::query_as(&format!(
-        "SELECT u.username, u.display_name, {VIEW_COLUMNS} FROM app_passwords a \
-             JOIN users u ON u.id = a.user_id WHERE a.revoked_at IS NULL \
-             ORDER BY u.username, a.id"
-    ))
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(
-            |(owner_username, owner_display_name, a, b, c, d, e, f, g, h)| MigrationRow {
-                owner_username,
-                owner_display_name,
-                app_password: view((a, b, c, d, e, f, g, h)),
-            },
-        )
-        .collect())
 }
 
 /// Revokes an app password of `owner_id` (the caller has checked who may).

@@ -223,6 +223,27 @@ pub async fn acme_website(app: &TestApp) -> Client {
     root
 }
 
+/// [`acme_website`] plus alice, a member of acme and admin of website.
+/// Returns the system admin's client and alice's.
+pub async fn acme_website_with_alice(app: &TestApp) -> (Client, Client) {
+    let root = acme_website(app).await;
+    let alice = app.user(&root, "alice").await;
+    for (role, target) in [("member", ""), ("repository_admin", "website")] {
+        ok(
+            &root,
+            "add_member",
+            &[
+                ("workspace", "acme"),
+                ("username", "alice"),
+                ("role", role),
+                ("target", target),
+            ],
+        )
+        .await;
+    }
+    (root, alice)
+}
+
 /// Calls a server function that must succeed (test set-up steps).
 pub async fn ok(client: &Client, name: &str, form: &[(&str, &str)]) {
     client
