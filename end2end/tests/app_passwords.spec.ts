@@ -22,8 +22,10 @@ async function createAppPassword(page: Page, label: string, repositories: string
   await page.getByLabel('Label').fill(label);
   await page.getByLabel('Repositories').selectOption({ label: repositories });
   await page.getByRole('button', { name: 'Create', exact: true }).click();
+  // This one's answer, not the one shown for an earlier app password.
+  await expect(page.getByText(`App password "${label}" created.`)).toBeVisible();
   const secret = page.getByRole('textbox', { name: 'New app password' });
-  await expect(secret).toBeVisible();
+  await expect(secret).toHaveCount(1);
   return secret.inputValue();
 }
 
@@ -119,7 +121,8 @@ test.describe.serial('app passwords', () => {
   });
 
   test('at the cutoff the remaining app password stops working with the message', async ({ page, browser }) => {
-    expect((await restAs(api, 'bob', secrets.old)).status()).toBe(200);
+    const before = await restAs(api, 'bob', secrets.old);
+    expect(before.status(), await before.text()).toBe(200);
     await signIn(page, root);
     await open(page, '/admin/app-passwords');
     await page.getByLabel('Creation closes on').fill(today());

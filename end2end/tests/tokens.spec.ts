@@ -23,6 +23,7 @@ async function createToken(page: Page, name: string, expiry: string): Promise<st
   await page.getByLabel('Name', { exact: true }).first().fill(name);
   await option(page, expiry).check();
   await page.getByRole('button', { name: 'Create', exact: true }).click();
+  await expect(page.getByText(`Token "${name}" created.`)).toBeVisible();
   const secret = page.getByRole('textbox', { name: 'New token' });
   await expect(secret).toBeVisible();
   await expect(page.getByText('Copy it now: you will not see it again.')).toBeVisible();
