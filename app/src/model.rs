@@ -158,11 +158,16 @@ pub struct CreatedAppPassword {
     pub secret: String,
 }
 
-/// A user's app passwords and where their retirement stands.
+/// A user's app passwords and where their retirement stands, in words: the
+/// browser gets sentences and dates as text (no date parsing in the client).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AppPasswordsOverview {
-    pub schedule: tokenwarden::app_passwords::Schedule,
-    pub phase: tokenwarden::app_passwords::Phase,
+    /// Why no app password can be created now, if so.
+    pub creation_closed: Option<String>,
+    /// While creation is open: the cutoff, if one is set (YYYY-MM-DD).
+    pub cutoff_on: Option<String>,
+    /// Past the cutoff: none of them works.
+    pub retired: bool,
     pub app_passwords: Vec<AppPasswordView>,
 }
 

@@ -21,10 +21,16 @@ pub async fn my_app_passwords() -> Result<AppPasswordsOverview, AppError> {
     respond(
         async {
             let (state, user) = guard::signed_in().await?;
+            use tokenwarden::app_passwords::{creation_closed_message, Phase};
             let schedule = app_passwords::schedule(&state.db).await?;
+            let phase = schedule.phase(chrono::Utc::now());
             Ok(AppPasswordsOverview {
-                schedule,
-                phase: schedule.phase(chrono::Utc::now()),
+                creation_closed: creation_closed_message(phase),
+                cutoff_on: (phase == Phase::Open)
+                    .then_some(schedule.cutoff_on)
+                    .flatten()
+                    .map(|d| d.to_string()),
+                retired: matches!(phase, Phase::Retired { .. }),
                 app_passwords: app_passwords::list_for_user(&state.db, user.id).await?,
             })
         }

@@ -12,14 +12,12 @@ use crate::{
         tokens::{token_policy, CreateToken},
     },
     components::{island_ready, ActionError, ActionResult, ErrorBox, LocalDate, NewSecret, SignedIn, SystemAdminOnly},
-    model::{AppPasswordView, CreatedAppPassword},
+    model::{AppPasswordView, CreatedAppPassword, PolicyView},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use tokenwarden::app_passwords::{
-    creation_closed_message, nearest_token_permissions, retired_message, ClassicScope, Phase,
-};
+use tokenwarden::app_passwords::{nearest_token_permissions, retired_message, ClassicScope, Phase};
 
 const API_TOKENS: &str = "/account/access-tokens";
 
@@ -84,12 +82,8 @@ fn AppPasswordsPanel() -> impl IntoView {
                     match mine.await {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
                         Ok(mine) => {
-                            let closed = creation_closed_message(mine.phase);
-                            // Once creation has closed, the notice says it already.
-                            let cutoff = match mine.phase {
-                                Phase::Open => mine.schedule.cutoff_on,
-                                _ => None,
-                            };
+                            let closed = mine.creation_closed;
+                            let cutoff = mine.cutoff_on;
                             view! {
                                 {match closed {
                                     Some(message) => view! {
@@ -98,7 +92,7 @@ fn AppPasswordsPanel() -> impl IntoView {
                                     None => view! { <CreateAppPasswordForm create /> }.into_any(),
                                 }}
                                 {cutoff.map(|c| view! { <p class="hint">{format!("App passwords stop working on {c} (00:00 UTC).")}</p> })}
-                                <AppPasswordList app_passwords=mine.app_passwords retired=matches!(mine.phase, Phase::Retired { .. }) revoke />
+                                <AppPasswordList app_passwords=mine.app_passwords retired=mine.retired revoke />
                             }.into_any()
                         }
                     }
@@ -180,6 +174,16 @@ fn NewAppPassword(created: CreatedAppPassword) -> impl IntoView {
     }
 }
 
+/// "Active", "Retired" (after the cutoff) or "Revoked", as a badge.
+fn state_label(active: bool, retired: bool) -> impl IntoView {
+    let (class, label) = match (active, retired) {
+        (true, false) => ("state active", "Active"),
+        (true, true) => ("state expired", "Retired"),
+        (false, _) => ("state revoked", "Revoked"),
+    };
+    view! { <span class=class>{label}</span> }
+}
+
 #[component]
 fn AppPasswordList(
     app_passwords: Vec<AppPasswordView>,
@@ -195,7 +199,6 @@ fn AppPasswordList(
             <thead><tr><th>"Label"</th><th>"Permissions"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
             <tbody>
                 {app_passwords.into_iter().map(|a| {
-                    let confirming = RwSignal::new(false);
                     let active = a.revoked_at.is_none();
                     let id = a.id;
                     view! {
@@ -204,29 +207,22 @@ fn AppPasswordList(
                             <td class="perms">{scope_labels(&a)}</td>
                             <td><LocalDate at=a.created_at /></td>
                             <td><LastUse app_password=a.clone() /></td>
-                            <td>{match (active, retired) {
-                                (true, false) => view! { <span class="state active">"Active"</span> }.into_any(),
-                                (true, true) => view! { <span class="state expired">"Retired"</span> }.into_any(),
-                                (false, _) => view! { <span class="state revoked">"Revoked"</span> }.into_any(),
-                            }}</td>
+                            <td>{state_label(active, retired)}</td>
                             <td class="actions">
                                 {active.then(|| view! {
                                     <a href=format!("/account/app-passwords/{id}/replace")>"Replace with API token"</a>
-                                    " "
-                                    <button type="button" class="link danger" on:click=move |_| confirming.set(true)>"Revoke"</button>
+                                    // The confirmation is plain HTML: no state per row.
+                                    <details class="confirm-revoke">
+                                        <summary class="link danger">"Revoke"</summary>
+                                        <ActionForm action=revoke attr:class="confirm">
+                                            <input type="hidden" name="id" value=id />
+                                            <span>"Anything using it stops working at once."</span>
+                                            <button type="submit" class="danger">"Revoke app password"</button>
+                                        </ActionForm>
+                                    </details>
                                 })}
                             </td>
                         </tr>
-                        {move || confirming.get().then(|| view! {
-                            <tr class="subrow"><td colspan="6">
-                                <ActionForm action=revoke attr:class="confirm">
-                                    <input type="hidden" name="id" value=id />
-                                    <span>"Revoke this app password? Anything using it stops working at once."</span>
-                                    <button type="submit" class="danger">"Revoke app password"</button>
-                                    <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                                </ActionForm>
-                            </td></tr>
-                        })}
                     }
                 }).collect_view()}
             </tbody>
@@ -255,18 +251,15 @@ pub fn ReplaceAppPasswordPage() -> impl IntoView {
     }
 }
 
-#[island]
+/// Loads the app password and the policy on the server; only the two steps
+/// below are an island.
+#[component]
 fn ReplaceAppPassword(id: i64) -> impl IntoView {
-    island_ready();
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeAppPassword>::new();
     let mine = Resource::new(|| (), |_| my_app_passwords());
     let policy = Resource::new(
         || (),
         |_| token_policy("personal".into(), String::new(), String::new(), String::new()),
     );
-    let created = move || create.value().get().and_then(Result::ok);
-    let revoked = move || revoke.value().get().is_some_and(|r| r.is_ok());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
@@ -278,26 +271,21 @@ fn ReplaceAppPassword(id: i64) -> impl IntoView {
                 let Some(app_password) = mine.app_passwords.into_iter().find(|a| a.id == id) else {
                     return view! { <p class="error" role="alert">"App password not found."</p> }.into_any();
                 };
-                if app_password.revoked_at.is_some() && !revoked() {
+                if app_password.revoked_at.is_some() {
                     return view! {
                         <p class="notice">"This app password is already revoked. " <a href=API_TOKENS>"Your API tokens"</a></p>
                     }.into_any();
                 }
                 let equivalent = nearest_token_permissions(&app_password.classic_scopes());
                 let dropped: Vec<&str> = equivalent.dropped.iter().map(|s| s.label()).collect();
-                let prefill = Prefill {
-                    name: app_password.name.clone(),
-                    permissions: equivalent.permissions.names().into_iter().map(String::from).collect(),
-                };
-                let name = app_password.name.clone();
-                let place = Place { kind: "personal".into(), ..Place::default() };
+                let permissions: Vec<String> = equivalent.permissions.names().into_iter().map(String::from).collect();
                 view! {
                     <section class="card">
                         <h2>{format!("App password \"{}\"", app_password.name)}</h2>
                         <p>"Permissions: " {scope_labels(&app_password)} ". Last used: " <LastUse app_password=app_password.clone() /></p>
                         <p class="hint">
                             "The API token below starts with the nearest permissions ("
-                            {if prefill.permissions.is_empty() { "none map: choose some".to_string() } else { prefill.permissions.join(", ") }}
+                            {if permissions.is_empty() { "none map: choose some".to_string() } else { permissions.join(", ") }}
                             ") and an expiry the policy allows. It acts as you, never beyond your own rights."
                             {(!dropped.is_empty()).then(|| format!(
                                 " Not carried over: {} (API tokens cannot change account details; any project or repository permission lets the token see your workspaces).",
@@ -305,32 +293,54 @@ fn ReplaceAppPassword(id: i64) -> impl IntoView {
                             ))}
                         </p>
                     </section>
-                    <section class="card">
-                        <Show when=move || created().is_none() fallback=|| ()>
-                            <CreateTokenFields place=place.clone() policy=policy.clone() create prefill=prefill.clone() title="1. Create the API token" />
-                        </Show>
-                        {move || created().map(|created| {
-                            let question = format!("Revoke app password \"{name}\"? Anything still using it stops working at once.");
-                            view! {
-                            <NewTokenSecret created />
-                            <h3>"2. Put the token where the app password was, then revoke the app password"</h3>
-                            {move || (!revoked()).then(|| { let question = question.clone(); view! {
-                                <ActionForm action=revoke attr:class="confirm">
-                                    <input type="hidden" name="id" value=id />
-                                    <span>{question.clone()}</span>
-                                    <button type="submit" class="danger">"Revoke app password"</button>
-                                </ActionForm>
-                            }})}
-                            <ActionError value=revoke.value() />
-                        }})}
-                        <Show when=revoked fallback=|| ()>
-                            <p class="done" role="status">"Done: the app password is revoked and its API token is ready. "
-                                <a href=API_TOKENS>"See your API tokens"</a></p>
-                        </Show>
-                    </section>
+                    <ReplaceSteps id name=app_password.name.clone() permissions policy />
                 }.into_any()
             })}
         </Suspense>
+    }
+}
+
+/// 1. create the API token (pre-filled), 2. revoke the app password.
+#[island]
+fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyView) -> impl IntoView {
+    island_ready();
+    let create = ServerAction::<CreateToken>::new();
+    let revoke = ServerAction::<RevokeAppPassword>::new();
+    let created = move || create.value().get().and_then(Result::ok);
+    let revoked = move || revoke.value().get().is_some_and(|r| r.is_ok());
+    let prefill = Prefill {
+        name: name.clone(),
+        permissions,
+    };
+    let place = Place {
+        kind: "personal".into(),
+        ..Place::default()
+    };
+    let question = StoredValue::new(format!(
+        "Revoke app password \"{name}\"? Anything still using it stops working at once."
+    ));
+    view! {
+        <section class="card">
+            <Show when=move || created().is_none() fallback=|| ()>
+                <CreateTokenFields place=place.clone() policy=policy.clone() create prefill=prefill.clone() title="1. Create the API token" />
+            </Show>
+            {move || created().map(|created| view! {
+                <NewTokenSecret created />
+                <h3>"2. Put the token where the app password was, then revoke the app password"</h3>
+            })}
+            <Show when=move || created().is_some() && !revoked() fallback=|| ()>
+                <ActionForm action=revoke attr:class="confirm">
+                    <input type="hidden" name="id" value=id />
+                    <span>{question.get_value()}</span>
+                    <button type="submit" class="danger">"Revoke app password"</button>
+                </ActionForm>
+            </Show>
+            <ActionError value=revoke.value() />
+            <Show when=revoked fallback=|| ()>
+                <p class="done" role="status">"Done: the app password is revoked and its API token is ready. "
+                    <a href=API_TOKENS>"See your API tokens"</a></p>
+            </Show>
+        </section>
     }
 }
 
@@ -349,17 +359,14 @@ pub fn AppPasswordMigrationPage() -> impl IntoView {
     }
 }
 
-#[island]
+/// Rendered on the server: only the schedule form is an island (a saved
+/// schedule reloads the page); revoking is a plain form post.
+#[component]
 fn AppPasswordMigration() -> impl IntoView {
-    island_ready();
-    let save = ServerAction::<SetAppPasswordSchedule>::new();
     let revoke = ServerAction::<RevokeAppPassword>::new();
-    let dashboard = Resource::new(
-        move || (save.version().get(), revoke.version().get()),
-        |_| app_password_dashboard(),
-    );
+    let dashboard = Resource::new(|| (), |_| app_password_dashboard());
     view! {
-        <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+        <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {
                 let d = match dashboard.await {
                     Ok(d) => d,
@@ -377,22 +384,13 @@ fn AppPasswordMigration() -> impl IntoView {
                     Phase::Retired { on } => retired_message(on),
                 };
                 let shown = |date: Option<chrono::NaiveDate>| date.map(|d| d.to_string()).unwrap_or_default();
+                let (closes, cutoff) = (shown(d.schedule.creation_closes_on), shown(d.schedule.cutoff_on));
                 let days_left = d.days_left;
                 view! {
                     <section class="card">
                         <h2>"Schedule"</h2>
-                        <p class="status" data-phase=format!("{:?}", d.phase)>{status}</p>
-                        <ActionForm action=save attr:class="grid-form">
-                            <label>"Creation closes on"
-                                <input type="date" name="creation_closes_on" value=shown(d.schedule.creation_closes_on) />
-                            </label>
-                            <label>"Cutoff: app passwords stop working on"
-                                <input type="date" name="cutoff_on" value=shown(d.schedule.cutoff_on) />
-                            </label>
-                            <button type="submit">"Save schedule"</button>
-                        </ActionForm>
-                        <p class="hint">"Dates take effect at 00:00 UTC. Leave a date empty for no date. The cutoff cannot come before creation closes."</p>
-                        <ActionResult value=save.value() done="Schedule saved." />
+                        <p class="status">{status}</p>
+                        <ScheduleForm creation_closes_on=closes cutoff_on=cutoff />
                     </section>
                     <section class="card">
                         <h2>{format!("Active app passwords ({})", d.active.len())}</h2>
@@ -426,11 +424,38 @@ fn AppPasswordMigration() -> impl IntoView {
                                 </table>
                             }.into_any()
                         }}
-                        <ActionError value=revoke.value() />
                     </section>
                 }.into_any()
             })}
-        </Transition>
+        </Suspense>
+    }
+}
+
+#[island]
+fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView {
+    island_ready();
+    let save = ServerAction::<SetAppPasswordSchedule>::new();
+    // The status line and the days left above come from the server: reload.
+    Effect::new(move |_| {
+        if matches!(save.value().get(), Some(Ok(()))) {
+            #[cfg(feature = "hydrate")]
+            if let Some(window) = web_sys::window() {
+                let _ = window.location().reload();
+            }
+        }
+    });
+    view! {
+        <ActionForm action=save attr:class="grid-form">
+            <label>"Creation closes on"
+                <input type="date" name="creation_closes_on" value=creation_closes_on />
+            </label>
+            <label>"Cutoff: app passwords stop working on"
+                <input type="date" name="cutoff_on" value=cutoff_on />
+            </label>
+            <button type="submit">"Save schedule"</button>
+        </ActionForm>
+        <p class="hint">"Dates take effect at 00:00 UTC. Leave a date empty for no date. The cutoff cannot come before creation closes."</p>
+        <ActionResult value=save.value() done="Schedule saved." />
     }
 }
 
