@@ -51,20 +51,7 @@ async fn main() {
     let bearer = bench.bearer().await;
     let url = format!("{}/rest/api/1.0/tokens/self", bench.base);
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONCURRENCY)
-        .build()
-        .unwrap();
-    assert_eq!(
-        client
-            .get(&url)
-            .header("authorization", &bearer)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let client = support::client_for(&url, &bearer).await;
     let attempts = Flood::default();
     println!(
         "app password flood on loopback: {CONCURRENCY} token clients, {FLOOD} flood clients against a user with \

@@ -28,22 +28,9 @@ async fn main() {
     // The token the requests present; the rest are stored alongside it.
     let bearer = bench.bearer().await;
 
-    let client = reqwest::Client::builder()
-        .pool_max_idle_per_host(CONCURRENCY)
-        .build()
-        .unwrap();
     let healthz = format!("{base}/healthz");
     let authenticated = format!("{base}/rest/api/1.0/tokens/self");
-    assert_eq!(
-        client
-            .get(&authenticated)
-            .header("authorization", &bearer)
-            .send()
-            .await
-            .unwrap()
-            .status(),
-        200
-    );
+    let client = support::client_for(&authenticated, &bearer).await;
 
     println!(
         "token hot path on loopback: {CONCURRENCY} concurrent clients, {seconds} s per figure, {}",

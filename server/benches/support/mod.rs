@@ -94,6 +94,24 @@ impl Bench {
     }
 }
 
+/// A client pooling [`CONCURRENCY`] connections, once `bearer` has been
+/// seen to work on `url`.
+pub async fn client_for(url: &str, bearer: &str) -> reqwest::Client {
+    let client = reqwest::Client::builder()
+        .pool_max_idle_per_host(CONCURRENCY)
+        .build()
+        .unwrap();
+    let status = client
+        .get(url)
+        .header("authorization", bearer)
+        .send()
+        .await
+        .expect("request")
+        .status();
+    assert_eq!(status, 200, "the bench token must work on {url}");
+    client
+}
+
 pub struct Figures {
     pub requests_per_sec: f64,
     pub p50: Duration,
