@@ -10,7 +10,10 @@
 //! after "now". A custom date means the end (23:59:59) of that day in the
 //! creator's time zone, stored as a UTC instant.
 
-use crate::policy::{EffectivePolicy, Source};
+use crate::{
+    policy::{EffectivePolicy, Source},
+    validate::ValidationError,
+};
 use chrono::{DateTime, Duration, FixedOffset, NaiveDate, NaiveTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -37,6 +40,18 @@ impl ExpiryChoice {
             ExpiryChoice::Days(d) => d.to_string(),
             ExpiryChoice::CustomDate => "custom".into(),
             ExpiryChoice::NoExpiry => "never".into(),
+        }
+    }
+
+    /// Reads a form value back: the inverse of [`ExpiryChoice::value`].
+    pub fn parse(value: &str) -> Option<ExpiryChoice> {
+        match value.trim() {
+            "never" => Some(ExpiryChoice::NoExpiry),
+            "custom" => Some(ExpiryChoice::CustomDate),
+            days if !days.is_empty() && days.len() <= 10 && days.bytes().all(|b| b.is_ascii_digit()) => {
+                days.parse().ok().map(ExpiryChoice::Days)
+            }
+            _ => None,
         }
     }
 
@@ -159,6 +174,39 @@ pub enum ExpiryRequest {
     NoExpiry,
 }
 
+impl ExpiryRequest {
+    /// Reads the create form's expiry fields: the chosen option's value
+    /// ([`ExpiryChoice::value`]), and for a custom date the date
+    /// (`YYYY-MM-DD`) and the browser's offset from UTC in minutes. Whether
+    /// the policy allows the request is [`resolve`]'s to say.
+    pub fn from_form(expiry: &str, date: &str, utc_offset_minutes: &str) -> Result<ExpiryRequest, ValidationError> {
+        let refuse = |m: &str| ValidationError::new("expiry", m);
+        if expiry.trim().is_empty() {
+            return Err(refuse("Choose when the token expires."));
+        }
+        match ExpiryChoice::parse(expiry).ok_or_else(|| refuse("Choose one of the offered expiry periods."))? {
+            ExpiryChoice::Days(days) => Ok(ExpiryRequest::Days(days)),
+            ExpiryChoice::NoExpiry => Ok(ExpiryRequest::NoExpiry),
+            ExpiryChoice::CustomDate => {
+                let date = date.trim();
+                let date = (date.len() == 10)
+                    .then(|| NaiveDate::parse_from_str(date, "%Y-%m-%d").ok())
+                    .flatten()
+                    .ok_or_else(|| refuse("Enter the custom expiry date as YYYY-MM-DD."))?;
+                let offset = utc_offset_minutes.trim();
+                let utc_offset_minutes = (offset.len() <= 6)
+                    .then(|| offset.parse::<i32>().ok())
+                    .flatten()
+                    .ok_or_else(|| refuse("The time zone offset must be a whole number of minutes."))?;
+                Ok(ExpiryRequest::Date {
+                    date,
+                    utc_offset_minutes,
+                })
+            }
+        }
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error, Serialize, Deserialize)]
 pub enum ExpiryError {
     #[error("Choose one of the offered expiry periods.")]
@@ -220,7 +268,7 @@ pub fn resolve(
 
 /// 23:59:59 of `date` in the zone `utc_offset_minutes` east of UTC, as UTC.
 pub fn end_of_day(date: NaiveDate, utc_offset_minutes: i32) -> Option<DateTime<Utc>> {
-    if utc_offset_minutes.abs() > MAX_OFFSET_MINUTES {
+    if utc_offset_minutes.unsigned_abs() > MAX_OFFSET_MINUTES.unsigned_abs() {
         return None;
     }
     let zone = FixedOffset::east_opt(utc_offset_minutes * 60)?;
@@ -230,7 +278,7 @@ pub fn end_of_day(date: NaiveDate, utc_offset_minutes: i32) -> Option<DateTime<U
 
 /// The creator's local date at `now`.
 pub fn local_date(now: DateTime<Utc>, utc_offset_minutes: i32) -> Option<NaiveDate> {
-    if utc_offset_minutes.abs() > MAX_OFFSET_MINUTES {
+    if utc_offset_minutes.unsigned_abs() > MAX_OFFSET_MINUTES.unsigned_abs() {
         return None;
     }
     Some((now + Duration::minutes(i64::from(utc_offset_minutes))).date_naive())
@@ -397,6 +445,37 @@ mod tests {
     }
 
     #[test]
+    fn form_values_round_trip_and_bad_ones_are_named() {
+        for choice in [ExpiryChoice::Days(30), ExpiryChoice::CustomDate, ExpiryChoice::NoExpiry] {
+            assert_eq!(ExpiryChoice::parse(&choice.value()), Some(choice));
+        }
+        assert_eq!(
+            ExpiryRequest::from_form("custom", "2026-12-01", "-300"),
+            Ok(ExpiryRequest::Date {
+                date: date("2026-12-01"),
+                utc_offset_minutes: -300
+            })
+        );
+        let message = |e: &str, d: &str, o: &str| ExpiryRequest::from_form(e, d, o).unwrap_err().message;
+        assert_eq!(message("", "", ""), "Choose when the token expires.");
+        assert_eq!(message("forever", "", ""), "Choose one of the offered expiry periods.");
+        assert_eq!(message("-30", "", ""), "Choose one of the offered expiry periods.");
+        assert_eq!(
+            message("99999999999", "", ""),
+            "Choose one of the offered expiry periods."
+        );
+        assert_eq!(
+            message("custom", "1 Dec", "0"),
+            "Enter the custom expiry date as YYYY-MM-DD."
+        );
+        assert_eq!(
+            message("custom", "2026-12-01", "UTC"),
+            "The time zone offset must be a whole number of minutes."
+        );
+        assert_eq!(ExpiryRequest::from_form("custom", "", "0").unwrap_err().field, "expiry");
+    }
+
+    #[test]
     fn only_offered_presets_and_allowed_no_expiry_resolve() {
         let now = at("2026-11-23T10:00:00Z");
         assert_eq!(
@@ -450,19 +529,22 @@ mod tests {
         #[test]
         fn browser_and_server_agree(policy in any_policy(), now in any_now(), offset in -720i32..=840, date_shift in -5i64..4000) {
             let c = choices(&policy, now, offset);
+            // Each option as the browser sends it (its form value), read
+            // back as the server reads it.
             for option in &c.options {
-                let request = match option.choice {
-                    ExpiryChoice::Days(d) => ExpiryRequest::Days(d),
-                    ExpiryChoice::NoExpiry => ExpiryRequest::NoExpiry,
-                    ExpiryChoice::CustomDate => continue,
-                };
+                if option.choice == ExpiryChoice::CustomDate {
+                    continue;
+                }
+                let request = ExpiryRequest::from_form(&option.choice.value(), "", "").unwrap();
                 prop_assert_eq!(option.allowed(), resolve(&policy, now, request).is_ok(), "{:?}", option);
             }
             // Every date in the offered range resolves; every date outside does not.
             let today = local_date(now, offset).unwrap();
             let date = today + Duration::days(date_shift);
             let offered = c.date_range.is_some_and(|(first, last)| first <= date && date <= last);
-            let resolved = resolve(&policy, now, ExpiryRequest::Date { date, utc_offset_minutes: offset });
+            prop_assume!(date.to_string().len() == 10);
+            let sent = ExpiryRequest::from_form(&ExpiryChoice::CustomDate.value(), &date.to_string(), &offset.to_string());
+            let resolved = resolve(&policy, now, sent.unwrap());
             prop_assert_eq!(offered, resolved.is_ok(), "{:?}", resolved);
             if let Some((first, last)) = c.date_range {
                 prop_assert!(c.is_allowed(ExpiryChoice::CustomDate));

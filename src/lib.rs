@@ -14,13 +14,25 @@
 //! - [`scope`]: what a token can reach from where it belongs.
 //! - [`app_passwords`]: legacy app passwords, their classic scopes and
 //!   their retirement schedule.
+//!
+//! And the readers of untrusted text, kept here so each has one copy and a
+//! fuzz target (`fuzz/`): [`credentials`] (`Authorization` headers),
+//! [`forwarded`] (`X-Forwarded-For` behind trusted proxies), [`scm`] (Git
+//! paths), [`requests`] (REST token bodies), plus the form readers beside
+//! the rules they feed (`expiry`, `policy`, `validate`, `permissions`).
+//! [`secret::Secret`] holds any secret those carry without printing it.
 
 pub mod access;
 pub mod app_passwords;
+pub mod credentials;
 pub mod expiry;
+pub mod forwarded;
 pub mod permissions;
 pub mod policy;
+pub mod requests;
+pub mod scm;
 pub mod scope;
+pub mod secret;
 pub mod token;
 pub mod validate;
 

@@ -178,6 +178,8 @@ pub enum PermissionError {
     RepositoryBelowProject { project: String, needed: String },
     #[error("You cannot give a token {0}: you do not have it yourself.")]
     BeyondCreator(String),
+    #[error("This token cannot be given {0}: its owner does not have it (a personal token never claims more than its user may do).")]
+    BeyondOwner(String),
 }
 
 impl PermissionSet {
@@ -257,10 +259,23 @@ impl PermissionSet {
     /// creator's access to the token's workspace, project and repository
     /// (for a repository token only the repository counts, and so on).
     pub fn within(&self, creator: CreatorAccess) -> Result<(), PermissionError> {
+        self.beyond(creator)
+            .map_or(Ok(()), |p| Err(PermissionError::BeyondCreator(p)))
+    }
+
+    /// Refuses a personal token set that gives more than its owner has now
+    /// (`owner`: the owner's best access, whoever is editing the token).
+    pub fn within_owner(&self, owner: CreatorAccess) -> Result<(), PermissionError> {
+        self.beyond(owner)
+            .map_or(Ok(()), |p| Err(PermissionError::BeyondOwner(p)))
+    }
+
+    /// The first permission of the set that `has` does not reach.
+    fn beyond(&self, available: CreatorAccess) -> Option<String> {
         let checks = [
-            (self.workspace, creator.workspace, Group::Workspace),
-            (self.project, creator.project, Group::Project),
-            (self.repository, creator.repository, Group::Repository),
+            (self.workspace, available.workspace, Group::Workspace),
+            (self.project, available.project, Group::Project),
+            (self.repository, available.repository, Group::Repository),
         ];
         for (wanted, has, group) in checks {
             if let Some(level) = wanted {
@@ -269,11 +284,11 @@ impl PermissionSet {
                         .into_iter()
                         .find(|p| p.group() == group && p.level() == level)
                         .unwrap();
-                    return Err(PermissionError::BeyondCreator(p.name().into()));
+                    return Some(p.name().into());
                 }
             }
         }
-        Ok(())
+        None
     }
 }
 
@@ -361,5 +376,10 @@ mod tests {
         );
         let ws = PermissionSet::parse(TokenKind::Workspace, &["WORKSPACE_ADMIN"]).unwrap();
         assert!(ws.within(member).is_err());
+        assert_eq!(
+            admin.within_owner(member),
+            Err(PermissionError::BeyondOwner("REPO_ADMIN".into()))
+        );
+        assert!(write.within_owner(member).is_ok());
     }
 }

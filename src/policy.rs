@@ -52,6 +52,25 @@ impl WorkspacePolicy {
     pub fn max_days(&self) -> u32 {
         self.max_days
     }
+
+    /// Reads the workspace policy form: the chosen longest expiry and the
+    /// "Allow No expiry" checkbox's value (absent when unchecked).
+    pub fn from_form(max_days: &str, allow_no_expiry: Option<&str>) -> Result<Self, PolicyError> {
+        let days = whole_number(max_days).ok_or(PolicyError::WorkspaceMaxDaysNotANumber)?;
+        WorkspacePolicy::new(days, checked(allow_no_expiry))
+    }
+}
+
+/// Whether a checkbox was ticked: browsers send its value ("on") only then.
+pub fn checked(value: Option<&str>) -> bool {
+    value.is_some_and(|v| !v.is_empty() && v != "false")
+}
+
+fn whole_number(text: &str) -> Option<u32> {
+    let text = text.trim();
+    (!text.is_empty() && text.len() <= 9 && text.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| text.parse().ok())
+        .flatten()
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -83,14 +102,25 @@ impl SystemPolicy {
     pub fn max_days(&self) -> u32 {
         self.max_days
     }
+
+    /// Reads the system policy form: the "Expiry required" checkbox's value
+    /// (absent when unchecked) and "Max days until expiry" as typed.
+    pub fn from_form(expiry_required: Option<&str>, max_days: &str) -> Result<Self, PolicyError> {
+        let days = whole_number(max_days).ok_or(PolicyError::SystemMaxDaysNotANumber)?;
+        SystemPolicy::new(checked(expiry_required), days)
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Error, Serialize, Deserialize)]
 pub enum PolicyError {
     #[error("The longest expiry for a workspace must be 90, 180 or 365 days, not {0}.")]
     WorkspaceMaxDays(u32),
+    #[error("Choose 90, 180 or 365 days.")]
+    WorkspaceMaxDaysNotANumber,
     #[error("Max days until expiry must be a whole number from 1 to 3650, not {0}.")]
     SystemMaxDays(u32),
+    #[error("Max days until expiry must be a whole number from 1 to 3650.")]
+    SystemMaxDaysNotANumber,
 }
 
 /// Which policy set a limit.
@@ -196,6 +226,30 @@ mod tests {
             PolicyError::SystemMaxDays(0).to_string(),
             "Max days until expiry must be a whole number from 1 to 3650, not 0."
         );
+    }
+
+    #[test]
+    fn forms_are_read_strictly() {
+        assert_eq!(WorkspacePolicy::from_form(" 180 ", Some("on")), Ok(ws(180, true)));
+        assert_eq!(WorkspacePolicy::from_form("90", None), Ok(ws(90, false)));
+        assert_eq!(WorkspacePolicy::from_form("90", Some("false")), Ok(ws(90, false)));
+        assert_eq!(
+            WorkspacePolicy::from_form("ninety", None),
+            Err(PolicyError::WorkspaceMaxDaysNotANumber)
+        );
+        assert_eq!(
+            WorkspacePolicy::from_form("30", None),
+            Err(PolicyError::WorkspaceMaxDays(30))
+        );
+        assert_eq!(SystemPolicy::from_form(Some("on"), "45"), Ok(sys(true, 45)));
+        for bad in ["", "-1", "1e3", "4.5", "99999999999999999999"] {
+            assert_eq!(
+                SystemPolicy::from_form(None, bad),
+                Err(PolicyError::SystemMaxDaysNotANumber),
+                "{bad}"
+            );
+        }
+        assert_eq!(SystemPolicy::from_form(None, "0"), Err(PolicyError::SystemMaxDays(0)));
     }
 
     #[test]

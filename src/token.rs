@@ -88,10 +88,12 @@ pub fn check(token: &str) -> Result<TokenKind, TokenFormatError> {
     if token.len() != TOKEN_LEN {
         return Err(TokenFormatError::WrongLength);
     }
-    let (payload, checksum) = token.split_at(PREFIX_LEN + BODY_LEN);
+    // Characters before splitting: the length is in bytes, and a secret
+    // from HTTP Basic may be any UTF-8 (a split inside a character panics).
     if !token[PREFIX_LEN..].bytes().all(|b| b.is_ascii_alphanumeric()) {
         return Err(TokenFormatError::BadCharacter);
     }
+    let (payload, checksum) = token.split_at(PREFIX_LEN + BODY_LEN);
     if base62(&crc32(payload.as_bytes()).to_be_bytes(), CHECKSUM_LEN) != checksum {
         return Err(TokenFormatError::BadChecksum);
     }
@@ -224,6 +226,11 @@ mod tests {
             check(&format!("{}-{}", &s[..10], &s[11..])),
             Err(TokenFormatError::BadCharacter)
         );
+        // 43 bytes with a two-byte character across the checksum's start
+        // (found by fuzzing: it used to panic).
+        let across = format!("tww_{}é{}", "A".repeat(32), "A".repeat(5));
+        assert_eq!(across.len(), TOKEN_LEN);
+        assert_eq!(check(&across), Err(TokenFormatError::BadCharacter));
         let mut typo = s.to_string().into_bytes();
         typo[10] = if typo[10] == b'a' { b'b' } else { b'a' };
         assert_eq!(

@@ -79,7 +79,7 @@ pub fn email(raw: &str) -> Result<String, ValidationError> {
                 && domain.contains('.')
                 && !domain.starts_with('.')
                 && !domain.ends_with('.')
-                && !value.chars().any(char::is_whitespace)
+                && !value.chars().any(|c| c.is_whitespace() || c.is_control())
         }
         None => false,
     };
@@ -208,6 +208,9 @@ mod tests {
             "b ob@example.com",
             "a@b@c.d",
             "bob@.com",
+            // Found by fuzzing: control characters used to pass.
+            "allic@\u{1}/e.githb",
+            "bob\u{7f}@example.com",
         ] {
             assert!(email(bad).is_err(), "{bad:?} accepted");
         }

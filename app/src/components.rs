@@ -104,10 +104,11 @@ pub fn NewSecret(
     /// What to do with it, after "Copy it now: you will not see it again."
     #[prop(default = "")]
     how: &'static str,
-    secret: String,
+    secret: tokenwarden::secret::Secret,
     /// The field's accessible name ("New token").
     label: &'static str,
 ) -> impl IntoView {
+    let secret = secret.into_exposed();
     #[cfg_attr(not(feature = "hydrate"), allow(unused_variables))]
     let to_copy = secret.clone();
     let copied = RwSignal::new(false);

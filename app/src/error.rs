@@ -28,6 +28,9 @@ pub enum AppError {
     BadCredentials,
     #[error("Too many failed sign-in attempts. Try again in {} minute{}.", minutes(*retry_after_secs), if minutes(*retry_after_secs) == 1 { "" } else { "s" })]
     TooManyAttempts { retry_after_secs: u64 },
+    /// The request body is larger than any form or JSON body of ours.
+    #[error("The request is too large: at most {limit_kib} KiB.")]
+    PayloadTooLarge { limit_kib: u64 },
     /// Details are logged on the server, never sent to the browser.
     #[error("Something went wrong on the server. Please try again.")]
     Internal,
@@ -62,6 +65,7 @@ impl AppError {
             AppError::Invalid(_) | AppError::Refused { .. } => 400,
             AppError::Conflict(_) => 409,
             AppError::TooManyAttempts { .. } => 429,
+            AppError::PayloadTooLarge { .. } => 413,
             AppError::Internal => 500,
             AppError::Transport(_) => 502,
         }
@@ -98,7 +102,12 @@ impl FromServerFnError for AppError {
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let error = match value {
             // Bad arguments (a forged or malformed form post) are the caller's fault.
-            ServerFnErrorErr::Args(msg) => AppError::invalid("request", format!("is malformed: {msg}")),
+            ServerFnErrorErr::Args(msg) | ServerFnErrorErr::MissingArg(msg) => {
+                AppError::invalid("request", format!("is malformed: {msg}"))
+            }
+            // On the server, only a request body can fail to deserialize.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Deserialization(msg) => AppError::invalid("request", format!("is malformed: {msg}")),
             other => AppError::Transport(other.to_string()),
         };
         // On the server this runs while the request is being answered, so

@@ -85,6 +85,10 @@ pub struct TokenView {
     pub scope: String,
     pub created_at: i64,
     pub created_by: Option<String>,
+    /// A workspace, project or repository token whose creator is no longer
+    /// a member of its workspace: it keeps working (it belongs to the
+    /// resource), and admins may want to review it.
+    pub creator_left: bool,
     /// `None`: never expires.
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
@@ -102,7 +106,7 @@ impl TokenView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedToken {
     pub token: TokenView,
-    pub secret: String,
+    pub secret: tokenwarden::secret::Secret,
 }
 
 /// The policies that bind new tokens in one place, for the create form and
@@ -155,7 +159,7 @@ impl AppPasswordView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedAppPassword {
     pub app_password: AppPasswordView,
-    pub secret: String,
+    pub secret: tokenwarden::secret::Secret,
 }
 
 /// A user's app passwords and where their retirement stands, in words: the

@@ -1,5 +1,10 @@
 import { Page } from '@playwright/test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, hydrated, open, test } from './helpers';
+
+/** The one-time code the server wrote to its data directory (see playwright.config.ts). */
+const setupCode = () => readFileSync(join(__dirname, '../../target/e2e-data/setup-code'), 'utf8').trim();
 
 // One story on a fresh server: first-run setup, sign-in, administration,
 // and a member who must not see the admin pages.
@@ -24,6 +29,17 @@ test.describe.serial('foundation', () => {
     await open(page, '/');
     await expect(page).toHaveURL(/\/setup$/);
     await expect(page.getByRole('heading', { name: 'Welcome to Tokenwarden' })).toBeVisible();
+
+    // Without the code the server printed, nobody can take the instance.
+    await page.getByLabel('Setup code').fill('AAAA-BBBB-CCCC-DDDD');
+    await page.getByLabel('Username').fill(admin.username);
+    await page.getByLabel('Email').fill(admin.email);
+    await page.getByLabel('Full name').fill(admin.name);
+    await page.getByLabel('Password', { exact: true }).fill(admin.password);
+    await page.getByLabel('Confirm password').fill(admin.password);
+    await page.getByRole('button', { name: 'Create administrator' }).click();
+    await expect(page.getByRole('alert')).toContainText('Setup code is not the one the server printed');
+    await page.getByLabel('Setup code').fill(setupCode());
 
     // A weak password is refused in place, and nothing is created.
     await page.getByLabel('Username').fill(admin.username);

@@ -3,8 +3,10 @@ import { test as base, expect, Page } from '@playwright/test';
 /**
  * Playwright's `test`, failing any test whose page logs a script error or a
  * console error (a hydration mismatch, a panic in the WASM client, an invalid
- * attribute). Error statuses of refused requests are part of the tests, so
- * the browser's "Failed to load resource" lines are not counted.
+ * attribute) or breaks the Content-Security-Policy (each violation is
+ * reported as a console error, whether or not the browser logs it itself).
+ * Error statuses of refused requests are part of the tests, so the
+ * browser's "Failed to load resource" lines are not counted.
  */
 export const test = base.extend({
   page: async ({ page }, use) => {
@@ -12,6 +14,11 @@ export const test = base.extend({
     page.on('pageerror', (e) => errors.push(e.message));
     page.on('console', (m) => {
       if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) errors.push(m.text());
+    });
+    await page.addInitScript(() => {
+      document.addEventListener('securitypolicyviolation', (e) =>
+        console.error(`CSP violation: ${e.violatedDirective} blocked ${e.blockedURI || 'inline code'}`),
+      );
     });
     await use(page);
     expect(errors, 'errors in the browser console').toEqual([]);

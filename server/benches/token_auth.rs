@@ -37,7 +37,7 @@ async fn main() {
         db.backend.name()
     );
     println!(
-        "{:>10}  {:<34} {:>10} {:>10} {:>10}",
+        "{:>10}  {:<48} {:>10} {:>10} {:>10}",
         "tokens", "endpoint", "req/s", "p50", "p99"
     );
     let mut stored = 1usize;

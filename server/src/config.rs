@@ -4,8 +4,8 @@
 use std::{net::SocketAddr, path::PathBuf};
 use thiserror::Error;
 
-/// Where the data lives.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// Where the data lives. `Debug` shows no password (see [`redact`]).
+#[derive(Clone, PartialEq, Eq)]
 pub enum DatabaseConfig {
     /// An embedded SQLite file, created on first start.
     Sqlite { path: PathBuf },
@@ -51,6 +51,24 @@ impl DatabaseConfig {
             DatabaseConfig::Postgres { url } => format!("PostgreSQL at {}", redact(url)),
         }
     }
+}
+
+impl std::fmt::Debug for DatabaseConfig {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            DatabaseConfig::Sqlite { path } => f.debug_struct("Sqlite").field("path", path).finish(),
+            DatabaseConfig::Postgres { url } => f.debug_struct("Postgres").field("url", &redact(url)).finish(),
+        }
+    }
+}
+
+/// Reads the trusted-proxies setting: CIDR ranges, comma- or space-separated.
+pub fn trusted_proxies(list: Option<&str>) -> Result<tokenwarden::forwarded::TrustedProxies, ConfigError> {
+    tokenwarden::forwarded::TrustedProxies::parse(list.unwrap_or_default()).map_err(|e| {
+        ConfigError::Invalid(format!(
+            "trusted proxies: {e} (flag --trusted-proxies or TOKENWARDEN_TRUSTED_PROXIES)"
+        ))
+    })
 }
 
 /// The URL with any password replaced by `***`.
@@ -132,6 +150,25 @@ mod tests {
             .to_string();
         assert!(e.contains("unknown database scheme") && !e.contains("hunter2"), "{e}");
         assert!(DatabaseConfig::from_url(Some("sqlite::memory:"), Path::new("d")).is_err());
+    }
+
+    #[test]
+    fn debug_hides_the_database_password() {
+        let config = DatabaseConfig::Postgres {
+            url: "postgres://tw:hunter2@db/tw".into(),
+        };
+        assert!(!format!("{config:?}").contains("hunter2"));
+    }
+
+    #[test]
+    fn trusted_proxies_are_checked() {
+        assert!(trusted_proxies(None).unwrap().is_empty());
+        assert!(!trusted_proxies(Some("10.0.0.0/8, ::1")).unwrap().is_empty());
+        let e = trusted_proxies(Some("10.0.0.0/40")).unwrap_err().to_string();
+        assert!(
+            e.contains("'10.0.0.0/40'") && e.contains("TOKENWARDEN_TRUSTED_PROXIES"),
+            "{e}"
+        );
     }
 
     #[test]

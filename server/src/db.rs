@@ -1,7 +1,7 @@
 //! Opening the database and bringing its schema up to date.
 
 use crate::config::DatabaseConfig;
-use app::ssr::{Backend, Db};
+use app::ssr::{files, Backend, Db};
 use sqlx::{any::AnyPoolOptions, AnyConnection, Connection, Executor};
 use std::time::Duration;
 
@@ -13,14 +13,13 @@ pub async fn open(config: &DatabaseConfig) -> Result<Db, String> {
     sqlx::any::install_default_drivers();
     let (url, backend) = match config {
         DatabaseConfig::Sqlite { path } => {
+            // The data directory 0700 and the database file 0600 (SQLite
+            // gives its journal files the database file's mode).
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-                std::fs::create_dir_all(dir).map_err(|e| {
-                    format!(
-                        "cannot create the data directory {}: {e}; set TOKENWARDEN_DATA_DIR to a writable directory",
-                        dir.display()
-                    )
-                })?;
+                files::create_private_dir(dir)
+                    .map_err(|e| format!("{e}; set TOKENWARDEN_DATA_DIR to a writable directory"))?;
             }
+            files::create_private_file(path)?;
             (format!("sqlite://{}?mode=rwc", path.display()), Backend::Sqlite)
         }
         DatabaseConfig::Postgres { url } => (url.clone(), Backend::Postgres),

@@ -18,7 +18,7 @@ use axum::{
 };
 use futures::StreamExt;
 use std::{path::PathBuf, process::Stdio};
-use tokenwarden::{scope::Place, Access};
+use tokenwarden::{scm, scope::Place, Access};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::Command,
@@ -50,6 +50,16 @@ fn refusal(error: RestError) -> Response<Body> {
             response
         }
         RestError::Forbidden(message) => text(StatusCode::FORBIDDEN, &message),
+        RestError::TooManyAttempts {
+            message,
+            retry_after_secs,
+        } => {
+            let mut response = text(StatusCode::TOO_MANY_REQUESTS, &message);
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            response
+        }
         RestError::Status { status, message, .. } => text(status, &message),
         RestError::NotFound => text(
             StatusCode::NOT_FOUND,
@@ -60,18 +70,6 @@ fn refusal(error: RestError) -> Response<Body> {
             "Something went wrong on the server; try again.",
         ),
     }
-}
-
-/// `website.git/info/refs` → (`website`, `/info/refs`).
-fn split_repository(path: &str) -> Option<(&str, &str)> {
-    let at = path.find(".git")?;
-    let (slug, rest) = (&path[..at], &path[at + 4..]);
-    (!slug.is_empty() && !slug.contains('/') && (rest.is_empty() || rest.starts_with('/'))).then_some((slug, rest))
-}
-
-/// A push (`git-receive-pack`) needs write; everything else reads.
-fn is_push(path: &str, query: &str) -> bool {
-    path.ends_with("/git-receive-pack") || query.split('&').any(|p| p == "service=git-receive-pack")
 }
 
 async fn serve(
@@ -91,9 +89,16 @@ async fn authorize_and_run(
     path: &str,
     request: Request,
 ) -> Result<Response<Body>, RestError> {
-    let (slug, rest) = split_repository(path).ok_or(RestError::NotFound)?;
-    // As the database stores it, so the path on disk is that repository's.
-    let slug = slug.trim().to_lowercase();
+    // Only `<slug>.git` and a path Git serves: nothing that could lead
+    // outside the repository authorized below reaches the backend.
+    let scm::GitPath {
+        repository: slug,
+        path: rest,
+    } = scm::parse(path).ok_or(RestError::Status {
+        status: StatusCode::NOT_FOUND,
+        reason: "not_found",
+        message: "Not a Git path: clone https://<host>/scm/<workspace>/<repository>.git".into(),
+    })?;
     let (parts, body) = request.into_parts();
     let address = client_addr(&parts);
     let principal = token_auth::authenticate(state, &parts.headers, &address, Channel::Git).await?;
@@ -110,7 +115,7 @@ async fn authorize_and_run(
         repository_id,
     };
     let query = parts.uri.query().unwrap_or_default().to_string();
-    let push = is_push(rest, &query);
+    let push = scm::is_push(&rest, &query);
     let grants = caller.grants(state, ws.id).await?;
     if push {
         caller.require(grants.as_ref(), place, Access::Write, "Pushing to this repository")?;
@@ -201,30 +206,4 @@ async fn authorize_and_run(
     }
     *response.body_mut() = Body::from_stream(ReaderStream::new(stdout));
     Ok(response)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn finds_the_repository_in_the_path() {
-        assert_eq!(
-            split_repository("website.git/info/refs"),
-            Some(("website", "/info/refs"))
-        );
-        assert_eq!(split_repository("website.git"), Some(("website", "")));
-        assert_eq!(split_repository("website/info/refs"), None);
-        assert_eq!(split_repository("a/b.git/info/refs"), None);
-        assert_eq!(split_repository(".git/x"), None);
-        assert_eq!(split_repository("web.gitx/y"), None);
-    }
-
-    #[test]
-    fn knows_a_push_from_a_fetch() {
-        assert!(is_push("/info/refs", "service=git-receive-pack"));
-        assert!(is_push("/git-receive-pack", ""));
-        assert!(!is_push("/info/refs", "service=git-upload-pack"));
-        assert!(!is_push("/git-upload-pack", ""));
-    }
 }

@@ -7,6 +7,7 @@ pub mod csrf;
 pub mod db;
 pub mod demo;
 pub mod git;
+pub mod hardening;
 pub mod rest;
 pub mod rest_tokens;
 
@@ -15,7 +16,13 @@ use app::{
     ssr::{password::Passwords, token_keys::TokenKeys, AppState, AuthSettings, TokenSettings},
     App,
 };
-use axum::{extract::State, response::IntoResponse, routing::get, Json, Router};
+use axum::{
+    extract::State,
+    middleware::{from_fn, from_fn_with_state},
+    response::IntoResponse,
+    routing::{any, get},
+    Json, Router,
+};
 use config::DatabaseConfig;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, LeptosRoutes};
@@ -33,6 +40,8 @@ pub struct Settings {
     pub token_key_file: std::path::PathBuf,
     /// Where the bare Git repositories live (one per repository).
     pub git_root: std::path::PathBuf,
+    /// The data directory: the first-run setup code is written here.
+    pub data_dir: std::path::PathBuf,
     pub tokens: TokenSettings,
 }
 
@@ -56,10 +65,21 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
     options
 }
 
+/// Opens the database and the key ring and gets everything ready to serve.
+/// Before first-run setup it also makes this server's one-time setup code,
+/// writes it to `setup-code` in the data directory and prints it.
 pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
     let db = db::open(&settings.database).await?;
     let token_keys = TokenKeys::load_or_create(&settings.token_key_file)?;
     let last_used = app::ssr::last_used::LastUsed::new(db.clone());
+    let setup_code_file = settings.data_dir.join("setup-code");
+    if let Some(code) = app::ssr::setup_code::prepare(&db, &setup_code_file).await? {
+        tracing::warn!(
+            "no administrator yet: open /setup and enter the one-time setup code {} (also in {})",
+            code.expose(),
+            setup_code_file.display()
+        );
+    }
     Ok(AppState {
         leptos_options: leptos_options(settings.addr),
         db,
@@ -69,25 +89,31 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
         token_keys: Arc::new(token_keys),
         tokens: settings.tokens,
         last_used,
-        // argon2 for app passwords on half the cores, at the lowest priority.
+        // argon2 for app passwords on half the cores, each at most a quarter busy.
         app_passwords: app::ssr::app_password_auth::AppPasswordVerifier::new(
             std::thread::available_parallelism().map(|n| n.get() / 2).unwrap_or(1),
+            settings.auth.throttle.clone(),
         ),
         git_root: Arc::new(settings.git_root.clone()),
+        setup_code_file: Arc::new(setup_code_file),
     })
 }
 
 pub fn router(state: AppState) -> Router {
     let routes = generate_route_list(App);
     let leptos_options = state.leptos_options.clone();
+    // Layers run outside in: the last added sees the request first.
     Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::routes())
         .merge(rest_tokens::routes())
+        .route("/rest/{*rest}", any(rest::no_such_endpoint))
         .merge(git::routes())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .route("/api/{*rest}", any(hardening::no_such_server_function))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
-        .layer(axum::middleware::from_fn(csrf::refuse_cross_site))
+        .layer(from_fn(csrf::refuse_cross_site))
+        .layer(from_fn_with_state(hardening::Edge::new(&state), hardening::edge))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

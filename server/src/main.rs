@@ -79,6 +79,9 @@ struct ServeArgs {
     /// Most active tokens one owner (user or resource) may have.
     #[arg(long, env = "TOKENWARDEN_MAX_ACTIVE_TOKENS", default_value_t = 100)]
     max_active_tokens: u32,
+    /// Reverse proxies (CIDR ranges, comma-separated) whose X-Forwarded-For names the client [default: none].
+    #[arg(long, env = "TOKENWARDEN_TRUSTED_PROXIES")]
+    trusted_proxies: Option<String>,
 }
 
 #[derive(Args)]
@@ -142,6 +145,7 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
         .unwrap_or_else(|| "127.0.0.1:3000".into());
     let addr = config::parse_addr(&addr_text).map_err(|e| e.to_string())?;
     let secure_cookies = config::public_url_is_https(args.public_url.as_deref()).map_err(|e| e.to_string())?;
+    let trusted_proxies = config::trusted_proxies(args.trusted_proxies.as_deref()).map_err(|e| e.to_string())?;
     if args.session_idle_minutes == 0 {
         return Err(
             "session idle minutes must be at least 1 (flag --session-idle-minutes or TOKENWARDEN_SESSION_IDLE_MINUTES)"
@@ -163,27 +167,30 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             .git_dir
             .clone()
             .unwrap_or_else(|| args.keys.database.data_dir.join("git")),
+        data_dir: args.keys.database.data_dir.clone(),
         tokens: app::ssr::TokenSettings {
             max_active_per_owner: i64::from(args.max_active_tokens),
         },
         auth: AuthSettings {
             session_idle_secs: i64::from(args.session_idle_minutes) * 60,
             secure_cookies,
+            trusted_proxies,
             ..AuthSettings::default()
         },
     };
-    let state = server::build_state(&settings).await?;
-    tracing::info!(database = %database.describe(), "database ready");
-    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+    // The demo goes in first: it creates an administrator, so no setup
+    // code is made for it.
     if args.demo {
-        match server::demo::seed(&state.db).await? {
+        let db = server::db::open(&database).await?;
+        let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
+        match server::demo::seed(&db).await? {
             Some(accounts) => server::demo::print_accounts(&accounts, &public_url),
             None => tracing::info!("demo not seeded: the database already has users"),
         }
+        db.pool.close().await;
     }
-    if !users::is_set_up(&state.db).await.map_err(|e| e.to_string())? {
-        tracing::info!("no administrator yet: open {public_url}/setup to create one");
-    }
+    let state = server::build_state(&settings).await?;
+    tracing::info!(database = %database.describe(), "database ready");
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}; choose another address with --addr or TOKENWARDEN_ADDR"))?;
@@ -236,6 +243,8 @@ async fn create_admin(args: CreateAdminArgs) -> Result<(), String> {
     users::create_admin_from_cli(&db, &user)
         .await
         .map_err(|e| e.to_string())?;
+    // The web setup is closed: its code is spent.
+    app::ssr::setup_code::remove_file(&args.database.data_dir.join("setup-code"));
     println!("System administrator '{username}' created.");
     Ok(())
 }

@@ -58,6 +58,28 @@ fn api(path: &str) -> String {
     format!("/rest/api/{{version}}{path}")
 }
 
+/// Everything under `/rest/` that no route takes answers in JSON too:
+/// a 404 naming the path (scripts must never get the HTML app instead).
+pub async fn no_such_endpoint(uri: axum::http::Uri) -> RestError {
+    RestError::Status {
+        status: StatusCode::NOT_FOUND,
+        reason: "not_found",
+        message: format!(
+            "No REST endpoint at {}; see /rest/api/1.0/openapi.json.",
+            uri.path().chars().take(200).collect::<String>()
+        ),
+    }
+}
+
+/// A known path with a method it does not take.
+pub async fn method_not_allowed(method: axum::http::Method) -> RestError {
+    RestError::Status {
+        status: StatusCode::METHOD_NOT_ALLOWED,
+        reason: "method_not_allowed",
+        message: format!("This endpoint does not take {method}; see /rest/api/1.0/openapi.json."),
+    }
+}
+
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&api(TOKEN_SELF), get(token_self))
@@ -67,6 +89,7 @@ pub fn routes() -> Router<AppState> {
         .route(&api(REPOSITORIES), get(list_repositories).post(create_repository))
         .route(&api(REPOSITORY), get(get_repository).put(update_repository))
         .route(&api(OPENAPI), get(openapi))
+        .method_not_allowed_fallback(method_not_allowed)
 }
 
 async fn openapi(Path(version): Path<String>) -> Result<Response, RestError> {
@@ -92,6 +115,11 @@ pub enum RestError {
         message: String,
     },
     Conflict(String),
+    /// Too many failed attempts: wait this long (429 with `Retry-After`).
+    TooManyAttempts {
+        message: String,
+        retry_after_secs: u64,
+    },
     /// Any other refusal, with its status and reason code.
     Status {
         status: StatusCode,
@@ -117,9 +145,13 @@ impl From<AppError> for RestError {
                 reason: "bad_credentials",
                 message: e.to_string(),
             },
-            AppError::TooManyAttempts { .. } => RestError::Status {
-                status: StatusCode::TOO_MANY_REQUESTS,
-                reason: "too_many_attempts",
+            AppError::TooManyAttempts { retry_after_secs } => RestError::TooManyAttempts {
+                message: e.to_string(),
+                retry_after_secs,
+            },
+            AppError::PayloadTooLarge { .. } => RestError::Status {
+                status: StatusCode::PAYLOAD_TOO_LARGE,
+                reason: "too_large",
                 message: e.to_string(),
             },
             _ => RestError::Internal,
@@ -135,6 +167,10 @@ impl From<TokenAuthError> for RestError {
                 status: StatusCode::SERVICE_UNAVAILABLE,
                 reason: "busy",
                 message: describe(&e).1,
+            },
+            TokenAuthError::Throttled { retry_after_secs } => RestError::TooManyAttempts {
+                message: describe(&e).1,
+                retry_after_secs,
             },
             other => RestError::Unauthenticated(other),
         }
@@ -177,6 +213,14 @@ pub(crate) fn describe(e: &TokenAuthError) -> (&'static str, String, Option<Stri
         TokenAuthError::AppPasswordsRetired { on } => (
             "app_password_retired",
             tokenwarden::app_passwords::retired_message(*on),
+            None,
+        ),
+        TokenAuthError::Throttled { retry_after_secs } => (
+            "too_many_attempts",
+            format!(
+                "Too many wrong app passwords for this user from your address: try again in {retry_after_secs} \
+                 seconds, or use an API token."
+            ),
             None,
         ),
         TokenAuthError::Busy => (
@@ -222,6 +266,10 @@ impl IntoResponse for RestError {
                 StatusCode::CONFLICT,
                 json!({ "errors": [{ "reason": "conflict", "message": message }] }),
             ),
+            RestError::TooManyAttempts { message, .. } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                json!({ "errors": [{ "reason": "too_many_attempts", "message": message }] }),
+            ),
             RestError::Status {
                 status,
                 reason,
@@ -233,6 +281,12 @@ impl IntoResponse for RestError {
             ),
         };
         let mut response = (status, Json(body)).into_response();
+        if let RestError::TooManyAttempts { retry_after_secs, .. } = self {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+            return response;
+        }
         if let RestError::Status {
             status: StatusCode::SERVICE_UNAVAILABLE,
             ..
@@ -768,5 +822,47 @@ mod tests {
         documented.sort();
         routed.sort();
         assert_eq!(documented, routed);
+    }
+
+    /// Each operation declares exactly the parameters its path names, under
+    /// those names, and only security schemes the document defines.
+    #[test]
+    fn the_openapi_document_names_each_path_parameter_as_its_path_does() {
+        let doc: Value = serde_json::from_str(OPENAPI_DOCUMENT).unwrap();
+        let resolve = |p: &Value| -> Value {
+            match p["$ref"].as_str() {
+                Some(r) => doc.pointer(&r["#".len()..]).cloned().expect("a $ref that resolves"),
+                None => p.clone(),
+            }
+        };
+        let schemes = doc["components"]["securitySchemes"].as_object().unwrap();
+        for (path, item) in doc["paths"].as_object().unwrap() {
+            let mut in_path: Vec<&str> = path
+                .split('/')
+                .filter_map(|s| s.strip_prefix('{').and_then(|s| s.strip_suffix('}')))
+                .collect();
+            in_path.sort();
+            for (method, op) in item.as_object().unwrap().iter().filter(|(m, _)| *m != "parameters") {
+                let mut declared: Vec<String> = item["parameters"]
+                    .as_array()
+                    .into_iter()
+                    .chain(op["parameters"].as_array())
+                    .flatten()
+                    .map(resolve)
+                    .filter(|p| p["in"] == "path")
+                    .map(|p| p["name"].as_str().unwrap().to_string())
+                    .collect();
+                declared.sort();
+                assert_eq!(declared, in_path, "{method} {path}");
+                for requirement in op["security"]
+                    .as_array()
+                    .expect("each operation says how it authenticates")
+                {
+                    for scheme in requirement.as_object().unwrap().keys() {
+                        assert!(schemes.contains_key(scheme), "{method} {path}: {scheme}");
+                    }
+                }
+            }
+        }
     }
 }

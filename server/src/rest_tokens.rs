@@ -18,12 +18,11 @@ use app::{
     model::{CurrentUser, TokenView},
     ssr::{
         request::client_addr,
-        session,
+        session, sign_in,
         store::{
             tokens::{self, NewToken},
             users, workspaces,
         },
-        throttle,
         token_admin::{self, Place},
         AppState,
     },
@@ -34,26 +33,29 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use base64::Engine;
-use serde::Deserialize;
 use serde_json::{json, Value};
-use tokenwarden::expiry::ExpiryRequest;
+use tokenwarden::{
+    credentials::{self, Credentials},
+    requests::{NewTokenBody, UpdateTokenBody},
+    secret::Secret,
+};
 
 /// Every path after `/rest/access-tokens/{version}`, as routed below and
 /// documented in `openapi.json` (a test keeps the two the same).
+/// Parameters are named as Bitbucket Data Center's documentation names them.
 pub(crate) const PATHS: [&str; 12] = [
-    "/users/{user}",
-    "/users/{user}/{id}",
-    "/workspaces/{ws}",
-    "/workspaces/{ws}/{id}",
-    "/workspaces/{ws}/projects/{key}",
-    "/workspaces/{ws}/projects/{key}/{id}",
-    "/workspaces/{ws}/projects/{key}/repos/{slug}",
-    "/workspaces/{ws}/projects/{key}/repos/{slug}/{id}",
-    "/projects/{key}",
-    "/projects/{key}/{id}",
-    "/projects/{key}/repos/{slug}",
-    "/projects/{key}/repos/{slug}/{id}",
+    "/users/{userSlug}",
+    "/users/{userSlug}/{tokenId}",
+    "/workspaces/{workspace}",
+    "/workspaces/{workspace}/{tokenId}",
+    "/workspaces/{workspace}/projects/{projectKey}",
+    "/workspaces/{workspace}/projects/{projectKey}/{tokenId}",
+    "/workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}",
+    "/workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}/{tokenId}",
+    "/projects/{projectKey}",
+    "/projects/{projectKey}/{tokenId}",
+    "/projects/{projectKey}/repos/{repositorySlug}",
+    "/projects/{projectKey}/repos/{repositorySlug}/{tokenId}",
 ];
 
 fn tokens_api(path: &str) -> String {
@@ -74,6 +76,7 @@ pub fn routes() -> Router<AppState> {
         .route(&tokens_api(PATHS[9]), post(dc_project_update).delete(dc_project_revoke))
         .route(&tokens_api(PATHS[10]), get(dc_repo_list).put(dc_repo_create))
         .route(&tokens_api(PATHS[11]), post(dc_repo_update).delete(dc_repo_revoke))
+        .method_not_allowed_fallback(crate::rest::method_not_allowed)
 }
 
 /// The workspace of project `key`, for Bitbucket's paths without one: the
@@ -111,12 +114,15 @@ impl FromRequestParts<AppState> for Manager {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let address = client_addr(parts);
-        if let Some(value) = parts.headers.get(AUTHORIZATION) {
-            let (identifier, password) = basic_password(value.to_str().unwrap_or_default())?;
-            return Ok(Manager {
-                user: by_password(state, &identifier, password, &address).await?,
-                address,
-            });
+        let mut authorization = parts.headers.get_all(AUTHORIZATION).iter();
+        if let Some(value) = authorization.next() {
+            if authorization.next().is_some() {
+                return Err(malformed("Send one Authorization header, not several."));
+            }
+            let (identifier, password) = basic_password(value.as_bytes())?;
+            let id = sign_in::check_password(state, &identifier, &password, &address).await?;
+            let user = users::current_user(&state.db, id).await?.ok_or(RestError::Internal)?;
+            return Ok(Manager { user, address });
         }
         if anti_csrf_header(parts) {
             if let Some(user) = session::current_user(state, parts).await? {
@@ -133,65 +139,30 @@ impl FromRequestParts<AppState> for Manager {
     }
 }
 
-/// `Basic` credentials whose password is a password, not an access token.
-fn basic_password(header: &str) -> Result<(String, String), RestError> {
-    let refuse = |message: &str| RestError::Status {
+fn malformed(message: &str) -> RestError {
+    RestError::Status {
         status: StatusCode::UNAUTHORIZED,
         reason: "malformed",
         message: message.into(),
-    };
-    let (scheme, rest) = header.trim().split_once(' ').unwrap_or(("", ""));
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return Err(RestError::Status {
-            status: StatusCode::FORBIDDEN,
-            reason: "token_not_allowed",
-            message: "Access tokens cannot manage tokens: use your password (HTTP Basic) or a signed-in session."
-                .into(),
-        });
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(rest.trim())
-        .ok()
-        .and_then(|d| String::from_utf8(d).ok())
-        .ok_or_else(|| refuse("The Basic credentials are not valid base64 of `user:password`."))?;
-    let (user, password) = decoded
-        .split_once(':')
-        .ok_or_else(|| refuse("The Basic credentials are not `user:password`."))?;
-    if tokenwarden::token::check(password).is_ok() {
-        return Err(RestError::Status {
-            status: StatusCode::FORBIDDEN,
-            reason: "token_not_allowed",
-            message: "Access tokens cannot manage tokens: use your password (HTTP Basic) or a signed-in session."
-                .into(),
-        });
-    }
-    Ok((user.to_string(), password.to_string()))
 }
 
-/// Checks a password as sign-in does: the same throttling, the same single
-/// message for unknown users and wrong passwords.
-async fn by_password(
-    state: &AppState,
-    identifier: &str,
-    password: String,
-    address: &str,
-) -> Result<CurrentUser, RestError> {
-    throttle::check(&state.db, &state.auth.lockout, identifier, address).await?;
-    let found = users::find_for_login(&state.db, identifier).await?;
-    let (id, hash) = match found {
-        Some((id, hash)) => (Some(id), Some(hash)),
-        None => (None, None),
+/// `Basic` credentials whose password is a password, not an access token.
+fn basic_password(header: &[u8]) -> Result<(String, Secret), RestError> {
+    let tokens_cannot = || RestError::Status {
+        status: StatusCode::FORBIDDEN,
+        reason: "token_not_allowed",
+        message: "Access tokens cannot manage tokens: use your password (HTTP Basic) or a signed-in session.".into(),
     };
-    let verified = state.passwords.verify(password, hash).await?;
-    match (verified, id) {
-        (true, Some(id)) => {
-            throttle::clear_account(&state.db, identifier).await?;
-            users::current_user(&state.db, id).await?.ok_or(RestError::Internal)
+    match credentials::parse(header) {
+        Ok(Credentials::Basic { secret, .. }) if tokenwarden::token::check(secret.expose()).is_ok() => {
+            Err(tokens_cannot())
         }
-        _ => {
-            throttle::record_failure(&state.db, &state.auth.lockout, identifier, address).await?;
-            Err(AppError::BadCredentials.into())
-        }
+        Ok(Credentials::Basic { user, secret }) => Ok((user, secret)),
+        Ok(Credentials::Bearer(_)) => Err(tokens_cannot()),
+        Err(credentials::Malformed) => Err(malformed(
+            "The Authorization header is not HTTP Basic with base64 of `user:password`.",
+        )),
     }
 }
 
@@ -206,25 +177,6 @@ fn token_json(t: &TokenView, now: i64) -> Value {
         "lastAuthenticated": t.last_used_at.map(|at| at * 1000),
         "state": t.state(now).label(),
     })
-}
-
-#[derive(Deserialize)]
-#[serde(rename_all = "camelCase")]
-struct NewTokenBody {
-    #[serde(default)]
-    name: String,
-    #[serde(default)]
-    permissions: Vec<String>,
-    /// Days until expiry; absent means "No expiry", which the policy may refuse.
-    expiry_days: Option<u32>,
-}
-
-#[derive(Deserialize)]
-struct UpdateBody {
-    name: Option<String>,
-    permissions: Option<Vec<String>>,
-    #[serde(rename = "expiryDays")]
-    expiry_days: Option<Value>,
 }
 
 async fn list(state: &AppState, manager: &Manager, place: Place<'_>) -> Result<Json<Value>, RestError> {
@@ -250,10 +202,7 @@ async fn create(
     let request = json_body(request, "The body must be a JSON object")?;
     let name = tokenwarden::validate::display_name("name", &request.name).map_err(AppError::Invalid)?;
     let set = token_admin::permissions(target.owner.kind(), &request.permissions, target.creator)?;
-    let expiry = match request.expiry_days {
-        Some(days) => ExpiryRequest::Days(days),
-        None => ExpiryRequest::NoExpiry,
-    };
+    let expiry = request.expiry();
     let created = tokens::create(
         &state.db,
         &state.token_keys,
@@ -272,7 +221,7 @@ async fn create(
     tracing::info!(by = %manager.user.username, token_id = created.token.id, "token created over REST");
     let mut json = token_json(&created.token, chrono::Utc::now().timestamp());
     // The one and only time the secret is sent.
-    json["token"] = json!(created.secret);
+    json["token"] = json!(created.secret.expose());
     Ok((StatusCode::CREATED, Json(json)))
 }
 
@@ -286,7 +235,7 @@ async fn at_place(
     let id: i64 = id.trim().parse().map_err(|_| RestError::NotFound)?;
     let target = token_admin::target(state, &manager.user, place, false).await?;
     let manageable = token_admin::manageable(state, &manager.user, id).await?;
-    if manageable.0 != target.owner {
+    if manageable.owner != target.owner {
         return Err(RestError::NotFound);
     }
     Ok((id, manageable))
@@ -297,11 +246,11 @@ async fn update(
     manager: &Manager,
     place: Place<'_>,
     id: &str,
-    request: Result<Json<UpdateBody>, JsonRejection>,
+    request: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
-    let (id, (owner, access)) = at_place(state, manager, place, id).await?;
+    let (id, token) = at_place(state, manager, place, id).await?;
     let request = json_body(request, "The body must be a JSON object")?;
-    if request.expiry_days.is_some() {
+    if request.expiry_days {
         return Err(AppError::refused(
             "expiryDays",
             "A token's expiry cannot be changed. Create a new token instead.",
@@ -314,7 +263,7 @@ async fn update(
         None => current.name.clone(),
     };
     let names = request.permissions.unwrap_or(current.permissions.clone());
-    let set = token_admin::permissions(owner.kind(), &names, access)?;
+    let set = token.permissions(&names)?;
     let updated = tokens::update(&state.db, id, &name, &set, &manager.user, &manager.address).await?;
     Ok(Json(token_json(&updated, chrono::Utc::now().timestamp())))
 }
@@ -386,7 +335,7 @@ async fn user_update(
     Path((v, user, id)): Path<(String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
-    b: Result<Json<UpdateBody>, JsonRejection>,
+    b: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     update(&s, &m, personal(&user), &id, b).await
@@ -421,7 +370,7 @@ async fn ws_update(
     Path((v, ws, id)): Path<(String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
-    b: Result<Json<UpdateBody>, JsonRejection>,
+    b: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     update(&s, &m, workspace(&ws), &id, b).await
@@ -456,7 +405,7 @@ async fn project_update(
     Path((v, ws, key, id)): Path<(String, String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
-    b: Result<Json<UpdateBody>, JsonRejection>,
+    b: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     update(&s, &m, project(&ws, &key), &id, b).await
@@ -492,7 +441,7 @@ async fn repo_update(
     Path((v, ws, key, slug, id)): Path<(String, String, String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
-    b: Result<Json<UpdateBody>, JsonRejection>,
+    b: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     update(&s, &m, repository(&ws, &key, &slug), &id, b).await
@@ -529,7 +478,7 @@ async fn dc_project_update(
     Path((v, key, id)): Path<(String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
-    b: Result<Json<UpdateBody>, JsonRejection>,
+    b: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     let ws = workspace_of(&s, &m, &key).await?;
@@ -567,7 +516,7 @@ async fn dc_repo_update(
     Path((v, key, slug, id)): Path<(String, String, String, String)>,
     State(s): State<AppState>,
     m: Manager,
-    b: Result<Json<UpdateBody>, JsonRejection>,
+    b: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<Value>, RestError> {
     check_version(&v)?;
     let ws = workspace_of(&s, &m, &key).await?;

@@ -27,8 +27,8 @@ pub async fn create_user(
     username: String,
     email: String,
     display_name: String,
-    password: String,
-    password_confirmation: String,
+    password: tokenwarden::secret::Secret,
+    password_confirmation: tokenwarden::secret::Secret,
     #[server(default)] system_admin: Option<String>,
 ) -> Result<(), AppError> {
     respond(
@@ -41,7 +41,7 @@ pub async fn create_user(
                 &display_name,
                 password,
                 &password_confirmation,
-                system_admin.is_some_and(|v| !v.is_empty()),
+                tokenwarden::policy::checked(system_admin.as_deref()),
             )
             .await?;
             users::create(&state.db, &user).await?;

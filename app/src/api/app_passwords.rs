@@ -51,17 +51,21 @@ pub async fn create_app_password(
     respond(
         async {
             use rand::RngCore;
-            use tokenwarden::app_passwords::{parse_scopes, PlainAppPassword, SECRET_BYTES};
+            use tokenwarden::app_passwords::{parse_scopes, PlainAppPassword, MAX_ACTIVE_PER_USER, SECRET_BYTES};
             let (state, user) = guard::signed_in().await?;
             let name = tokenwarden::validate::display_name("name", &name)?;
             let scopes = parse_scopes(&[account, membership, projects, repositories])
                 .map_err(|e| AppError::refused(&e.field, e.message))?;
-            // Refuse early (the transaction checks again) before argon2 runs.
+            // Refuse early, before argon2 runs (the transaction that stores
+            // it checks both again): the schedule, then the per-user limit.
             let schedule = app_passwords::schedule(&state.db).await?;
             if let Some(message) =
                 tokenwarden::app_passwords::creation_closed_message(schedule.phase(chrono::Utc::now()))
             {
                 return Err(AppError::refused("app_passwords", message));
+            }
+            if app_passwords::count_active_for_user(&state.db, user.id).await? >= MAX_ACTIVE_PER_USER as i64 {
+                return Err(app_passwords::too_many());
             }
             let mut random = [0u8; SECRET_BYTES];
             rand::rngs::OsRng.fill_bytes(&mut random);
@@ -81,7 +85,7 @@ pub async fn create_app_password(
             .await?;
             Ok(CreatedAppPassword {
                 app_password,
-                secret: secret.expose().to_string(),
+                secret: tokenwarden::secret::Secret::new(secret.expose()),
             })
         }
         .await,

@@ -2,13 +2,14 @@
 
 use crate::{error::AppError, model::CurrentUser};
 use leptos::prelude::*;
+use tokenwarden::secret::Secret;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    request::{parts, respond, state},
-    session,
+    request::{client_addr, parts, respond, state},
+    session, setup_code, sign_in,
     store::users::{self, NewUser},
-    throttle,
+    throttle::{self, Subject},
 };
 
 #[server(prefix = "/api", endpoint = "current_user")]
@@ -29,16 +30,16 @@ pub(crate) async fn new_user(
     username: &str,
     email: &str,
     display_name: &str,
-    password: String,
-    password_confirmation: &str,
+    password: Secret,
+    password_confirmation: &Secret,
     is_system_admin: bool,
 ) -> Result<NewUser, AppError> {
     use tokenwarden::validate;
     let username = validate::username(username)?;
     let email = validate::email(email)?;
     let display_name = validate::display_name("display name", display_name)?;
-    validate::new_password(&password, &username)?;
-    if password != password_confirmation {
+    validate::new_password(password.expose(), &username)?;
+    if &password != password_confirmation {
         return Err(AppError::invalid(
             "password confirmation",
             "does not match the password",
@@ -48,7 +49,7 @@ pub(crate) async fn new_user(
         username,
         email,
         display_name,
-        password_hash: state.passwords.hash(password).await?,
+        password_hash: state.passwords.hash(password.into_exposed()).await?,
         is_system_admin,
     })
 }
@@ -64,22 +65,39 @@ fn set_cookie_and_redirect(cookie: String, to: &str) {
     leptos_axum::redirect(to);
 }
 
-/// Creates the first system administrator and signs them in. Refused once
-/// any administrator exists.
+/// Creates the first system administrator and signs them in. Needs the
+/// one-time setup code the server printed at startup; refused once any
+/// administrator exists.
 #[server(prefix = "/api", endpoint = "setup")]
 pub async fn setup(
+    setup_code: Secret,
     username: String,
     email: String,
     display_name: String,
-    password: String,
-    password_confirmation: String,
+    password: Secret,
+    password_confirmation: Secret,
 ) -> Result<(), AppError> {
     respond(
         async {
             let state = state()?;
+            let parts = parts()?;
             if users::is_set_up(&state.db).await? {
                 return Err(AppError::Conflict("Setup is already complete: sign in instead.".into()));
             }
+            // Guessing the code is slowed like guessing a password.
+            let address = client_addr(&parts);
+            let counted = throttle::attempt(
+                &state.db,
+                &state.auth.throttle,
+                Subject::SetupCode { address: &address },
+            )
+            .await?;
+            let code_hash = setup_code::hash(setup_code.expose());
+            if !users::setup_code_issued(&state.db, &code_hash).await? {
+                tracing::warn!(%address, "wrong setup code");
+                return Err(users::wrong_setup_code());
+            }
+            throttle::succeeded(&state.db, counted).await?;
             let user = new_user(
                 &state,
                 &username,
@@ -90,9 +108,10 @@ pub async fn setup(
                 true,
             )
             .await?;
-            let id = users::create_first_admin(&state.db, &user).await?;
+            let id = users::create_first_admin(&state.db, &user, &code_hash).await?;
+            setup_code::remove_file(&state.setup_code_file);
             tracing::info!(user = %user.username, "first system administrator created");
-            let cookie = session::start(&state, id, &parts()?).await?;
+            let cookie = session::start(&state, id, &parts).await?;
             set_cookie_and_redirect(cookie, "/");
             Ok(())
         }
@@ -101,39 +120,17 @@ pub async fn setup(
 }
 
 #[server(prefix = "/api", endpoint = "login")]
-pub async fn login(identifier: String, password: String) -> Result<(), AppError> {
+pub async fn login(identifier: String, password: Secret) -> Result<(), AppError> {
     respond(
         async {
             let state = state()?;
             let parts = parts()?;
-            let address = crate::ssr::request::client_addr(&parts);
-            if identifier.trim().is_empty() || password.is_empty() {
-                return Err(AppError::BadCredentials);
-            }
-            if password.chars().count() > tokenwarden::validate::PASSWORD_MAX_CHARS {
-                return Err(AppError::BadCredentials);
-            }
-            throttle::check(&state.db, &state.auth.lockout, &identifier, &address).await?;
-            let found = users::find_for_login(&state.db, &identifier).await?;
-            let (user_id, hash) = match found {
-                Some((id, hash)) => (Some(id), Some(hash)),
-                None => (None, None),
-            };
-            let verified = state.passwords.verify(password, hash).await?;
-            match (verified, user_id) {
-                (true, Some(user_id)) => {
-                    throttle::clear_account(&state.db, &identifier).await?;
-                    let cookie = session::start(&state, user_id, &parts).await?;
-                    tracing::info!(user_id, %address, "signed in");
-                    set_cookie_and_redirect(cookie, "/");
-                    Ok(())
-                }
-                _ => {
-                    throttle::record_failure(&state.db, &state.auth.lockout, &identifier, &address).await?;
-                    tracing::warn!(%address, "failed sign-in");
-                    Err(AppError::BadCredentials)
-                }
-            }
+            let address = client_addr(&parts);
+            let user_id = sign_in::check_password(&state, &identifier, &password, &address).await?;
+            let cookie = session::start(&state, user_id, &parts).await?;
+            tracing::info!(user_id, %address, "signed in");
+            set_cookie_and_redirect(cookie, "/");
+            Ok(())
         }
         .await,
     )

@@ -40,15 +40,8 @@ pub async fn set_system_policy(
     respond(
         async {
             let (state, user) = guard::system_admin().await?;
-            let days: u32 = max_days.trim().parse().map_err(|_| {
-                AppError::refused(
-                    "max_days",
-                    "Max days until expiry must be a whole number from 1 to 3650.",
-                )
-            })?;
-            let required = expiry_required.is_some_and(|v| !v.is_empty() && v != "false");
-            let policy =
-                tokenwarden::policy::SystemPolicy::new(required, days).map_err(|e| AppError::refused("max_days", e))?;
+            let policy = tokenwarden::policy::SystemPolicy::from_form(expiry_required.as_deref(), &max_days)
+                .map_err(|e| AppError::refused("max_days", e))?;
             policies::set_system(&state.db, &user, &client_addr(&parts()?), policy).await
         }
         .await,
@@ -86,13 +79,8 @@ pub async fn set_workspace_policy(
     respond(
         async {
             let (state, user, ws) = guard::workspace_admin(&workspace).await?;
-            let days: u32 = max_days
-                .trim()
-                .parse()
-                .map_err(|_| AppError::refused("max_days", "Choose 90, 180 or 365 days."))?;
-            let allow = allow_no_expiry.is_some_and(|v| !v.is_empty() && v != "false");
-            let policy =
-                tokenwarden::policy::WorkspacePolicy::new(days, allow).map_err(|e| AppError::refused("max_days", e))?;
+            let policy = tokenwarden::policy::WorkspacePolicy::from_form(&max_days, allow_no_expiry.as_deref())
+                .map_err(|e| AppError::refused("max_days", e))?;
             policies::set_workspace(&state.db, &user, &client_addr(&parts()?), ws.id, &ws.slug, policy).await
         }
         .await,

@@ -19,7 +19,7 @@ use crate::ssr::{
         policies,
         tokens::{self, NewToken},
     },
-    token_admin::{expiry_request, manageable, permissions, target, Place},
+    token_admin::{manageable, permissions, target, Place},
 };
 
 /// The policy binding new tokens at this place, for the create form.
@@ -123,7 +123,8 @@ pub async fn create_token(
                 &[&workspace_permission, &project_permission, &repository_permission, &account_permission],
                 t.creator,
             )?;
-            let expiry = expiry_request(&expiry, &expiry_date, &utc_offset_minutes)?;
+            let expiry = tokenwarden::expiry::ExpiryRequest::from_form(&expiry, &expiry_date, &utc_offset_minutes)
+                .map_err(|e| AppError::refused(&e.field, e.message))?;
             let addr = client_addr(&parts);
             let created = tokens::create(
                 &state.db,
@@ -163,18 +164,14 @@ pub async fn update_token(
             }
             let (state, user) = guard::signed_in().await?;
             let parts = parts()?;
-            let (owner, access) = manageable(&state, &user, id).await?;
+            let token = manageable(&state, &user, id).await?;
             let name = tokenwarden::validate::display_name("name", &name)?;
-            let set = permissions(
-                owner.kind(),
-                &[
-                    &workspace_permission,
-                    &project_permission,
-                    &repository_permission,
-                    &account_permission,
-                ],
-                access,
-            )?;
+            let set = token.permissions(&[
+                &workspace_permission,
+                &project_permission,
+                &repository_permission,
+                &account_permission,
+            ])?;
             tokens::update(&state.db, id, &name, &set, &user, &client_addr(&parts)).await
         }
         .await,

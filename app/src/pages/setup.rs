@@ -22,6 +22,7 @@ pub fn Setup() -> impl IntoView {
                         <section class="card narrow">
                             <h1>"Welcome to Tokenwarden"</h1>
                             <p>"Create the first system administrator. You will be signed in as this user."</p>
+                            <p class="hint">"To prove you run this server, enter the setup code it printed when it started. It is also in the file "<code>"setup-code"</code>" in its data directory."</p>
                             <SetupForm />
                         </section>
                     }.into_any(),
@@ -39,6 +40,7 @@ fn SetupForm() -> impl IntoView {
     let setup = ServerAction::<Setup>::new();
     view! {
         <ActionForm action=setup attr:class="stack">
+            <label>"Setup code" <input name="setup_code" autocomplete="one-time-code" required spellcheck="false" placeholder="XXXX-XXXX-XXXX-XXXX" /></label>
             <label>"Username" <input name="username" autocomplete="username" required minlength="2" maxlength="40" /></label>
             <label>"Email" <input name="email" type="email" autocomplete="email" required /></label>
             <label>"Full name" <input name="display_name" autocomplete="name" required maxlength="100" /></label>

@@ -91,6 +91,9 @@ pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
     view! {
         <section class="card">
             <h2>"Access tokens"</h2>
+            {(kind != TokenKind::Personal).then(|| view! {
+                <p class="hint">"These tokens belong to the "{kind.as_str()}", not to whoever made them: they keep working when their creator leaves the workspace or loses a role, until they expire or are revoked. Tokens whose creator is no longer a member are marked, so you can review them."</p>
+            })}
             {can_create.then(|| view! { <CreateTokenForm place=place.clone() create /> })}
             <div class="list-controls">
                 <label>"Show"
@@ -195,7 +198,10 @@ fn TokenRow(
         <tr data-token=token.name.clone()>
             <td>{token.name.clone()}</td>
             <td class="perms">{token.permissions.join(", ")}</td>
-            <td><LocalDate at=token.created_at /> {token.created_by.map(|by| format!(" by {by}"))}</td>
+            <td>
+                <LocalDate at=token.created_at /> {token.created_by.map(|by| format!(" by {by}"))}
+                {token.creator_left.then(|| view! { <span class="badge left" title="The creator is no longer a member of this workspace; the token keeps working until it expires or is revoked.">"creator no longer a member"</span> })}
+            </td>
             <td>{expires_cell}</td>
             <td>{last_used}</td>
             <td><span class=state_class>{state.label()}</span></td>

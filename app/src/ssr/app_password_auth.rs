@@ -6,11 +6,20 @@
 //!   refused with the retirement message;
 //! - an unknown user, or one with no active app password, is refused before
 //!   any argon2 work;
-//! - argon2 runs on a fixed number of worker threads at the lowest CPU
-//!   priority (`SCHED_IDLE`), each resting three times as long as it worked
-//!   (so at most a quarter of a core each, whatever the load): requests
-//!   authenticated by token keep the CPU; attempts wait (costing nothing)
-//!   for a worker, and give up with 503 after [`WAIT_FOR_WORKER`];
+//! - attempts for one user from one address are counted before argon2 work
+//!   is queued, in the database like sign-in (`throttle`): a flood from an
+//!   address is refused (429) after a few attempts, for ever longer;
+//! - one user's attempts hold at most [`AppPasswordVerifier::share`] of the
+//!   workers at once (the rest of them wait their turn behind other users'),
+//!   so a flood against one user, from however many addresses, leaves the
+//!   other workers to everyone else;
+//! - argon2 runs on a fixed number of worker threads, each resting three
+//!   times as long as it worked (so at most a quarter of a core each,
+//!   whatever the load): requests authenticated by token keep the rest of
+//!   the CPU; attempts wait (costing nothing) for a worker, and give up with
+//!   503 after [`WAIT_FOR_WORKER`]. The workers run at normal priority: a
+//!   lower one (an earlier design used `SCHED_IDLE`) lets any busy moment,
+//!   even a flood of refusals, starve every app password's verification;
 //! - a successful verification is remembered for [`CACHE_TTL`] under a keyed
 //!   hash of user and password, so a busy integration pays argon2 once. The
 //!   cache only spares argon2: the app password's row and the schedule are
@@ -22,15 +31,20 @@ use super::{
     last_used::{Channel, Credential, LastUsed},
     password::verify_blocking,
     store::{app_passwords, users},
+    throttle::{self, Subject, ThrottlePolicy},
     token_auth::TokenAuthError,
     Db,
 };
+use crate::error::AppError;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
 use std::{
     collections::HashMap,
-    sync::{mpsc, Arc, Mutex},
+    sync::{
+        atomic::{AtomicU64, Ordering},
+        mpsc, Arc, Mutex,
+    },
     time::{Duration, Instant},
 };
 use tokenwarden::app_passwords::{ClassicScope, Phase};
@@ -66,10 +80,17 @@ pub struct AppPasswordVerifier {
 
 struct Inner {
     workers: Semaphore,
+    /// Most workers one user's attempts may hold at once.
+    share: usize,
+    /// Each user's share of the workers, while they have attempts waiting.
+    per_user: Mutex<HashMap<i64, Arc<Semaphore>>>,
     jobs: Mutex<mpsc::Sender<Job>>,
     cache: Mutex<HashMap<[u8; 32], Verified>>,
     cache_key: [u8; 32],
     wait_for_worker: Duration,
+    throttle: ThrottlePolicy,
+    /// argon2 verifications run (one per candidate tried).
+    verifications: AtomicU64,
 }
 
 struct Verified {
@@ -78,12 +99,13 @@ struct Verified {
 }
 
 impl AppPasswordVerifier {
-    /// Starts `workers` argon2 threads at the lowest CPU priority.
-    pub fn new(workers: usize) -> Self {
-        Self::with_wait(workers, WAIT_FOR_WORKER)
+    /// Starts `workers` argon2 threads; failed attempts are throttled under
+    /// `throttle`'s app password limits.
+    pub fn new(workers: usize, throttle: ThrottlePolicy) -> Self {
+        Self::with_wait(workers, WAIT_FOR_WORKER, throttle)
     }
 
-    fn with_wait(workers: usize, wait_for_worker: Duration) -> Self {
+    fn with_wait(workers: usize, wait_for_worker: Duration, throttle: ThrottlePolicy) -> Self {
         let workers = workers.max(1);
         let (sender, receiver) = mpsc::channel::<Job>();
         let receiver = Arc::new(Mutex::new(receiver));
@@ -92,7 +114,6 @@ impl AppPasswordVerifier {
             std::thread::Builder::new()
                 .name(format!("app-password-{n}"))
                 .spawn(move || {
-                    lowest_cpu_priority();
                     loop {
                         let job = receiver.lock().unwrap_or_else(|e| e.into_inner()).recv();
                         match job {
@@ -113,25 +134,73 @@ impl AppPasswordVerifier {
         AppPasswordVerifier {
             inner: Arc::new(Inner {
                 workers: Semaphore::new(workers),
+                share: Self::share(workers),
+                per_user: Mutex::new(HashMap::new()),
                 jobs: Mutex::new(sender),
                 cache: Mutex::new(HashMap::new()),
                 cache_key,
                 wait_for_worker,
+                throttle,
+                verifications: AtomicU64::new(0),
             }),
         }
     }
 
-    /// The id of the first candidate `password` matches, on a worker thread.
-    async fn verify(&self, password: String, candidates: Vec<(i64, String)>) -> Result<Option<i64>, TokenAuthError> {
-        let _worker = tokio::time::timeout(self.inner.wait_for_worker, self.inner.workers.acquire())
+    /// Most of `workers` one user's attempts may hold at once: half (at
+    /// least one). Waiting attempts queue fairly (first come, first served)
+    /// for the workers, so with a single worker another user's attempt waits
+    /// for at most the one it is running.
+    pub fn share(workers: usize) -> usize {
+        (workers / 2).max(1)
+    }
+
+    /// How many argon2 verifications this server has run (for tests and
+    /// monitoring).
+    pub fn verifications(&self) -> u64 {
+        self.inner.verifications.load(Ordering::Relaxed)
+    }
+
+    /// `user_id`'s share of the workers.
+    fn user_share(&self, user_id: i64) -> Arc<Semaphore> {
+        let mut per_user = self.inner.per_user.lock().unwrap_or_else(|e| e.into_inner());
+        if per_user.len() > 1000 {
+            // Forget users with nothing waiting (only the map holds them).
+            let share = self.inner.share;
+            per_user.retain(|_, s| Arc::strong_count(s) > 1 || s.available_permits() < share);
+        }
+        per_user
+            .entry(user_id)
+            .or_insert_with(|| Arc::new(Semaphore::new(self.inner.share)))
+            .clone()
+    }
+
+    /// The id of the first candidate `password` matches, on a worker thread,
+    /// within `user_id`'s share of the workers.
+    async fn verify(
+        &self,
+        user_id: i64,
+        password: String,
+        candidates: Vec<(i64, String)>,
+    ) -> Result<Option<i64>, TokenAuthError> {
+        let deadline = tokio::time::Instant::now() + self.inner.wait_for_worker;
+        let share = self.user_share(user_id);
+        let _mine = tokio::time::timeout_at(deadline, share.acquire())
+            .await
+            .map_err(|_| TokenAuthError::Busy)?
+            .map_err(|_| TokenAuthError::Internal)?;
+        let _worker = tokio::time::timeout_at(deadline, self.inner.workers.acquire())
             .await
             .map_err(|_| TokenAuthError::Busy)?
             .map_err(|_| TokenAuthError::Internal)?;
         let (reply, answer) = oneshot::channel();
+        let this = self.clone();
         let job: Job = Box::new(move || {
             let matched = candidates
                 .iter()
-                .find(|(_, hash)| verify_blocking(&password, hash))
+                .find(|(_, hash)| {
+                    this.inner.verifications.fetch_add(1, Ordering::Relaxed);
+                    verify_blocking(&password, hash)
+                })
                 .map(|(id, _)| *id);
             let _ = reply.send(matched);
         });
@@ -199,7 +268,7 @@ impl AppPasswordVerifier {
         if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
             return Err(TokenAuthError::Unknown);
         }
-        let Some((user_id, _)) = users::find_for_login(db, user).await? else {
+        let Some(user_id) = users::find_for_login(db, user).await?.map(|u| u.id) else {
             return Err(TokenAuthError::Unknown);
         };
         let candidates = app_passwords::candidates(db, user_id).await?;
@@ -211,13 +280,35 @@ impl AppPasswordVerifier {
         let matched = match remembered {
             Some(id) => id,
             None => {
+                // Counted before any argon2 work is queued.
+                let counted = throttle::attempt(
+                    db,
+                    &self.inner.throttle,
+                    Subject::AppPassword {
+                        user_id,
+                        address: client_addr,
+                    },
+                )
+                .await
+                .map_err(|e| match e {
+                    AppError::TooManyAttempts { retry_after_secs } => TokenAuthError::Throttled { retry_after_secs },
+                    _ => TokenAuthError::Internal,
+                })?;
                 let hashes = candidates.iter().map(|c| (c.id, c.password_hash.clone())).collect();
-                let id = self
-                    .verify(password.to_string(), hashes)
-                    .await?
-                    .ok_or(TokenAuthError::Unknown)?;
-                self.remember(slot, id);
-                id
+                match self.verify(user_id, password.to_string(), hashes).await {
+                    Ok(Some(id)) => {
+                        throttle::succeeded(db, counted).await?;
+                        self.remember(slot, id);
+                        id
+                    }
+                    Ok(None) => return Err(TokenAuthError::Unknown),
+                    // Never checked: not a failed guess.
+                    Err(TokenAuthError::Busy) => {
+                        throttle::succeeded(db, counted).await?;
+                        return Err(TokenAuthError::Busy);
+                    }
+                    Err(e) => return Err(e),
+                }
             }
         };
         let found = candidates
@@ -254,21 +345,6 @@ fn thread_cpu_time() -> Duration {
     START.get_or_init(Instant::now).elapsed()
 }
 
-/// `SCHED_IDLE` for the calling thread (Linux schedules each thread on its
-/// own), else nice 19: argon2 only gets CPU that requests do not want.
-fn lowest_cpu_priority() {
-    #[cfg(target_os = "linux")]
-    {
-        let param = libc::sched_param { sched_priority: 0 };
-        // SAFETY: plain system calls on this thread (pid 0), no memory effects
-        // beyond reading `param`.
-        let idle = unsafe { libc::sched_setscheduler(0, libc::SCHED_IDLE, &param) } == 0;
-        if !idle && unsafe { libc::setpriority(libc::PRIO_PROCESS, 0, 19) } != 0 {
-            tracing::warn!("could not lower the priority of an app password worker thread");
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,30 +352,50 @@ mod tests {
 
     #[tokio::test]
     async fn verifies_on_the_workers_and_names_the_match() {
-        let verifier = AppPasswordVerifier::new(1);
+        let verifier = AppPasswordVerifier::new(1, ThrottlePolicy::default());
         let a = hash_blocking("first app password").unwrap();
         let b = hash_blocking("second app password").unwrap();
         let candidates = vec![(1, a), (2, b)];
         assert_eq!(
-            verifier.verify("second app password".into(), candidates.clone()).await,
+            verifier
+                .verify(7, "second app password".into(), candidates.clone())
+                .await,
             Ok(Some(2))
         );
-        assert_eq!(verifier.verify("neither".into(), candidates).await, Ok(None));
+        assert_eq!(verifier.verifications(), 2);
+        assert_eq!(verifier.verify(7, "neither".into(), candidates).await, Ok(None));
+        assert_eq!(verifier.verifications(), 4);
     }
 
     #[tokio::test]
     async fn waits_for_a_worker_then_gives_up_with_busy() {
-        let verifier = AppPasswordVerifier::with_wait(1, Duration::from_millis(50));
+        let verifier = AppPasswordVerifier::with_wait(1, Duration::from_millis(50), ThrottlePolicy::default());
         let held = verifier.inner.workers.acquire().await.unwrap();
-        let attempt = verifier.verify("x".into(), vec![]);
+        let attempt = verifier.verify(7, "x".into(), vec![]);
         assert_eq!(attempt.await, Err(TokenAuthError::Busy));
         drop(held);
-        assert_eq!(verifier.verify("x".into(), vec![]).await, Ok(None));
+        assert_eq!(verifier.verify(7, "x".into(), vec![]).await, Ok(None));
+    }
+
+    #[tokio::test]
+    async fn one_user_holds_at_most_its_share_and_others_go_first() {
+        // Four workers: a user's attempts hold at most two of them.
+        let verifier = AppPasswordVerifier::with_wait(4, Duration::from_millis(50), ThrottlePolicy::default());
+        assert_eq!(verifier.inner.share, 2);
+        let share = verifier.user_share(7);
+        let held = (share.acquire().await.unwrap(), share.acquire().await.unwrap());
+        // A third attempt of user 7 waits (and gives up), though workers are free...
+        assert_eq!(verifier.verify(7, "x".into(), vec![]).await, Err(TokenAuthError::Busy));
+        // ...while user 8 is served at once.
+        assert_eq!(verifier.verify(8, "x".into(), vec![]).await, Ok(None));
+        drop(held);
+        assert_eq!(verifier.verify(7, "x".into(), vec![]).await, Ok(None));
+        assert_eq!(AppPasswordVerifier::share(1), 1);
     }
 
     #[test]
     fn the_cache_is_keyed_by_user_and_password_and_forgets_revoked_ones() {
-        let verifier = AppPasswordVerifier::new(1);
+        let verifier = AppPasswordVerifier::new(1, ThrottlePolicy::default());
         let slot = verifier.cache_slot(7, "secret");
         assert_ne!(slot, verifier.cache_slot(8, "secret"));
         assert_ne!(slot, verifier.cache_slot(7, "secreT"));

@@ -3,12 +3,16 @@
 
 pub mod app_password_auth;
 pub mod db;
+pub mod files;
 pub mod git_repos;
 pub mod guard;
 pub mod last_used;
 pub mod password;
 pub mod request;
+pub mod security;
 pub mod session;
+pub mod setup_code;
+pub mod sign_in;
 pub mod state;
 pub mod store;
 pub mod throttle;

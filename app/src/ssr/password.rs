@@ -8,7 +8,10 @@ use argon2::{
     password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString},
     Algorithm, Argon2, Params, Version,
 };
-use std::sync::{Arc, OnceLock};
+use std::sync::{
+    atomic::{AtomicU64, Ordering},
+    Arc, OnceLock,
+};
 use tokio::sync::Semaphore;
 
 fn argon2() -> Argon2<'static> {
@@ -19,13 +22,28 @@ fn argon2() -> Argon2<'static> {
 #[derive(Clone, Debug)]
 pub struct Passwords {
     limiter: Arc<Semaphore>,
+    verifications: Arc<AtomicU64>,
+    hashes: Arc<AtomicU64>,
 }
 
 impl Passwords {
     pub fn new(max_concurrent: usize) -> Self {
         Passwords {
             limiter: Arc::new(Semaphore::new(max_concurrent.max(1))),
+            verifications: Arc::default(),
+            hashes: Arc::default(),
         }
+    }
+
+    /// How many passwords this server has hashed since it started.
+    pub fn hashes(&self) -> u64 {
+        self.hashes.load(Ordering::Relaxed)
+    }
+
+    /// How many passwords this server has verified since it started (for
+    /// tests and monitoring: throttling must keep it down under attack).
+    pub fn verifications(&self) -> u64 {
+        self.verifications.load(Ordering::Relaxed)
     }
 
     async fn run<T: Send + 'static>(&self, work: impl FnOnce() -> T + Send + 'static) -> Result<T, AppError> {
@@ -37,6 +55,7 @@ impl Passwords {
     }
 
     pub async fn hash(&self, password: String) -> Result<String, AppError> {
+        self.hashes.fetch_add(1, Ordering::Relaxed);
         self.run(move || hash_blocking(&password)).await?
     }
 
@@ -44,6 +63,7 @@ impl Passwords {
     /// user) it verifies against a dummy hash anyway, so the answer takes
     /// the same time whether or not the account exists.
     pub async fn verify(&self, password: String, stored: Option<String>) -> Result<bool, AppError> {
+        self.verifications.fetch_add(1, Ordering::Relaxed);
         self.run(move || {
             let known = stored.is_some();
             let hash = stored.unwrap_or_else(|| dummy_hash().to_string());

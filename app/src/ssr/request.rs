@@ -4,10 +4,11 @@
 use super::AppState;
 use crate::error::AppError;
 use axum::extract::ConnectInfo;
-use http::{request::Parts, StatusCode};
+use http::{request::Parts, Extensions, HeaderMap, StatusCode};
 use leptos::prelude::use_context;
 use leptos_axum::ResponseOptions;
-use std::net::SocketAddr;
+use std::net::{IpAddr, SocketAddr};
+use tokenwarden::forwarded::TrustedProxies;
 
 pub fn state() -> Result<AppState, AppError> {
     use_context::<AppState>().ok_or_else(|| {
@@ -23,12 +24,36 @@ pub fn parts() -> Result<Parts, AppError> {
     })
 }
 
-/// The peer's IP address, as the socket saw it.
+/// The client's address, worked out once per request (see [`client_ip`])
+/// and kept in the request's extensions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ClientAddr(pub IpAddr);
+
+/// The client's address: behind a trusted reverse proxy, the one its
+/// `X-Forwarded-For` names (see `tokenwarden::forwarded`); otherwise the
+/// socket's peer. Throttling, the audit log, sessions and "last used" all
+/// use this.
+pub fn client_ip(headers: &HeaderMap, extensions: &Extensions, trusted: &TrustedProxies) -> Option<IpAddr> {
+    let peer = extensions.get::<ConnectInfo<SocketAddr>>()?.0.ip();
+    if trusted.is_empty() {
+        return Some(tokenwarden::forwarded::canonical(peer));
+    }
+    let forwarded: Vec<&[u8]> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .map(|v| v.as_bytes())
+        .collect();
+    Some(trusted.client(peer, &forwarded))
+}
+
+/// The client's address as text, for logs and records.
 pub fn client_addr(parts: &Parts) -> String {
     parts
         .extensions
-        .get::<ConnectInfo<SocketAddr>>()
-        .map(|ConnectInfo(addr)| addr.ip().to_string())
+        .get::<ClientAddr>()
+        .map(|ClientAddr(ip)| *ip)
+        .or_else(|| client_ip(&parts.headers, &parts.extensions, &TrustedProxies::default()))
+        .map(|ip| ip.to_string())
         .unwrap_or_else(|| "unknown".to_string())
 }
 

@@ -1,7 +1,7 @@
 //! What every request handler and server function can reach.
 
 use super::{
-    app_password_auth::AppPasswordVerifier, last_used::LastUsed, password::Passwords, throttle::LockoutPolicy,
+    app_password_auth::AppPasswordVerifier, last_used::LastUsed, password::Passwords, throttle::ThrottlePolicy,
     token_keys::TokenKeys, Db,
 };
 use axum::extract::FromRef;
@@ -22,6 +22,10 @@ pub struct AppState {
     pub app_passwords: AppPasswordVerifier,
     /// Where the bare Git repositories live: `<workspace>/<repository>.git`.
     pub git_root: Arc<std::path::PathBuf>,
+    /// The first-run setup code's file (`setup-code` in the data directory),
+    /// removed once setup is done.
+    #[from_ref(skip)]
+    pub setup_code_file: Arc<std::path::PathBuf>,
 }
 
 #[derive(Debug, Clone, Copy)]
@@ -45,10 +49,12 @@ pub struct AuthSettings {
     pub session_idle_secs: i64,
     /// A session ends this many seconds after sign-in, active or not.
     pub session_max_secs: i64,
-    /// Mark the session cookie `Secure` (and use the `__Host-` name): set
-    /// when the public URL is https.
+    /// Mark the session cookie `Secure` (and use the `__Host-` name), and
+    /// send HSTS: set when the public URL is https.
     pub secure_cookies: bool,
-    pub lockout: LockoutPolicy,
+    pub throttle: ThrottlePolicy,
+    /// Reverse proxies whose `X-Forwarded-For` names the client (none by default).
+    pub trusted_proxies: tokenwarden::forwarded::TrustedProxies,
 }
 
 impl Default for AuthSettings {
@@ -57,7 +63,8 @@ impl Default for AuthSettings {
             session_idle_secs: 8 * 3600,
             session_max_secs: 7 * 24 * 3600,
             secure_cookies: false,
-            lockout: LockoutPolicy::default(),
+            throttle: ThrottlePolicy::default(),
+            trusted_proxies: Default::default(),
         }
     }
 }

@@ -151,11 +151,40 @@ pub async fn target(
     }
 }
 
-/// Where a token belongs, and what the acting user may give it there.
-pub type Manageable = (Owner, CreatorAccess);
+/// An existing token the acting user may manage, and what it may be given.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Manageable {
+    pub owner: Owner,
+    limit: Limit,
+}
 
-/// The acting user's access where an existing token belongs, or "not
-/// found" when they may not manage it (so its existence is not revealed).
+/// Whose rights bound an edited token's permissions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Limit {
+    /// The acting user's, where the token belongs.
+    Actor(CreatorAccess),
+    /// A personal token's owner's, now (whoever edits it).
+    TokenOwner(CreatorAccess),
+}
+
+impl Manageable {
+    /// The permission set from permission names, within what the token may have.
+    pub fn permissions<S: AsRef<str>>(&self, fields: &[S]) -> Result<PermissionSet, AppError> {
+        let set = PermissionSet::parse(self.owner.kind(), fields).map_err(|e| AppError::refused("permissions", e))?;
+        match self.limit {
+            Limit::Actor(rights) => set.within(rights),
+            Limit::TokenOwner(rights) => set.within_owner(rights),
+        }
+        .map_err(|e| AppError::refused("permissions", e))?;
+        Ok(set)
+    }
+}
+
+/// What may be given to a token that belongs where the acting user may
+/// manage it, or "not found" when they may not manage it (so its existence
+/// is not revealed). For a personal token that is its *owner's* rights now,
+/// whoever edits it: a system admin editing a member's token cannot make it
+/// claim more than the member has.
 pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result<Manageable, AppError> {
     let not_found = || AppError::NotFound("Token".into());
     let owner = tokens::owner_of(&state.db, id).await?.ok_or_else(not_found)?;
@@ -164,30 +193,36 @@ pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result
         project: Access::Admin,
         repository: Access::Admin,
     };
-    let access = match owner {
+    let rights = |(workspace, project, repository)| CreatorAccess {
+        workspace,
+        project,
+        repository,
+    };
+    let limit = match owner {
         Owner::Personal { user_id } if user_id == user.id => {
-            let (w, p, r) = workspaces::best_access(&state.db, user).await?;
-            Some(CreatorAccess {
-                workspace: w,
-                project: p,
-                repository: r,
-            })
+            Some(Limit::Actor(rights(workspaces::best_access(&state.db, user).await?)))
         }
-        Owner::Personal { .. } => user.is_system_admin.then_some(all),
+        Owner::Personal { user_id } if user.is_system_admin => {
+            let owner_user = users::current_user(&state.db, user_id).await?.ok_or_else(not_found)?;
+            Some(Limit::TokenOwner(rights(
+                workspaces::best_access(&state.db, &owner_user).await?,
+            )))
+        }
+        Owner::Personal { .. } => None,
         Owner::Workspace { workspace_id } => {
             let g = workspaces::grants(&state.db, user, workspace_id).await?;
-            g.workspace().can_admin().then_some(all)
+            g.workspace().can_admin().then_some(Limit::Actor(all))
         }
         Owner::Project {
             workspace_id,
             project_id,
         } => {
             let g = workspaces::grants(&state.db, user, workspace_id).await?;
-            g.project(project_id).can_admin().then_some(CreatorAccess {
+            g.project(project_id).can_admin().then_some(Limit::Actor(CreatorAccess {
                 workspace: g.workspace(),
                 project: g.project(project_id),
                 repository: g.project(project_id),
-            })
+            }))
         }
         Owner::Repository {
             workspace_id,
@@ -196,14 +231,14 @@ pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result
         } => {
             let g = workspaces::grants(&state.db, user, workspace_id).await?;
             let r = g.repository(project_id, repository_id);
-            r.can_admin().then_some(CreatorAccess {
+            r.can_admin().then_some(Limit::Actor(CreatorAccess {
                 workspace: g.workspace(),
                 project: g.project(project_id),
                 repository: r,
-            })
+            }))
         }
     };
-    access.map(|a| (owner, a)).ok_or_else(not_found)
+    limit.map(|limit| Manageable { owner, limit }).ok_or_else(not_found)
 }
 
 /// Builds the permission set from permission names (the form's one field per
@@ -216,33 +251,4 @@ pub fn permissions<S: AsRef<str>>(
     let set = PermissionSet::parse(kind, fields).map_err(|e| AppError::refused("permissions", e))?;
     set.within(creator).map_err(|e| AppError::refused("permissions", e))?;
     Ok(set)
-}
-
-pub fn expiry_request(
-    expiry: &str,
-    date: &str,
-    utc_offset_minutes: &str,
-) -> Result<tokenwarden::expiry::ExpiryRequest, AppError> {
-    use tokenwarden::expiry::ExpiryRequest;
-    let refuse = |m: &str| AppError::refused("expiry", m);
-    match expiry.trim() {
-        "never" => Ok(ExpiryRequest::NoExpiry),
-        "custom" => {
-            let date = chrono::NaiveDate::parse_from_str(date.trim(), "%Y-%m-%d")
-                .map_err(|_| refuse("Enter the custom expiry date as YYYY-MM-DD."))?;
-            let offset = utc_offset_minutes
-                .trim()
-                .parse()
-                .map_err(|_| refuse("The time zone offset must be a whole number of minutes."))?;
-            Ok(ExpiryRequest::Date {
-                date,
-                utc_offset_minutes: offset,
-            })
-        }
-        "" => Err(refuse("Choose when the token expires.")),
-        days => days
-            .parse()
-            .map(ExpiryRequest::Days)
-            .map_err(|_| refuse("Choose one of the offered expiry periods.")),
-    }
 }

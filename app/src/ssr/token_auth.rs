@@ -16,10 +16,13 @@ use super::{
     AppState, Db,
 };
 use crate::error::AppError;
-use base64::Engine;
 use http::{header::AUTHORIZATION, HeaderMap};
 use subtle::ConstantTimeEq;
-use tokenwarden::{permissions::TokenKind, token};
+use tokenwarden::{
+    credentials::{self, Credentials},
+    permissions::TokenKind,
+    token,
+};
 
 /// The user name Basic authentication takes for workspace, project and
 /// repository tokens (as Bitbucket Cloud has it for Git).
@@ -43,6 +46,11 @@ pub enum TokenAuthError {
     },
     /// Every app password worker stayed busy: try again (503).
     Busy,
+    /// Too many wrong app passwords for this user from this address: try
+    /// again after this many seconds (429).
+    Throttled {
+        retry_after_secs: u64,
+    },
     /// The database failed: not the caller's fault (500, not 401).
     Internal,
 }
@@ -78,43 +86,15 @@ pub enum Principal {
     AppPassword(AppPasswordPrincipal),
 }
 
-/// What the `Authorization` header carries.
-#[derive(PartialEq, Eq)]
-enum Credentials {
-    Bearer(String),
-    Basic { user: String, secret: String },
-}
-
-// Never printed with the secret.
-impl std::fmt::Debug for Credentials {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Credentials::Bearer(_) => f.write_str("Bearer(…)"),
-            Credentials::Basic { user, .. } => write!(f, "Basic({user}, …)"),
-        }
-    }
-}
-
+/// The request's one `Authorization` header, read (several are refused:
+/// which one counts would be ambiguous).
 fn credentials(headers: &HeaderMap) -> Result<Credentials, TokenAuthError> {
-    let value = headers.get(AUTHORIZATION).ok_or(TokenAuthError::Missing)?;
-    let value = value.to_str().map_err(|_| TokenAuthError::Malformed)?.trim();
-    let (scheme, rest) = value.split_once(' ').ok_or(TokenAuthError::Malformed)?;
-    let rest = rest.trim();
-    if scheme.eq_ignore_ascii_case("bearer") {
-        return Ok(Credentials::Bearer(rest.to_string()));
+    let mut values = headers.get_all(AUTHORIZATION).iter();
+    let value = values.next().ok_or(TokenAuthError::Missing)?;
+    if values.next().is_some() {
+        return Err(TokenAuthError::Malformed);
     }
-    if scheme.eq_ignore_ascii_case("basic") {
-        let decoded = base64::engine::general_purpose::STANDARD
-            .decode(rest)
-            .map_err(|_| TokenAuthError::Malformed)?;
-        let decoded = String::from_utf8(decoded).map_err(|_| TokenAuthError::Malformed)?;
-        let (user, secret) = decoded.split_once(':').ok_or(TokenAuthError::Malformed)?;
-        return Ok(Credentials::Basic {
-            user: user.to_string(),
-            secret: secret.to_string(),
-        });
-    }
-    Err(TokenAuthError::Malformed)
+    credentials::parse(value.as_bytes()).map_err(|_| TokenAuthError::Malformed)
 }
 
 type TokenRow = (
@@ -142,9 +122,7 @@ pub async fn authenticate(
     via: Channel,
 ) -> Result<Principal, TokenAuthError> {
     let credentials = credentials(headers)?;
-    let secret = match &credentials {
-        Credentials::Bearer(secret) | Credentials::Basic { secret, .. } => secret.as_str(),
-    };
+    let secret = credentials.secret().expose();
     let kind = match (token::check(secret), &credentials) {
         (Ok(kind), _) => kind,
         // Not a token at all: a legacy app password, if the user is a person.
@@ -153,7 +131,7 @@ pub async fn authenticate(
         {
             return state
                 .app_passwords
-                .authenticate(&state.db, &state.last_used, user, secret, client_addr, via)
+                .authenticate(&state.db, &state.last_used, user, secret.expose(), client_addr, via)
                 .await
                 .map(Principal::AppPassword);
         }
@@ -270,43 +248,25 @@ async fn basic_user_matches(db: &Db, owner: Owner, user: &str) -> Result<bool, T
 mod tests {
     use super::*;
 
-    fn headers(value: &str) -> HeaderMap {
+    fn headers(values: &[&str]) -> HeaderMap {
         let mut h = HeaderMap::new();
-        h.insert(AUTHORIZATION, value.parse().unwrap());
+        for v in values {
+            h.append(AUTHORIZATION, v.parse().unwrap());
+        }
         h
     }
 
     #[test]
-    fn reads_bearer_and_basic() {
-        assert_eq!(
-            credentials(&headers("Bearer abc")),
-            Ok(Credentials::Bearer("abc".into()))
-        );
-        assert_eq!(
-            credentials(&headers("bearer  abc ")),
-            Ok(Credentials::Bearer("abc".into()))
-        );
-        // "alice:tww_x" in base64; a colon in the secret part stays in it.
-        assert_eq!(
-            credentials(&headers("Basic YWxpY2U6dHd3X3g=")),
-            Ok(Credentials::Basic {
-                user: "alice".into(),
-                secret: "tww_x".into()
-            })
-        );
+    fn one_header_is_read_and_two_are_refused() {
+        assert!(matches!(
+            credentials(&headers(&["Bearer abc"])),
+            Ok(Credentials::Bearer(_))
+        ));
         assert_eq!(credentials(&HeaderMap::new()), Err(TokenAuthError::Missing));
-        assert_eq!(credentials(&headers("Basic !!!")), Err(TokenAuthError::Malformed));
-        assert_eq!(credentials(&headers("Digest abc")), Err(TokenAuthError::Malformed));
-        assert_eq!(credentials(&headers("Bearer")), Err(TokenAuthError::Malformed));
-    }
-
-    #[test]
-    fn never_prints_a_secret() {
-        let c = Credentials::Basic {
-            user: "alice".into(),
-            secret: "twu_secret".into(),
-        };
-        assert!(!format!("{c:?}").contains("secret"));
-        assert!(!format!("{:?}", Credentials::Bearer("twu_secret".into())).contains("secret"));
+        assert_eq!(credentials(&headers(&["Digest abc"])), Err(TokenAuthError::Malformed));
+        assert_eq!(
+            credentials(&headers(&["Bearer abc", "Bearer def"])),
+            Err(TokenAuthError::Malformed)
+        );
     }
 }

@@ -10,7 +10,7 @@
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
-use std::{fmt, io::Write, path::Path};
+use std::{fmt, path::Path};
 use tokenwarden::token::PlainToken;
 
 /// A token secret's keyed hash: what the database stores and looks up.
@@ -57,11 +57,14 @@ impl TokenKeys {
     }
 
     /// Reads the key ring, creating it with one new key on first run.
+    /// A ring other users can read is refused: with it and a copy of the
+    /// database, anyone could test guesses at tokens offline.
     pub fn load_or_create(path: &Path) -> Result<TokenKeys, String> {
         if !path.exists() {
             write_ring(path, &[new_key()])?;
             tracing::info!(path = %path.display(), "created the token key file");
         }
+        super::files::require_private(path, "the token key file")?;
         let text = std::fs::read_to_string(path)
             .map_err(|e| format!("cannot read the token key file {}: {e}", path.display()))?;
         let mut keys = Vec::new();
@@ -125,27 +128,13 @@ fn hash_with(key: &Key, secret: &str) -> HashedToken {
     }
 }
 
+/// Written whole, readable by the owner only.
 fn write_ring(path: &Path, keys: &[Key]) -> Result<(), String> {
-    if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-        std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    }
     let text: String = keys
         .iter()
         .map(|k| format!("{} {}\n", k.id, hex::encode(k.secret)))
         .collect();
-    // Written beside and renamed into place, readable by the owner only.
-    let tmp = path.with_extension("new");
-    let mut options = std::fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options
-        .open(&tmp)
-        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    file.write_all(text.as_bytes())
-        .and_then(|_| file.sync_all())
-        .map_err(|e| format!("cannot write {}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("cannot replace {}: {e}", path.display()))
+    super::files::write_private(path, text.as_bytes())
 }
 
 #[cfg(test)]
@@ -174,6 +163,14 @@ mod tests {
         }
         std::fs::write(&path, "garbage\n").unwrap();
         assert!(TokenKeys::load_or_create(&path).unwrap_err().contains("line 1"));
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            TokenKeys::rotate(&dir.join("other")).unwrap();
+            std::fs::set_permissions(dir.join("other"), std::fs::Permissions::from_mode(0o640)).unwrap();
+            let e = TokenKeys::load_or_create(&dir.join("other")).unwrap_err();
+            assert!(e.contains("open to other users") && e.contains("chmod 600"), "{e}");
+        }
     }
 
     #[test]

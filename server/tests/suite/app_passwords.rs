@@ -70,7 +70,7 @@ both_backends!(creation_closes_on_the_date, |backend| async move {
     let first = create(&alice, "laptop", "repository:write")
         .await
         .expect("created while open");
-    assert!(first.secret.starts_with("ATBB"));
+    assert!(first.secret.expose().starts_with("ATBB"));
     let mine: AppPasswordsOverview = alice.call("my_app_passwords", &[]).await.unwrap();
     assert_eq!(mine.app_passwords.len(), 1);
     assert_eq!(mine.app_passwords[0].scopes, ["account", "repository:write"]);
@@ -166,7 +166,7 @@ both_backends!(
         let app = TestApp::spawn(backend).await;
         let (root, alice) = world(&app).await;
         let created = create(&alice, "build server", "repository:write").await.unwrap();
-        let good = basic("alice", &created.secret);
+        let good = basic("alice", created.secret.expose());
 
         let (status, body) = get_with(&app.base, SELF_PATH, &good).await;
         assert_eq!(status, 200, "{body}");
@@ -175,16 +175,20 @@ both_backends!(
         assert_eq!(get_with(&app.base, WORKSPACES_PATH, &good).await.0, 200);
         // The email works as the user too; a wrong password or user does not.
         assert_eq!(
-            get_with(&app.base, SELF_PATH, &basic("alice@example.com", &created.secret))
-                .await
-                .0,
+            get_with(
+                &app.base,
+                SELF_PATH,
+                &basic("alice@example.com", created.secret.expose())
+            )
+            .await
+            .0,
             200
         );
         let (status, body) = get_with(&app.base, SELF_PATH, &basic("alice", "ATBBwrong")).await;
         assert_eq!((status, reason(&body)), (401, "unknown"));
-        let (status, body) = get_with(&app.base, SELF_PATH, &basic("root", &created.secret)).await;
+        let (status, body) = get_with(&app.base, SELF_PATH, &basic("root", created.secret.expose())).await;
         assert_eq!((status, reason(&body)), (401, "unknown"));
-        let (status, body) = get_with(&app.base, SELF_PATH, &basic("nobody", &created.secret)).await;
+        let (status, body) = get_with(&app.base, SELF_PATH, &basic("nobody", created.secret.expose())).await;
         assert_eq!((status, reason(&body)), (401, "unknown"));
         // Within its scopes, as a personal token would be: with repository
         // scopes only, the project itself is out of reach (404, not 403).
@@ -200,7 +204,12 @@ both_backends!(
         // Git: clone and push with the app password.
         let work = tempfile::tempdir().unwrap();
         let home = work.path();
-        let (cloned, err) = git(home, home, &["clone", &url(&app, "alice", &created.secret), "one"]).await;
+        let (cloned, err) = git(
+            home,
+            home,
+            &["clone", &url(&app, "alice", created.secret.expose()), "one"],
+        )
+        .await;
         assert!(cloned, "{err}");
         let one = home.join("one");
         std::fs::write(one.join("README.md"), "hello\n").unwrap();
@@ -230,7 +239,7 @@ both_backends!(
             err.contains("App passwords were retired on"),
             "git shows the reason: {err}"
         );
-        assert!(!err.contains(&created.secret));
+        assert!(!err.contains(created.secret.expose()));
         // Tokens are untouched by the cutoff.
         let token: CreatedToken = alice
             .call(
@@ -245,7 +254,9 @@ both_backends!(
             .await
             .unwrap();
         assert_eq!(
-            get_with(&app.base, SELF_PATH, &basic("alice", &token.secret)).await.0,
+            get_with(&app.base, SELF_PATH, &basic("alice", token.secret.expose()))
+                .await
+                .0,
             200
         );
         // Moving the cutoff back out restores them (the admin's choice).
@@ -267,7 +278,9 @@ both_backends!(the_dashboard_shows_last_use, |backend| async move {
 
     let before = chrono::Utc::now().timestamp();
     assert_eq!(
-        get_with(&app.base, SELF_PATH, &basic("alice", &created.secret)).await.0,
+        get_with(&app.base, SELF_PATH, &basic("alice", created.secret.expose()))
+            .await
+            .0,
         200
     );
     // The first use is written at once, in the background.
@@ -290,7 +303,7 @@ both_backends!(the_dashboard_shows_last_use, |backend| async move {
     let (cloned, err) = git(
         work.path(),
         work.path(),
-        &["clone", &url(&app, "alice", &created.secret), "c"],
+        &["clone", &url(&app, "alice", created.secret.expose()), "c"],
     )
     .await;
     assert!(cloned, "{err}");
@@ -322,7 +335,7 @@ both_backends!(
             )
             .await
             .unwrap();
-        let old = basic("alice", &created.secret);
+        let old = basic("alice", created.secret.expose());
         // Used once (so this server remembers the verification).
         assert_eq!(get_with(&app.base, SELF_PATH, &old).await.0, 200);
 
@@ -358,13 +371,13 @@ both_backends!(
         let (status, body) = get_with(&app.base, SELF_PATH, &old).await;
         assert_eq!((status, reason(&body)), (401, "unknown"));
         // The new token does what the app password did.
-        let new = basic("alice", &token.secret);
+        let new = basic("alice", token.secret.expose());
         assert_eq!(get_with(&app.base, SELF_PATH, &new).await.0, 200);
         let work = tempfile::tempdir().unwrap();
         let (cloned, err) = git(
             work.path(),
             work.path(),
-            &["clone", &url(&app, "alice", &token.secret), "c"],
+            &["clone", &url(&app, "alice", token.secret.expose()), "c"],
         )
         .await;
         assert!(cloned, "{err}");
@@ -387,7 +400,7 @@ both_backends!(revocation_holds_at_once_on_another_app_server, |backend| async m
     let (root, alice) = world(&app).await;
     let created = create(&alice, "ci", "repository").await.unwrap();
     let second = crate::common::serve_on(app.database.clone(), app.token_key_file.clone()).await;
-    let auth = basic("alice", &created.secret);
+    let auth = basic("alice", created.secret.expose());
     // Verified (and remembered) by both servers.
     assert_eq!(get_with(&app.base, SELF_PATH, &auth).await.0, 200);
     assert_eq!(get_with(&second, SELF_PATH, &auth).await.0, 200);

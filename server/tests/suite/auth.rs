@@ -20,6 +20,7 @@ both_backends!(setup_creates_the_first_admin_and_signs_them_in, |backend| async 
         .call::<()>(
             "setup",
             &[
+                ("setup_code", "AAAA-BBBB-CCCC-DDDD"),
                 ("username", "mallory"),
                 ("email", "m@example.com"),
                 ("display_name", "M"),
@@ -41,13 +42,15 @@ both_backends!(
     |backend| async move {
         let app = TestApp::spawn(backend).await;
         let c = app.client();
+        let code = app.setup_code();
         let attempt =
             |username: &'static str, email: &'static str, password: &'static str, confirmation: &'static str| {
-                let c = c.clone();
+                let (c, code) = (c.clone(), code.clone());
                 async move {
                     c.call::<()>(
                         "setup",
                         &[
+                            ("setup_code", &code),
                             ("username", username),
                             ("email", email),
                             ("display_name", "Root"),
@@ -80,14 +83,16 @@ both_backends!(
 
 both_backends!(concurrent_setups_create_exactly_one_admin, |backend| async move {
     let app = TestApp::spawn(backend).await;
+    let code = app.setup_code();
     let attempts = (0..4).map(|i| {
-        let c = app.client();
+        let (c, code) = (app.client(), code.clone());
         async move {
             let name = format!("admin{i}");
             let email = format!("admin{i}@example.com");
             c.call::<()>(
                 "setup",
                 &[
+                    ("setup_code", &code),
                     ("username", &name),
                     ("email", &email),
                     ("display_name", "A"),
@@ -188,8 +193,12 @@ both_backends!(the_address_limit_stops_spraying_across_accounts, |backend| async
     let app = TestApp::spawn_with(
         backend,
         AuthSettings {
-            lockout: app::ssr::throttle::LockoutPolicy {
-                max_failures_per_address: 6,
+            throttle: app::ssr::throttle::ThrottlePolicy {
+                address: app::ssr::throttle::Backoff {
+                    free: 6,
+                    first_delay_secs: 60,
+                    max_delay_secs: 60,
+                },
                 ..Default::default()
             },
             ..AuthSettings::default()

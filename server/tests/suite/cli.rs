@@ -10,7 +10,7 @@ use std::{
     time::{Duration, Instant},
 };
 
-fn tokenwarden() -> Command {
+pub(crate) fn tokenwarden() -> Command {
     let mut cmd = Command::new(env!("CARGO_BIN_EXE_tokenwarden"));
     for var in [
         "DATABASE_URL",
@@ -26,11 +26,13 @@ fn tokenwarden() -> Command {
     cmd
 }
 
-/// Points the binary at `database`, and keeps its token key file in a
-/// temporary directory rather than the default `data/` of the working tree.
-fn database_env(cmd: &mut Command, database: &DatabaseConfig) {
+/// Points the binary at `database`, and keeps its token key file (and the
+/// rest of its data directory) in a temporary directory rather than the
+/// default `data/` of the working tree.
+pub(crate) fn database_env(cmd: &mut Command, database: &DatabaseConfig) {
     let keys = std::env::temp_dir().join(format!("tw-cli-keys-{}", std::process::id()));
     cmd.env("TOKENWARDEN_TOKEN_KEY_FILE", keys.join("token-keys"));
+    cmd.env("TOKENWARDEN_DATA_DIR", &keys);
     match database {
         DatabaseConfig::Sqlite { path } => cmd.env("DATABASE_URL", format!("sqlite://{}", path.display())),
         DatabaseConfig::Postgres { url } => cmd.env("DATABASE_URL", url),
@@ -77,8 +79,29 @@ fn bad_configuration_stops_startup_with_one_clear_line() {
     assert!(e.contains("must start with http:// or https://"), "{e}");
 }
 
+/// A port nothing listens on now.
+pub(crate) fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// Starts `cmd` (the binary, configured) on `port` and returns it once
+/// `/healthz` answers.
+pub(crate) async fn started(mut cmd: Command, port: u16) -> std::process::Child {
+    let child = cmd.args(["--addr", &format!("127.0.0.1:{port}")]).spawn().unwrap();
+    let begun = Instant::now();
+    while reqwest::get(format!("http://127.0.0.1:{port}/healthz")).await.is_err() {
+        assert!(begun.elapsed() < Duration::from_secs(30), "server did not start");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    child
+}
+
 /// Runs `create-admin` with `password` on standard input.
-fn create_admin(database: &DatabaseConfig, username: &str, password: &str) -> std::process::Output {
+pub(crate) fn create_admin(database: &DatabaseConfig, username: &str, password: &str) -> std::process::Output {
     let mut cmd = tokenwarden();
     database_env(&mut cmd, database);
     let email = format!("{username}@example.com");
@@ -226,7 +249,7 @@ async fn serve_then_stop(backend: Backend) {
     let use_token = || async {
         let used = reqwest::Client::new()
             .get(format!("http://127.0.0.1:{port}/rest/api/1.0/tokens/self"))
-            .bearer_auth(&created.secret)
+            .bearer_auth(created.secret.expose())
             .send()
             .await
             .unwrap();
@@ -291,3 +314,168 @@ async fn health_reports_the_database(backend: Backend) {
     );
 }
 both_backends!(healthz_reports_database_reachability, health_reports_the_database);
+
+/// Runs the server on a data directory that does not exist yet until it
+/// answers, then stops it.
+async fn serve_once(data: &std::path::Path, database: &DatabaseConfig) {
+    let mut cmd = tokenwarden();
+    cmd.env("TOKENWARDEN_DATA_DIR", data).stdout(Stdio::null());
+    if let DatabaseConfig::Postgres { url } = database {
+        cmd.env("DATABASE_URL", url);
+    }
+    let mut child = started(cmd, free_port()).await;
+    child.kill().unwrap();
+    child.wait().unwrap();
+}
+
+#[cfg(unix)]
+async fn data_files_are_owner_only(backend: Backend) {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let database = common::fresh_database(backend, dir.path()).await;
+    let data = dir.path().join("new/data");
+    serve_once(&data, &database).await;
+    let mode = |name: &str| std::fs::metadata(data.join(name)).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(""), 0o700, "the data directory");
+    assert_eq!(mode("token-keys"), 0o600);
+    assert_eq!(mode("setup-code"), 0o600);
+    if backend == Backend::Sqlite {
+        assert_eq!(mode("tokenwarden.db"), 0o600);
+        for journal in ["tokenwarden.db-wal", "tokenwarden.db-shm"] {
+            if data.join(journal).exists() {
+                assert_eq!(mode(journal), 0o600, "{journal}");
+            }
+        }
+    }
+    // A key ring others can read stops the server, saying how to fix it.
+    let keys = data.join("token-keys");
+    std::fs::set_permissions(&keys, std::fs::Permissions::from_mode(0o644)).unwrap();
+    let mut cmd = tokenwarden();
+    cmd.env("TOKENWARDEN_DATA_DIR", &data);
+    if let DatabaseConfig::Postgres { url } = &database {
+        cmd.env("DATABASE_URL", url);
+    }
+    let e = fails(cmd.args(["--addr", "127.0.0.1:0"]));
+    assert!(
+        e.contains("token key file") && e.contains("mode 644") && e.contains(&format!("chmod 600 {}", keys.display())),
+        "{e}"
+    );
+}
+#[cfg(unix)]
+both_backends!(
+    the_data_directory_and_its_secrets_are_owner_only,
+    data_files_are_owner_only
+);
+
+/// No type that holds a token or password secret prints it through `Debug`:
+/// the server functions' inputs (Leptos derives `Debug` for them), what they
+/// answer with, what the server reads from headers and configuration.
+#[test]
+fn no_secret_prints_through_debug() {
+    use tokenwarden::secret::Secret;
+    const SECRET: &str = "hunter2-is-a-secret";
+    let secret = || Secret::new(SECRET);
+    let token = app::model::TokenView {
+        id: 1,
+        kind: tokenwarden::permissions::TokenKind::Personal,
+        name: "ci".into(),
+        permissions: vec!["REPO_READ".into()],
+        scope: "alice".into(),
+        created_at: 0,
+        created_by: None,
+        creator_left: false,
+        expires_at: None,
+        last_used_at: None,
+        last_used_addr: None,
+        revoked_at: None,
+    };
+    let app_password = app::model::AppPasswordView {
+        id: 1,
+        name: "ci".into(),
+        scopes: vec![],
+        created_at: 0,
+        last_used_at: None,
+        last_used_addr: None,
+        last_used_via: None,
+        revoked_at: None,
+    };
+    let database = DatabaseConfig::Postgres {
+        url: format!("postgres://tw:{SECRET}@db/tw"),
+    };
+    let printed = [
+        format!(
+            "{:?}",
+            app::api::auth::Login {
+                identifier: "alice".into(),
+                password: secret()
+            }
+        ),
+        format!(
+            "{:?}",
+            app::api::auth::Setup {
+                setup_code: secret(),
+                username: "root".into(),
+                email: "root@example.com".into(),
+                display_name: "Root".into(),
+                password: secret(),
+                password_confirmation: secret(),
+            }
+        ),
+        format!(
+            "{:?}",
+            app::api::admin::CreateUser {
+                username: "bob".into(),
+                email: "bob@example.com".into(),
+                display_name: "Bob".into(),
+                password: secret(),
+                password_confirmation: secret(),
+                system_admin: None,
+            }
+        ),
+        format!(
+            "{:?}",
+            app::model::CreatedToken {
+                token,
+                secret: secret()
+            }
+        ),
+        format!(
+            "{:?}",
+            app::model::CreatedAppPassword {
+                app_password,
+                secret: secret()
+            }
+        ),
+        format!(
+            "{:?}",
+            tokenwarden::credentials::parse(tokenwarden::credentials::basic_header("alice", SECRET).as_bytes())
+        ),
+        format!(
+            "{:?}",
+            tokenwarden::credentials::parse(format!("Bearer {SECRET}").as_bytes())
+        ),
+        format!("{database:?}"),
+        format!(
+            "{:?}",
+            server::Settings {
+                addr: "127.0.0.1:0".parse().unwrap(),
+                database,
+                auth: Default::default(),
+                token_key_file: "k".into(),
+                git_root: "g".into(),
+                data_dir: "d".into(),
+                tokens: Default::default(),
+            }
+        ),
+    ];
+    for text in &printed {
+        assert!(!text.contains(SECRET), "{text}");
+    }
+    // The types that make secrets hide them too.
+    let token = tokenwarden::token::PlainToken::new(tokenwarden::permissions::TokenKind::Personal, [7; 24]);
+    assert!(!format!("{token:?}").contains(token.expose()));
+    let app_password = tokenwarden::app_passwords::PlainAppPassword::new([7; 24]);
+    assert!(!format!("{app_password:?}").contains(app_password.expose()));
+    let code = app::ssr::setup_code::generate();
+    assert!(!format!("{code:?}").contains(code.expose()));
+}

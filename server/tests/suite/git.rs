@@ -66,7 +66,7 @@ both_backends!(clone_and_push_with_tokens, |backend| async move {
     let (cloned, err) = git(
         home,
         home,
-        &["clone", &url(&app, "x-token-auth", &writer.secret), "one"],
+        &["clone", &url(&app, "x-token-auth", writer.secret.expose()), "one"],
     )
     .await;
     assert!(cloned, "{err}");
@@ -76,13 +76,13 @@ both_backends!(clone_and_push_with_tokens, |backend| async move {
     assert!(git(&one, home, &["commit", "-m", "first"]).await.0);
     let (pushed, err) = git(&one, home, &["push", "origin", "HEAD:main"]).await;
     assert!(pushed, "{err}");
-    assert!(!err.contains(&writer.secret), "git never echoes the secret");
+    assert!(!err.contains(writer.secret.expose()), "git never echoes the secret");
 
     // The read token clones what was pushed, and cannot push.
     let (cloned, err) = git(
         home,
         home,
-        &["clone", &url(&app, "x-token-auth", &reader.secret), "two"],
+        &["clone", &url(&app, "x-token-auth", reader.secret.expose()), "two"],
     )
     .await;
     assert!(cloned, "{err}");

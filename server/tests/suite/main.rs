@@ -7,7 +7,10 @@ mod common;
 
 mod app_passwords;
 mod auth;
+mod bad_input;
 mod cli;
+mod crash;
+mod defences;
 mod git;
 mod rest;
 mod rest_tokens;

@@ -85,7 +85,7 @@ both_backends!(tokens_authenticate_with_bearer_and_basic, |backend| async move {
     let repo = repo_token(&root, "CI read").await;
     let mine = personal_token(&root, "laptop").await;
 
-    let (status, _, body) = get_with(&app, SELF_PATH, Some(&format!("Bearer {}", repo.secret))).await;
+    let (status, _, body) = get_with(&app, SELF_PATH, Some(&format!("Bearer {}", repo.secret.expose()))).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["name"], "CI read");
     assert_eq!(body["kind"], "repository");
@@ -93,12 +93,12 @@ both_backends!(tokens_authenticate_with_bearer_and_basic, |backend| async move {
     assert_eq!(body["id"], repo.token.id);
     assert_eq!(body["expiryDate"], repo.token.expires_at.unwrap() * 1000);
     assert!(
-        !body.to_string().contains(&repo.secret),
+        !body.to_string().contains(repo.secret.expose()),
         "the secret is never sent back"
     );
 
     // `latest` is an alias of 1.0; an unknown version is not found.
-    let bearer = format!("Bearer {}", repo.secret);
+    let bearer = format!("Bearer {}", repo.secret.expose());
     assert_eq!(
         get_with(&app, "/rest/api/latest/tokens/self", Some(&bearer)).await.0,
         200
@@ -108,31 +108,33 @@ both_backends!(tokens_authenticate_with_bearer_and_basic, |backend| async move {
     // Basic: resource tokens under x-token-auth, personal tokens under their
     // user's name or email; any other pairing is refused.
     assert_eq!(
-        get_with(&app, SELF_PATH, Some(&basic("x-token-auth", &repo.secret)))
+        get_with(&app, SELF_PATH, Some(&basic("x-token-auth", repo.secret.expose())))
             .await
             .0,
         200
     );
     assert_eq!(
-        get_with(&app, SELF_PATH, Some(&basic("root", &mine.secret))).await.0,
-        200
-    );
-    assert_eq!(
-        get_with(&app, SELF_PATH, Some(&basic("ROOT@example.com", &mine.secret)))
+        get_with(&app, SELF_PATH, Some(&basic("root", mine.secret.expose())))
             .await
             .0,
         200
     );
     assert_eq!(
-        get_with(&app, SELF_PATH, Some(&format!("Bearer {}", mine.secret)))
+        get_with(&app, SELF_PATH, Some(&basic("ROOT@example.com", mine.secret.expose())))
+            .await
+            .0,
+        200
+    );
+    assert_eq!(
+        get_with(&app, SELF_PATH, Some(&format!("Bearer {}", mine.secret.expose())))
             .await
             .0,
         200
     );
     for (user, secret) in [
-        ("root", &repo.secret),
-        ("x-token-auth", &mine.secret),
-        ("someone", &mine.secret),
+        ("root", repo.secret.expose()),
+        ("x-token-auth", mine.secret.expose()),
+        ("someone", mine.secret.expose()),
     ] {
         let (status, _, body) = get_with(&app, SELF_PATH, Some(&basic(user, secret))).await;
         assert_eq!((status, reason(&body)), (401, "unknown"), "{user}");
@@ -162,7 +164,7 @@ both_backends!(each_refusal_says_why_with_a_challenge, |backend| async move {
         .unwrap()
         .contains("Authorization: Bearer"));
 
-    let good = repo_token(&root, "good").await.secret;
+    let good = repo_token(&root, "good").await.secret.into_exposed();
     // One character changed: the checksum catches it before any lookup.
     let mut typo = good.clone().into_bytes();
     let last = typo.len() - 1;
@@ -202,7 +204,7 @@ both_backends!(expiry_and_revocation_hold_from_the_next_request, |backend| async
     let app = TestApp::spawn(backend).await;
     let root = world(&app).await;
     let created = repo_token(&root, "short-lived").await;
-    let bearer = format!("Bearer {}", created.secret);
+    let bearer = format!("Bearer {}", created.secret.expose());
     assert_eq!(get_with(&app, SELF_PATH, Some(&bearer)).await.0, 200);
 
     // Expires a moment from now: fine before, refused after, with when.
@@ -227,7 +229,7 @@ both_backends!(expiry_and_revocation_hold_from_the_next_request, |backend| async
 
     // Revoked: refused on the very next request.
     let other = repo_token(&root, "to revoke").await;
-    let bearer = format!("Bearer {}", other.secret);
+    let bearer = format!("Bearer {}", other.secret.expose());
     assert_eq!(get_with(&app, SELF_PATH, Some(&bearer)).await.0, 200);
     let revoked: app::model::TokenView = root
         .call("revoke_token", &[("id", &other.token.id.to_string())])
@@ -257,7 +259,7 @@ both_backends!(last_used_is_written_at_most_once_a_minute, |backend| async move 
     let before = chrono::Utc::now().timestamp();
     for _ in 0..5 {
         assert_eq!(
-            get_with(&app, SELF_PATH, Some(&format!("Bearer {}", created.secret)))
+            get_with(&app, SELF_PATH, Some(&format!("Bearer {}", created.secret.expose())))
                 .await
                 .0,
             200
@@ -422,7 +424,7 @@ const REPOS: &str = "/rest/api/1.0/workspaces/acme/projects/WEB/repos";
 both_backends!(a_repository_token_reaches_its_repository_only, |backend| async move {
     let app = TestApp::spawn(backend).await;
     let (root, _) = two_repositories(&app).await;
-    let read = repo_token(&root, "reader").await.secret;
+    let read = repo_token(&root, "reader").await.secret.into_exposed();
 
     let (status, body) = send(&app, reqwest::Method::GET, &format!("{REPOS}/website"), &read, None).await;
     assert_eq!(status, 200, "{body}");
@@ -487,7 +489,8 @@ both_backends!(a_repository_token_reaches_its_repository_only, |backend| async m
         ],
     )
     .await
-    .secret;
+    .secret
+    .into_exposed();
     let (status, body) = send(&app, reqwest::Method::PUT, &format!("{REPOS}/website"), &admin, rename).await;
     assert_eq!((status, body["name"].as_str()), (200, Some("Public website")));
     let (status, body) = send(
@@ -524,7 +527,7 @@ both_backends!(
                     ("expiry", "30"),
                 ];
                 form.extend_from_slice(perms);
-                token(&root, &form).await.secret
+                token(&root, &form).await.secret.into_exposed()
             }
         };
         let reader = project_token(&[
@@ -586,7 +589,8 @@ both_backends!(
             ],
         )
         .await
-        .secret;
+        .secret
+        .into_exposed();
         assert_eq!(
             slugs(
                 &send(&app, reqwest::Method::GET, "/rest/api/1.0/workspaces", &ws, None)
@@ -631,7 +635,8 @@ both_backends!(
             ],
         )
         .await
-        .secret;
+        .secret
+        .into_exposed();
         let rename = || Some(serde_json::json!({ "name": "Renamed" }));
         // Admin of website: allowed. A plain member of docs: the token's
         // REPO_ADMIN does not lift her above write there.
@@ -685,7 +690,7 @@ both_backends!(the_api_serves_its_openapi_document, |backend| async move {
         assert_eq!(response.headers()["content-type"], "application/json");
         let doc: Value = response.json().await.unwrap();
         assert!(doc["paths"]["/rest/api/1.0/tokens/self"]["get"].is_object());
-        assert!(doc["paths"]["/rest/access-tokens/1.0/users/{user}"]["put"].is_object());
+        assert!(doc["paths"]["/rest/access-tokens/1.0/users/{userSlug}"]["put"].is_object());
     }
 });
 
@@ -740,7 +745,7 @@ both_backends!(a_second_app_server_honours_a_revocation_at_once, |backend| async
     let on_second = || {
         anonymous()
             .get(format!("{second}{SELF_PATH}"))
-            .bearer_auth(&created.secret)
+            .bearer_auth(created.secret.expose())
             .send()
     };
     assert_eq!(on_second().await.unwrap().status().as_u16(), 200);
@@ -762,7 +767,7 @@ both_backends!(every_endpoint_for_every_kind_of_token, |backend| async move {
     let make = |client: Client, form: Vec<(&'static str, &'static str)>| async move {
         let mut full = form;
         full.extend([("name", "matrix"), ("expiry", "30")]);
-        token(&client, &full).await.secret
+        token(&client, &full).await.secret.into_exposed()
     };
     let workspace_full = make(
         root.clone(),

@@ -2,7 +2,7 @@
 //! or by web session with the anti-CSRF header, never by token; the web's
 //! policy and permission rules; the secret once.
 
-use crate::common::{ok, TestApp, USER_PASSWORD};
+use crate::common::{ok, rest as call, TestApp, USER_PASSWORD};
 use serde_json::{json, Value};
 
 const ALICE: &str = "/rest/access-tokens/1.0/users/alice";
@@ -10,25 +10,6 @@ const WEBSITE: &str = "/rest/access-tokens/latest/workspaces/acme/projects/WEB/r
 
 async fn setup(app: &TestApp) -> crate::common::Client {
     crate::common::acme_website_with_alice(app).await.0
-}
-
-async fn call(
-    app: &TestApp,
-    method: reqwest::Method,
-    path: &str,
-    auth: Option<(&str, &str)>,
-    body: Option<Value>,
-) -> (u16, Value) {
-    let mut request = reqwest::Client::new().request(method, format!("{}{path}", app.base));
-    if let Some((user, password)) = auth {
-        request = request.basic_auth(user, Some(password));
-    }
-    if let Some(body) = body {
-        request = request.json(&body);
-    }
-    let response = request.send().await.unwrap();
-    let status = response.status().as_u16();
-    (status, response.json().await.unwrap_or(Value::Null))
 }
 
 fn reason(body: &Value) -> &str {

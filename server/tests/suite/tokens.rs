@@ -3,7 +3,7 @@
 //! change and token creations, editing, revoking, audit.
 
 use crate::common;
-use crate::common::{ok, Client, TestApp};
+use crate::common::{grant, ok, Client, TestApp};
 use app::model::{AuditEvent, CreatedToken, PolicyView, TokenView};
 use tokenwarden::token::TokenState;
 
@@ -38,28 +38,8 @@ async fn world(app: &TestApp) -> (Client, Client, Client) {
     }
     let alice = app.user(&root, "alice").await;
     let bob = app.user(&root, "bob").await;
-    ok(
-        &root,
-        "add_member",
-        &[
-            ("workspace", "acme"),
-            ("username", "alice"),
-            ("role", "repository_admin"),
-            ("target", "website"),
-        ],
-    )
-    .await;
-    ok(
-        &root,
-        "add_member",
-        &[
-            ("workspace", "acme"),
-            ("username", "bob"),
-            ("role", "member"),
-            ("target", ""),
-        ],
-    )
-    .await;
+    grant(&root, "acme", "alice", "repository_admin", "website").await;
+    grant(&root, "acme", "bob", "member", "").await;
     (root, alice, bob)
 }
 
@@ -110,10 +90,10 @@ both_backends!(
         let (_root, alice, _bob) = world(&app).await;
         let created = repo_token(&alice, "CI deploy", "REPO_WRITE", "30").await.unwrap();
         assert_eq!(
-            tokenwarden::token::check(&created.secret),
+            tokenwarden::token::check(created.secret.expose()),
             Ok(tokenwarden::permissions::TokenKind::Repository)
         );
-        assert!(created.secret.starts_with("twr_"));
+        assert!(created.secret.expose().starts_with("twr_"));
         let expires = created.token.expires_at.unwrap();
         assert_eq!(expires - created.token.created_at, 30 * 86_400);
         assert_eq!(created.token.scope, "acme/WEB/website");
@@ -129,24 +109,27 @@ both_backends!(
         assert_eq!(list[0].permissions, ["REPO_WRITE"]);
         assert_eq!(list[0].state(created.token.created_at), TokenState::Active);
         let listed = serde_json::to_string(&list).unwrap();
-        assert!(!listed.contains(&created.secret), "lists never carry the secret");
+        assert!(
+            !listed.contains(created.secret.expose()),
+            "lists never carry the secret"
+        );
 
         let (hash, key_id): (String, String) = sqlx::query_as("SELECT token_hash, key_id FROM access_tokens")
             .fetch_one(&app.db.pool)
             .await
             .unwrap();
         assert_eq!(hash.len(), 64);
-        assert_ne!(hash, created.secret);
+        assert_ne!(hash, created.secret.expose());
         let keys = app::ssr::token_keys::TokenKeys::load_or_create(&app.token_key_file).unwrap();
         assert!(keys
-            .candidates(&created.secret)
+            .candidates(created.secret.expose())
             .iter()
             .any(|h| h.hash == hash && h.key_id == key_id));
         let dump: Vec<(String, String)> = sqlx::query_as("SELECT name, permissions FROM access_tokens")
             .fetch_all(&app.db.pool)
             .await
             .unwrap();
-        assert!(!format!("{dump:?}").contains(&created.secret));
+        assert!(!format!("{dump:?}").contains(created.secret.expose()));
     }
 );
 
@@ -385,7 +368,7 @@ both_backends!(
         refused(&personal_token(&bob, "sixty", "60").await.unwrap_err(), "expiry");
         refused(&personal_token(&bob, "never", "never").await.unwrap_err(), "expiry");
         let mine = personal_token(&bob, "laptop", "30").await.unwrap();
-        assert!(mine.secret.starts_with("twu_"));
+        assert!(mine.secret.expose().starts_with("twu_"));
         let policy: PolicyView = root.call("get_system_policy", &[]).await.unwrap();
         assert!(policy.tokens_beyond_policy.is_empty());
     }

@@ -2,7 +2,7 @@
 //! what, checked through the real server functions on both databases.
 
 use crate::common;
-use crate::common::{create_user, ok, Client, TestApp};
+use crate::common::{create_user, grant, ok, Client, TestApp};
 use app::{
     error::AppError,
     model::{MemberView, UserSummary, WorkspaceSummary, WorkspaceView},
@@ -192,17 +192,7 @@ both_backends!(members_see_only_their_workspaces, |backend| async move {
     );
     assert_eq!(workspace(&bob, "no-such-workspace").await.unwrap_err().status, 404);
 
-    ok(
-        &admin,
-        "add_member",
-        &[
-            ("workspace", "acme"),
-            ("username", "bob"),
-            ("role", "member"),
-            ("target", ""),
-        ],
-    )
-    .await;
+    grant(&admin, "acme", "bob", "member", "").await;
     let list: Vec<WorkspaceSummary> = bob.call("list_workspaces", &[]).await.unwrap();
     assert_eq!(list.iter().map(|w| w.slug.as_str()).collect::<Vec<_>>(), ["acme"]);
     assert_eq!(list[0].access, Access::Read);
@@ -266,28 +256,8 @@ both_backends!(
         let admin = acme(&app).await;
         let alice = app.user(&admin, "alice").await;
         let carol = app.user(&admin, "carol").await;
-        ok(
-            &admin,
-            "add_member",
-            &[
-                ("workspace", "acme"),
-                ("username", "alice"),
-                ("role", "project_admin"),
-                ("target", "WEB"),
-            ],
-        )
-        .await;
-        ok(
-            &admin,
-            "add_member",
-            &[
-                ("workspace", "acme"),
-                ("username", "carol"),
-                ("role", "repository_admin"),
-                ("target", "gateway"),
-            ],
-        )
-        .await;
+        grant(&admin, "acme", "alice", "project_admin", "WEB").await;
+        grant(&admin, "acme", "carol", "repository_admin", "gateway").await;
 
         let ws = workspace(&alice, "acme").await.unwrap();
         assert!(ws.can_open_settings);
@@ -526,28 +496,8 @@ both_backends!(
             .unwrap_err();
         assert_eq!(e.status, 409);
         // With a second admin, she can step down.
-        ok(
-            &dana,
-            "add_member",
-            &[
-                ("workspace", "initech"),
-                ("username", "root"),
-                ("role", "workspace_admin"),
-                ("target", ""),
-            ],
-        )
-        .await;
-        ok(
-            &dana,
-            "add_member",
-            &[
-                ("workspace", "initech"),
-                ("username", "dana"),
-                ("role", "member"),
-                ("target", ""),
-            ],
-        )
-        .await;
+        grant(&dana, "initech", "root", "workspace_admin", "").await;
+        grant(&dana, "initech", "dana", "member", "").await;
         assert_eq!(workspace(&dana, "initech").await.unwrap().access, Access::Read);
     }
 );

@@ -65,6 +65,7 @@ pub async fn set_schedule(db: &Db, schedule: Schedule, actor: &CurrentUser, clie
             client_addr,
             action: "app password schedule changed",
             workspace_id: None,
+            token_id: None,
             target: "app passwords".into(),
             details: format!(
                 "creation closes {}; cutoff {}",
@@ -76,6 +77,17 @@ pub async fn set_schedule(db: &Db, schedule: Schedule, actor: &CurrentUser, clie
     .await?;
     tx.commit().await?;
     Ok(())
+}
+
+/// The answer once a user has as many app passwords as allowed.
+pub fn too_many() -> AppError {
+    AppError::refused(
+        "app_passwords",
+        format!(
+            "You already have {MAX_ACTIVE_PER_USER} app passwords, the most allowed. Revoke one, or better, use \
+             an API token."
+        ),
+    )
 }
 
 pub struct NewAppPassword<'a> {
@@ -103,13 +115,7 @@ pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView,
             .fetch_one(&mut *tx)
             .await?;
     if active >= MAX_ACTIVE_PER_USER as i64 {
-        return Err(AppError::refused(
-            "app_passwords",
-            format!(
-                "You already have {MAX_ACTIVE_PER_USER} app passwords, the most allowed. Revoke one, or better, \
-                 use an API token."
-            ),
-        ));
+        return Err(too_many());
     }
     let scopes = new.scopes.iter().map(|s| s.id()).collect::<Vec<_>>().join(" ");
     let (id,): (i64,) = sqlx::query_as(
@@ -130,6 +136,7 @@ pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView,
             client_addr: new.client_addr,
             action: "app password created",
             workspace_id: None,
+            token_id: None,
             target: format!("app password #{id} \"{}\" of {}", new.name, new.user.username),
             details: format!("permissions {scopes}"),
         },
@@ -249,6 +256,7 @@ pub async fn revoke(
             client_addr,
             action: "app password revoked",
             workspace_id: None,
+            token_id: None,
             target: format!("app password #{id}"),
             details: String::new(),
         },
@@ -260,6 +268,7 @@ pub async fn revoke(
 
 /// What verifying a presented app password needs: the user's active app
 /// passwords, most recently used first (the likeliest match is tried first).
+#[derive(sqlx::FromRow)]
 pub struct Candidate {
     pub id: i64,
     pub name: String,
@@ -269,7 +278,7 @@ pub struct Candidate {
 }
 
 pub async fn candidates(db: &Db, user_id: i64) -> Result<Vec<Candidate>, AppError> {
-    let rows: Vec<(i64, String, String, String, i64)> = sqlx::query_as(
+    Ok(sqlx::query_as(
         "SELECT id, name, scopes, password_hash, created_at FROM app_passwords \
          WHERE user_id = $1 AND revoked_at IS NULL \
          ORDER BY COALESCE(last_used_at, created_at) DESC, id DESC LIMIT $2",
@@ -277,15 +286,5 @@ pub async fn candidates(db: &Db, user_id: i64) -> Result<Vec<Candidate>, AppErro
     .bind(user_id)
     .bind(MAX_ACTIVE_PER_USER as i64)
     .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, name, scopes, password_hash, created_at)| Candidate {
-            id,
-            name,
-            scopes,
-            password_hash,
-            created_at,
-        })
-        .collect())
+    .await?)
 }

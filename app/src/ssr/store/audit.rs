@@ -13,20 +13,23 @@ pub struct Entry<'a> {
     pub client_addr: &'a str,
     pub action: &'a str,
     pub workspace_id: Option<i64>,
+    /// The token the change is about, if any.
+    pub token_id: Option<i64>,
     pub target: String,
     pub details: String,
 }
 
 pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), AppError> {
     sqlx::query(
-        "INSERT INTO audit_events (at, actor_id, actor, action, workspace_id, target, details, client_addr) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        "INSERT INTO audit_events (at, actor_id, actor, action, workspace_id, token_id, target, details, client_addr) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(now())
     .bind(entry.actor.id)
     .bind(&entry.actor.username)
     .bind(entry.action)
     .bind(entry.workspace_id)
+    .bind(entry.token_id)
     .bind(entry.target)
     .bind(entry.details)
     .bind(entry.client_addr)

@@ -4,6 +4,7 @@
 pub mod app_passwords;
 pub mod audit;
 pub mod policies;
+pub mod throttle;
 pub mod tokens;
 pub mod users;
 pub mod workspaces;

@@ -174,6 +174,7 @@ pub async fn create(
             client_addr: new.client_addr,
             action: "token created",
             workspace_id,
+            token_id: Some(id),
             target: format!(
                 "{} token #{id} \"{}\" on {}",
                 new.owner.kind().as_str(),
@@ -191,12 +192,16 @@ pub async fn create(
     let token = find_view(db, id).await?.ok_or(AppError::Internal)?;
     Ok(CreatedToken {
         token,
-        secret: secret.expose().to_string(),
+        secret: tokenwarden::secret::Secret::new(secret.expose()),
     })
 }
 
-const VIEW_SELECT: &str = "SELECT t.id, t.kind, t.name, t.permissions, w.slug, p.key, r.slug, u.username, \
-     t.created_at, c.username, t.expires_at, t.last_used_at, t.last_used_addr, t.revoked_at \
+const VIEW_SELECT: &str = "SELECT t.id, t.kind, t.name, t.permissions, w.slug AS workspace, p.key AS project, \
+     r.slug AS repository, u.username AS owner, t.created_at, c.username AS created_by, \
+     CASE WHEN t.kind <> 'personal' AND c.id IS NOT NULL AND c.is_system_admin = 0 AND NOT EXISTS \
+       (SELECT 1 FROM workspace_members m WHERE m.workspace_id = t.workspace_id AND m.user_id = c.id) \
+       THEN 1 ELSE 0 END AS creator_left, \
+     t.expires_at, t.last_used_at, t.last_used_addr, t.revoked_at \
      FROM access_tokens t \
      LEFT JOIN workspaces w ON w.id = t.workspace_id \
      LEFT JOIN projects p ON p.id = t.project_id \
@@ -204,59 +209,54 @@ const VIEW_SELECT: &str = "SELECT t.id, t.kind, t.name, t.permissions, w.slug, p
      LEFT JOIN users u ON u.id = t.user_id \
      LEFT JOIN users c ON c.id = t.created_by";
 
-type ViewRow = (
-    i64,
-    String,
-    String,
-    String,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    Option<String>,
-    i64,
-    Option<String>,
-    Option<i64>,
-    Option<i64>,
-    Option<String>,
-    Option<i64>,
-);
+/// A token as lists show it, with the names of where it belongs.
+#[derive(sqlx::FromRow)]
+struct ViewRow {
+    id: i64,
+    kind: String,
+    name: String,
+    permissions: String,
+    workspace: Option<String>,
+    project: Option<String>,
+    repository: Option<String>,
+    /// A personal token's user.
+    owner: Option<String>,
+    created_at: i64,
+    created_by: Option<String>,
+    creator_left: i64,
+    expires_at: Option<i64>,
+    last_used_at: Option<i64>,
+    last_used_addr: Option<String>,
+    revoked_at: Option<i64>,
+}
 
-fn view(row: ViewRow) -> TokenView {
-    let (
-        id,
-        kind,
-        name,
-        permissions,
-        ws,
-        project,
-        repo,
-        user,
-        created_at,
-        created_by,
-        expires_at,
-        last_used_at,
-        last_used_addr,
-        revoked_at,
-    ) = row;
-    let scope = match (ws, project, repo, user) {
-        (_, _, _, Some(user)) => user,
-        (Some(ws), Some(p), Some(r), _) => format!("{ws}/{p}/{r}"),
-        (Some(ws), Some(p), None, _) => format!("{ws}/{p}"),
-        (Some(ws), None, _, _) => ws,
-        _ => String::new(),
-    };
-    TokenView {
-        id,
-        kind: TokenKind::parse(&kind).unwrap_or(TokenKind::Personal),
-        name,
-        permissions: permissions.split_whitespace().map(String::from).collect(),
-        scope,
-        created_at,
-        created_by,
-        expires_at,
-        last_used_at,
-        last_used_addr,
-        revoked_at,
+impl ViewRow {
+    fn view(self) -> Result<TokenView, AppError> {
+        let scope = match (self.workspace, self.project, self.repository, self.owner) {
+            (_, _, _, Some(user)) => user,
+            (Some(ws), Some(p), Some(r), _) => format!("{ws}/{p}/{r}"),
+            (Some(ws), Some(p), None, _) => format!("{ws}/{p}"),
+            (Some(ws), None, _, _) => ws,
+            _ => String::new(),
+        };
+        let kind = TokenKind::parse(&self.kind).ok_or_else(|| {
+            tracing::error!(token_id = self.id, kind = %self.kind, "stored token has an unknown kind");
+            AppError::Internal
+        })?;
+        Ok(TokenView {
+            id: self.id,
+            kind,
+            name: self.name,
+            permissions: self.permissions.split_whitespace().map(String::from).collect(),
+            scope,
+            created_at: self.created_at,
+            created_by: self.created_by,
+            creator_left: self.creator_left != 0,
+            expires_at: self.expires_at,
+            last_used_at: self.last_used_at,
+            last_used_addr: self.last_used_addr,
+            revoked_at: self.revoked_at,
+        })
     }
 }
 
@@ -265,7 +265,7 @@ pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, AppError> 
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
-    Ok(row.map(view))
+    row.map(ViewRow::view).transpose()
 }
 
 /// The owner's tokens, newest first, revoked ones included.
@@ -282,7 +282,12 @@ pub async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<
     for p in params {
         query = query.bind(*p);
     }
-    Ok(query.fetch_all(&db.pool).await?.into_iter().map(view).collect())
+    query
+        .fetch_all(&db.pool)
+        .await?
+        .into_iter()
+        .map(ViewRow::view)
+        .collect()
 }
 
 /// kind, workspace_id, project_id, repository_id, user_id
@@ -326,6 +331,13 @@ pub async fn update(
     client_addr: &str,
 ) -> Result<TokenView, AppError> {
     let mut tx = db.pool.begin().await?;
+    // Write first: the token's row lock (PostgreSQL) or the write lock
+    // (SQLite, which cannot turn a transaction that has read into one that
+    // writes once another connection has written meanwhile).
+    sqlx::query("UPDATE access_tokens SET name = name WHERE id = $1")
+        .bind(id)
+        .execute(&mut *tx)
+        .await?;
     let before: Option<(String, String, Option<i64>, Option<i64>)> =
         sqlx::query_as("SELECT name, permissions, revoked_at, workspace_id FROM access_tokens WHERE id = $1")
             .bind(id)
@@ -351,6 +363,7 @@ pub async fn update(
             client_addr,
             action: "token edited",
             workspace_id,
+            token_id: Some(id),
             target: format!("token #{id}"),
             details: format!("name \"{old_name}\" → \"{name}\"; permissions {old_permissions} → {names}"),
         },
@@ -384,6 +397,7 @@ pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) ->
             client_addr,
             action: "token revoked",
             workspace_id,
+            token_id: Some(id),
             target: format!("token #{id} \"{name}\""),
             details: String::new(),
         },

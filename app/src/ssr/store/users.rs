@@ -42,8 +42,15 @@ pub async fn current_user(db: &Db, id: i64) -> Result<Option<CurrentUser>, AppEr
     }))
 }
 
-/// The id and password hash of the user whose username or email is `identifier`.
-pub async fn find_for_login(db: &Db, identifier: &str) -> Result<Option<(i64, String)>, AppError> {
+/// What checking a password needs of a user.
+#[derive(sqlx::FromRow)]
+pub struct PasswordRow {
+    pub id: i64,
+    pub password_hash: String,
+}
+
+/// The user whose username or email is `identifier`.
+pub async fn find_for_login(db: &Db, identifier: &str) -> Result<Option<PasswordRow>, AppError> {
     let identifier = identifier.trim().to_lowercase();
     Ok(
         sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 OR email = $1")
@@ -100,10 +107,33 @@ pub async fn create(db: &Db, user: &NewUser) -> Result<i64, AppError> {
     insert(&mut conn, user).await
 }
 
-/// Creates the first system administrator. Exactly one caller can ever
+/// Stores a setup code's hash (see `ssr::setup_code`).
+pub async fn add_setup_code(db: &Db, code_hash: &str) -> Result<(), AppError> {
+    sqlx::query("INSERT INTO setup_codes (code_hash, created_at) VALUES ($1, $2) ON CONFLICT (code_hash) DO NOTHING")
+        .bind(code_hash)
+        .bind(now())
+        .execute(&db.pool)
+        .await?;
+    Ok(())
+}
+
+/// Whether a setup code with this hash was issued (and setup not yet done).
+pub async fn setup_code_issued(db: &Db, code_hash: &str) -> Result<bool, AppError> {
+    let row: Option<(String,)> = sqlx::query_as("SELECT code_hash FROM setup_codes WHERE code_hash = $1")
+        .bind(code_hash)
+        .fetch_optional(&db.pool)
+        .await?;
+    // The lookup matched by equality; compare again in constant time so
+    // nothing depends on how the database compares.
+    Ok(row.is_some_and(|(stored,)| bool::from(subtle::ConstantTimeEq::ct_eq(stored.as_bytes(), code_hash.as_bytes()))))
+}
+
+/// Creates the first system administrator, given a setup code's hash the
+/// caller checked with [`setup_code_issued`]. Exactly one caller can ever
 /// succeed: the instance marker row has a fixed primary key, so a second
-/// concurrent setup fails on it and its transaction rolls back whole.
-pub async fn create_first_admin(db: &Db, user: &NewUser) -> Result<i64, AppError> {
+/// concurrent setup fails on it and its transaction rolls back whole; the
+/// same transaction spends every setup code.
+pub async fn create_first_admin(db: &Db, user: &NewUser, code_hash: &str) -> Result<i64, AppError> {
     let mut tx = db.pool.begin().await?;
     let marked = sqlx::query("INSERT INTO instance (id, set_up_at) VALUES (1, $1)")
         .bind(now())
@@ -116,19 +146,37 @@ pub async fn create_first_admin(db: &Db, user: &NewUser) -> Result<i64, AppError
         }
         Err(e) => return Err(e.into()),
     }
+    let spent = sqlx::query("DELETE FROM setup_codes WHERE code_hash = $1")
+        .bind(code_hash)
+        .execute(&mut *tx)
+        .await?;
+    if spent.rows_affected() != 1 {
+        return Err(wrong_setup_code());
+    }
+    sqlx::query("DELETE FROM setup_codes").execute(&mut *tx).await?;
     let id = insert(&mut tx, user).await?;
     tx.commit().await?;
     Ok(id)
 }
 
+/// The answer to a setup code that was not issued.
+pub fn wrong_setup_code() -> AppError {
+    AppError::invalid(
+        "setup code",
+        "is not the one the server printed when it started (it is also in the file setup-code in its data \
+         directory)",
+    )
+}
+
 /// Creates a system administrator from the command line. Also marks setup
-/// as done, so the web setup page closes.
+/// as done, so the web setup page closes and its codes stop working.
 pub async fn create_admin_from_cli(db: &Db, user: &NewUser) -> Result<i64, AppError> {
     let mut tx = db.pool.begin().await?;
     sqlx::query("INSERT INTO instance (id, set_up_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
         .bind(now())
         .execute(&mut *tx)
         .await?;
+    sqlx::query("DELETE FROM setup_codes").execute(&mut *tx).await?;
     let id = insert(&mut tx, user).await?;
     tx.commit().await?;
     Ok(id)

@@ -319,10 +319,23 @@ pub enum RoleTarget {
     Repository(i64),
 }
 
+/// Takes the workspace's row lock (the write lock in SQLite) first in a
+/// transaction that changes its members: two changes cannot both see the
+/// other admin and leave the workspace with none, and SQLite never has to
+/// turn a reading transaction into a writing one (which fails at once).
+async fn lock_workspace(tx: &mut sqlx::AnyConnection, workspace_id: i64) -> Result<(), AppError> {
+    sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
+        .bind(workspace_id)
+        .execute(tx)
+        .await?;
+    Ok(())
+}
+
 /// Gives `user_id` a role in the workspace, making them a member first if
 /// they are not one. All in one transaction.
 pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target: RoleTarget) -> Result<(), AppError> {
     let mut tx = db.pool.begin().await?;
+    lock_workspace(&mut tx, workspace_id).await?;
     let now = now();
     match role {
         Role::WorkspaceAdmin | Role::Member => {
@@ -399,6 +412,7 @@ async fn refuse_removing_last_admin(
 /// Removes `user_id` from the workspace with every role they held in it.
 pub async fn remove_member(db: &Db, workspace_id: i64, user_id: i64) -> Result<(), AppError> {
     let mut tx = db.pool.begin().await?;
+    lock_workspace(&mut tx, workspace_id).await?;
     refuse_removing_last_admin(&mut tx, workspace_id, user_id).await?;
     sqlx::query("DELETE FROM project_admins WHERE user_id = $1 AND project_id IN (SELECT id FROM projects WHERE workspace_id = $2)")
         .bind(user_id)

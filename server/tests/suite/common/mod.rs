@@ -25,6 +25,12 @@ pub struct TestApp {
     pub git_root: std::path::PathBuf,
     /// The app's "last used" notes, to flush them when a test wants.
     pub last_used: app::ssr::last_used::LastUsed,
+    /// The app's password verifier, to count verifications.
+    pub passwords: app::ssr::password::Passwords,
+    /// The app's app-password verifier, to count argon2 work.
+    pub app_passwords: app::ssr::app_password_auth::AppPasswordVerifier,
+    /// The data directory (the setup code is written here).
+    pub data_dir: std::path::PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -37,6 +43,7 @@ pub async fn serve_on(database: DatabaseConfig, token_key_file: std::path::PathB
         database,
         auth: AuthSettings::default(),
         git_root: token_key_file.with_file_name("git"),
+        data_dir: token_key_file.parent().expect("a directory").to_path_buf(),
         token_key_file,
         tokens: Default::default(),
     };
@@ -99,11 +106,13 @@ impl TestApp {
             auth,
             token_key_file: token_key_file.clone(),
             git_root: dir.path().join("git"),
+            data_dir: dir.path().to_path_buf(),
             tokens,
         };
         let state = server::build_state(&settings).await.expect("app state");
         let db = state.db.clone();
         let last_used = state.last_used.clone();
+        let (passwords, app_passwords) = (state.passwords.clone(), state.app_passwords.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(server::serve(listener, server::router(state), async {
             let _ = rx.await;
@@ -115,6 +124,9 @@ impl TestApp {
             token_key_file,
             git_root: dir.path().join("git"),
             last_used,
+            passwords,
+            app_passwords,
+            data_dir: dir.path().to_path_buf(),
             shutdown: Some(tx),
             _dir: dir,
         }
@@ -125,13 +137,51 @@ impl TestApp {
         Client::new(&self.base)
     }
 
+    /// An app whose trusted reverse proxy is loopback: every test client is
+    /// "the proxy", and [`TestApp::client_from`] sets the client's address.
+    pub async fn behind_proxy(backend: Backend) -> TestApp {
+        Self::spawn_with(
+            backend,
+            AuthSettings {
+                trusted_proxies: tokenwarden::forwarded::TrustedProxies::parse("127.0.0.1/32").unwrap(),
+                ..AuthSettings::default()
+            },
+        )
+        .await
+    }
+
+    /// A client whose requests the proxy forwards from `address`.
+    pub fn client_from(&self, address: &str) -> Client {
+        let mut headers = reqwest::header::HeaderMap::new();
+        headers.insert("x-forwarded-for", address.parse().unwrap());
+        Client {
+            base: self.base.clone(),
+            http: reqwest::Client::builder()
+                .cookie_store(true)
+                .redirect(reqwest::redirect::Policy::none())
+                .default_headers(headers)
+                .build()
+                .unwrap(),
+        }
+    }
+
+    /// The one-time setup code the server wrote to its data directory.
+    pub fn setup_code(&self) -> String {
+        std::fs::read_to_string(self.data_dir.join("setup-code"))
+            .expect("the setup code file")
+            .trim()
+            .to_string()
+    }
+
     /// Completes first-run setup and returns the administrator's client.
     pub async fn admin(&self) -> Client {
         let admin = self.client();
+        let code = self.setup_code();
         admin
             .call::<()>(
                 "setup",
                 &[
+                    ("setup_code", &code),
                     ("username", "root"),
                     ("email", "root@example.com"),
                     ("display_name", "Root Admin"),
@@ -228,20 +278,47 @@ pub async fn acme_website(app: &TestApp) -> Client {
 pub async fn acme_website_with_alice(app: &TestApp) -> (Client, Client) {
     let root = acme_website(app).await;
     let alice = app.user(&root, "alice").await;
-    for (role, target) in [("member", ""), ("repository_admin", "website")] {
-        ok(
-            &root,
-            "add_member",
-            &[
-                ("workspace", "acme"),
-                ("username", "alice"),
-                ("role", role),
-                ("target", target),
-            ],
-        )
-        .await;
-    }
+    grant(&root, "acme", "alice", "member", "").await;
+    grant(&root, "acme", "alice", "repository_admin", "website").await;
     (root, alice)
+}
+
+/// Gives `username` a role in `workspace` (`target`: the project key or
+/// repository slug for project and repository admins, else empty); a set-up
+/// step that must succeed.
+pub async fn grant(admin: &Client, workspace: &str, username: &str, role: &str, target: &str) {
+    ok(
+        admin,
+        "add_member",
+        &[
+            ("workspace", workspace),
+            ("username", username),
+            ("role", role),
+            ("target", target),
+        ],
+    )
+    .await;
+}
+
+/// A REST call as a script makes it: HTTP Basic (if any), a JSON body (if
+/// any); the status and the JSON answer (`null` if none).
+pub async fn rest(
+    app: &TestApp,
+    method: reqwest::Method,
+    path: &str,
+    auth: Option<(&str, &str)>,
+    body: Option<serde_json::Value>,
+) -> (u16, serde_json::Value) {
+    let mut request = reqwest::Client::new().request(method, format!("{}{path}", app.base));
+    if let Some((user, password)) = auth {
+        request = request.basic_auth(user, Some(password));
+    }
+    if let Some(body) = body {
+        request = request.json(&body);
+    }
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    (status, response.json().await.unwrap_or(serde_json::Value::Null))
 }
 
 /// Calls a server function that must succeed (test set-up steps).
@@ -273,22 +350,34 @@ impl Client {
 
     /// Calls a server function the way the browser does: a form-encoded POST.
     pub async fn call<T: DeserializeOwned>(&self, name: &str, form: &[(&str, &str)]) -> Result<T, Failure> {
+        self.call_if_answered(name, form)
+            .await
+            .unwrap_or_else(|| panic!("{name}: no answer from the server"))
+    }
+
+    /// [`Client::call`], or `None` when no answer came back (the server
+    /// went away mid-request).
+    pub async fn call_if_answered<T: DeserializeOwned>(
+        &self,
+        name: &str,
+        form: &[(&str, &str)],
+    ) -> Option<Result<T, Failure>> {
         let response = self
             .http
             .post(format!("{}/api/{name}", self.base))
             .form(form)
             .send()
             .await
-            .expect("request");
+            .ok()?;
         let status = response.status().as_u16();
-        let body = response.text().await.expect("body");
-        if (200..400).contains(&status) {
+        let body = response.text().await.ok()?;
+        Some(if (200..400).contains(&status) {
             Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: unreadable answer {body:?}: {e}")))
         } else {
             let error = serde_json::from_str(&body)
                 .unwrap_or_else(|e| panic!("{name}: unreadable error {status} {body:?}: {e}"));
             Err(Failure { status, error })
-        }
+        })
     }
 
     pub async fn current_username(&self) -> Option<String> {
@@ -323,4 +412,40 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// What [`raw_request`] read back.
+pub struct RawAnswer {
+    pub status: u16,
+    pub body: String,
+}
+
+/// Sends one request exactly as given (no client normalizes the path or
+/// checks the bytes) and reads the whole answer.
+pub async fn raw_request(host: &str, method: &str, path: &[u8], headers: &[(&str, &[u8])], body: &[u8]) -> RawAnswer {
+    let mut request = Vec::new();
+    request.extend_from_slice(method.as_bytes());
+    request.push(b' ');
+    request.extend_from_slice(path);
+    request.extend_from_slice(format!(" HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n").as_bytes());
+    for (name, value) in headers {
+        request.extend_from_slice(name.as_bytes());
+        request.extend_from_slice(b": ");
+        request.extend_from_slice(value);
+        request.extend_from_slice(b"\r\n");
+    }
+    request.extend_from_slice(format!("Content-Length: {}\r\n\r\n", body.len()).as_bytes());
+    request.extend_from_slice(body);
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    stream.write_all(&request).await.expect("send");
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.expect("read");
+    let answer = String::from_utf8_lossy(&answer).to_string();
+    let status = answer.split(' ').nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let body = answer
+        .split_once("\r\n\r\n")
+        .map(|(_, b)| b.to_string())
+        .unwrap_or_default();
+    RawAnswer { status, body }
 }

@@ -1,0 +1,77 @@
+//! What a script sends to manage tokens over REST, in Bitbucket Data
+//! Center's words: `{"name", "permissions": [...], "expiryDays"}` to create,
+//! `{"name"?, "permissions"?}` to edit. Decoding is serde's (a wrong type or
+//! an out-of-range number is the client's error, a 400); the meaning of each
+//! field is here, once, so the server and the fuzz targets read a body the
+//! same way.
+
+use crate::expiry::ExpiryRequest;
+use serde::Deserialize;
+
+/// `PUT …/access-tokens/1.0/…`: a new token.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct NewTokenBody {
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub permissions: Vec<String>,
+    /// Days until expiry, one of the offered presets. Absent means "No
+    /// expiry", which the policy may refuse (Bitbucket's own documentation
+    /// names no default).
+    pub expiry_days: Option<u32>,
+}
+
+impl NewTokenBody {
+    pub fn expiry(&self) -> ExpiryRequest {
+        match self.expiry_days {
+            Some(days) => ExpiryRequest::Days(days),
+            None => ExpiryRequest::NoExpiry,
+        }
+    }
+}
+
+/// `POST …/access-tokens/1.0/…/{tokenId}`: only the fields sent change.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct UpdateTokenBody {
+    pub name: Option<String>,
+    pub permissions: Option<Vec<String>>,
+    /// Sent (with any value but `null`) only to be refused: a token's
+    /// expiry never changes.
+    #[serde(default, deserialize_with = "sent")]
+    pub expiry_days: bool,
+}
+
+/// Whether the field holds a value: present and not `null`.
+fn sent<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
+    Option::<serde::de::IgnoredAny>::deserialize(deserializer).map(|value| value.is_some())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bodies_read_as_bitbucket_sends_them() {
+        let new: NewTokenBody =
+            serde_json::from_str(r#"{"name":"ci","permissions":["REPO_READ"],"expiryDays":30}"#).unwrap();
+        assert_eq!(new.expiry(), ExpiryRequest::Days(30));
+        let never: NewTokenBody = serde_json::from_str(r#"{"name":"ci","permissions":[]}"#).unwrap();
+        assert_eq!(never.expiry(), ExpiryRequest::NoExpiry);
+        for bad in [
+            r#"{"expiryDays":-1}"#,
+            r#"{"expiryDays":1e3}"#,
+            r#"{"expiryDays":"30"}"#,
+            r#"{"expiryDays":99999999999}"#,
+            r#"{"permissions":"REPO_READ"}"#,
+            r#"[]"#,
+        ] {
+            assert!(serde_json::from_str::<NewTokenBody>(bad).is_err(), "{bad}");
+        }
+        let edit: UpdateTokenBody = serde_json::from_str(r#"{"name":"x","expiryDays":null}"#).unwrap();
+        assert_eq!((edit.name.as_deref(), edit.expiry_days), (Some("x"), false));
+        let edit: UpdateTokenBody = serde_json::from_str(r#"{"expiryDays":{"a":1}}"#).unwrap();
+        assert!(edit.expiry_days && edit.permissions.is_none());
+    }
+}
