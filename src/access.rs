@@ -23,6 +23,16 @@ pub enum Access {
 }
 
 impl Access {
+    /// The name the REST API shows (`NONE`, `READ`, `WRITE`, `ADMIN`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Access::None => "NONE",
+            Access::Read => "READ",
+            Access::Write => "WRITE",
+            Access::Admin => "ADMIN",
+        }
+    }
+
     pub fn can_read(self) -> bool {
         self >= Access::Read
     }

@@ -11,7 +11,9 @@
 //! - [`permissions`]: token kinds and permissions (Bitbucket Data Center's
 //!   names and rules).
 //! - [`token`]: the secret format (prefix, randomness, checksum).
-//! - [`scope`]: what a token can reach from where it belongs.
+//! - [`place`]: where tokens belong, by name (one reader for forms, props
+//!   and REST paths); [`scope`]: the same by ids, and what a token can reach
+//!   from there.
 //! - [`app_passwords`]: legacy app passwords, their classic scopes and
 //!   their retirement schedule.
 //!
@@ -28,6 +30,7 @@ pub mod credentials;
 pub mod expiry;
 pub mod forwarded;
 pub mod permissions;
+pub mod place;
 pub mod policy;
 pub mod requests;
 pub mod scm;

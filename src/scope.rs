@@ -8,12 +8,13 @@
 
 use crate::{
     access::Access,
-    permissions::{Group, Level, Permission, PermissionSet},
+    permissions::{Group, Level, Permission, PermissionSet, TokenKind},
 };
 
-/// Where a token belongs, or a resource sits, by database ids.
+/// A workspace, project or repository, by database ids: where a resource
+/// sits, or where a (non-personal) token belongs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Place {
+pub enum Resource {
     Workspace {
         workspace_id: i64,
     },
@@ -28,35 +29,61 @@ pub enum Place {
     },
 }
 
-impl Place {
-    fn workspace_id(self) -> i64 {
+impl Resource {
+    pub fn workspace_id(self) -> i64 {
         match self {
-            Place::Workspace { workspace_id }
-            | Place::Project { workspace_id, .. }
-            | Place::Repository { workspace_id, .. } => workspace_id,
+            Resource::Workspace { workspace_id }
+            | Resource::Project { workspace_id, .. }
+            | Resource::Repository { workspace_id, .. } => workspace_id,
         }
     }
 
     fn group(self) -> Group {
         match self {
-            Place::Workspace { .. } => Group::Workspace,
-            Place::Project { .. } => Group::Project,
-            Place::Repository { .. } => Group::Repository,
+            Resource::Workspace { .. } => Group::Workspace,
+            Resource::Project { .. } => Group::Project,
+            Resource::Repository { .. } => Group::Repository,
         }
     }
 }
 
-/// The resource a token belongs to; `None` for a personal token.
-pub type Home = Option<Place>;
+/// Where a token belongs, by database ids: a resource, or a user (a
+/// personal token). The resolved form of a [`crate::place::Place`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Home {
+    Resource(Resource),
+    Personal { user_id: i64 },
+}
+
+impl Home {
+    pub fn kind(self) -> TokenKind {
+        match self {
+            Home::Resource(Resource::Workspace { .. }) => TokenKind::Workspace,
+            Home::Resource(Resource::Project { .. }) => TokenKind::Project,
+            Home::Resource(Resource::Repository { .. }) => TokenKind::Repository,
+            Home::Personal { .. } => TokenKind::Personal,
+        }
+    }
+
+    /// The workspace a non-personal token lives in.
+    pub fn workspace_id(self) -> Option<i64> {
+        match self {
+            Home::Resource(r) => Some(r.workspace_id()),
+            Home::Personal { .. } => None,
+        }
+    }
+}
 
 /// Whether a token that belongs at `home` reaches `target` at all.
-pub fn reaches(home: Home, target: Place) -> bool {
+pub fn reaches(home: Home, target: Resource) -> bool {
+    let Home::Resource(home) = home else {
+        return true;
+    };
     match (home, target) {
-        (None, _) => true,
-        (Some(Place::Workspace { workspace_id }), t) => t.workspace_id() == workspace_id,
-        (Some(Place::Project { project_id, .. }), Place::Project { project_id: p, .. })
-        | (Some(Place::Project { project_id, .. }), Place::Repository { project_id: p, .. }) => p == project_id,
-        (Some(Place::Repository { repository_id, .. }), Place::Repository { repository_id: r, .. }) => {
+        (Resource::Workspace { workspace_id }, t) => t.workspace_id() == workspace_id,
+        (Resource::Project { project_id, .. }, Resource::Project { project_id: p, .. })
+        | (Resource::Project { project_id, .. }, Resource::Repository { project_id: p, .. }) => p == project_id,
+        (Resource::Repository { repository_id, .. }, Resource::Repository { repository_id: r, .. }) => {
             r == repository_id
         }
         _ => false,
@@ -74,14 +101,17 @@ fn level_access(level: Option<Level>) -> Access {
 
 /// The access a token has to `target`. `user_access` is, for a personal
 /// token, its user's current access to `target` (ignored for other kinds).
-pub fn token_access(home: Home, permissions: &PermissionSet, target: Place, user_access: Access) -> Access {
+pub fn token_access(home: Home, permissions: &PermissionSet, target: Resource, user_access: Access) -> Access {
     if !reaches(home, target) {
         return Access::None;
     }
     let granted = match target.group() {
         // Personal tokens carry no WORKSPACE_* permission; any project or
         // repository permission lets them see the workspaces around it.
-        Group::Workspace if home.is_none() && (permissions.project.is_some() || permissions.repository.is_some()) => {
+        Group::Workspace
+            if matches!(home, Home::Personal { .. })
+                && (permissions.project.is_some() || permissions.repository.is_some()) =>
+        {
             Access::Read
         }
         Group::Workspace => level_access(permissions.workspace),
@@ -89,14 +119,14 @@ pub fn token_access(home: Home, permissions: &PermissionSet, target: Place, user
         _ => level_access(permissions.repository),
     };
     match home {
-        None => granted.min(user_access),
-        Some(_) => granted,
+        Home::Personal { .. } => granted.min(user_access),
+        Home::Resource(_) => granted,
     }
 }
 
 /// The permission a token lacks for `needed` on `target`, by its name
 /// (REPO_WRITE…), for a 403 that says what is missing.
-pub fn needed_permission(target: Place, needed: Access) -> Option<Permission> {
+pub fn needed_permission(target: Resource, needed: Access) -> Option<Permission> {
     let level = match needed {
         Access::None => return None,
         Access::Read => Level::Read,
@@ -112,12 +142,12 @@ pub fn needed_permission(target: Place, needed: Access) -> Option<Permission> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::permissions::TokenKind;
 
     const WS: i64 = 1;
     const OTHER_WS: i64 = 2;
-    fn repo(project_id: i64, repository_id: i64) -> Place {
-        Place::Repository {
+    const ME: Home = Home::Personal { user_id: 7 };
+    fn repo(project_id: i64, repository_id: i64) -> Resource {
+        Resource::Repository {
             workspace_id: WS,
             project_id,
             repository_id,
@@ -129,11 +159,11 @@ mod tests {
 
     #[test]
     fn a_repository_token_never_reaches_a_sibling() {
-        let home = Some(repo(10, 100));
+        let home = Home::Resource(repo(10, 100));
         let set = perms(TokenKind::Repository, &["REPO_ADMIN"]);
         assert_eq!(token_access(home, &set, repo(10, 100), Access::None), Access::Admin);
         assert_eq!(token_access(home, &set, repo(10, 101), Access::Admin), Access::None);
-        let project = Place::Project {
+        let project = Resource::Project {
             workspace_id: WS,
             project_id: 10,
         };
@@ -142,7 +172,7 @@ mod tests {
 
     #[test]
     fn project_and_workspace_tokens_stay_home() {
-        let project_home = Some(Place::Project {
+        let project_home = Home::Resource(Resource::Project {
             workspace_id: WS,
             project_id: 10,
         });
@@ -156,17 +186,17 @@ mod tests {
             Access::None
         );
 
-        let ws_home = Some(Place::Workspace { workspace_id: WS });
+        let ws_home = Home::Resource(Resource::Workspace { workspace_id: WS });
         let set = perms(TokenKind::Workspace, &["WORKSPACE_READ", "REPO_READ"]);
         assert_eq!(token_access(ws_home, &set, repo(11, 110), Access::None), Access::Read);
-        let elsewhere = Place::Repository {
+        let elsewhere = Resource::Repository {
             workspace_id: OTHER_WS,
             project_id: 20,
             repository_id: 200,
         };
         assert_eq!(token_access(ws_home, &set, elsewhere, Access::Admin), Access::None);
         // No project permission: projects stay closed even inside the workspace.
-        let project = Place::Project {
+        let project = Resource::Project {
             workspace_id: WS,
             project_id: 11,
         };
@@ -176,26 +206,23 @@ mod tests {
     #[test]
     fn a_personal_token_never_exceeds_its_user_now() {
         let set = perms(TokenKind::Personal, &["REPO_ADMIN"]);
-        assert_eq!(token_access(None, &set, repo(10, 100), Access::Admin), Access::Admin);
+        assert_eq!(token_access(ME, &set, repo(10, 100), Access::Admin), Access::Admin);
         // The user was demoted to member: write at most.
-        assert_eq!(token_access(None, &set, repo(10, 100), Access::Write), Access::Write);
+        assert_eq!(token_access(ME, &set, repo(10, 100), Access::Write), Access::Write);
         // Removed from the workspace: nothing.
-        assert_eq!(token_access(None, &set, repo(10, 100), Access::None), Access::None);
+        assert_eq!(token_access(ME, &set, repo(10, 100), Access::None), Access::None);
         let read_only = perms(TokenKind::Personal, &["REPO_READ"]);
-        assert_eq!(
-            token_access(None, &read_only, repo(10, 100), Access::Admin),
-            Access::Read
-        );
+        assert_eq!(token_access(ME, &read_only, repo(10, 100), Access::Admin), Access::Read);
     }
 
     #[test]
     fn a_personal_token_sees_its_users_workspaces_to_read() {
-        let ws = Place::Workspace { workspace_id: WS };
+        let ws = Resource::Workspace { workspace_id: WS };
         let set = perms(TokenKind::Personal, &["REPO_READ"]);
-        assert_eq!(token_access(None, &set, ws, Access::Admin), Access::Read);
-        assert_eq!(token_access(None, &set, ws, Access::None), Access::None);
+        assert_eq!(token_access(ME, &set, ws, Access::Admin), Access::Read);
+        assert_eq!(token_access(ME, &set, ws, Access::None), Access::None);
         let account_only = perms(TokenKind::Personal, &["ACCOUNT_READ"]);
-        assert_eq!(token_access(None, &account_only, ws, Access::Admin), Access::None);
+        assert_eq!(token_access(ME, &account_only, ws, Access::Admin), Access::None);
     }
 
     #[test]
@@ -204,7 +231,7 @@ mod tests {
             needed_permission(repo(1, 1), Access::Write),
             Some(Permission::RepoWrite)
         );
-        let project = Place::Project {
+        let project = Resource::Project {
             workspace_id: WS,
             project_id: 1,
         };

@@ -19,7 +19,7 @@
 
 mod support;
 
-use app::ssr::{app_password_auth::WAIT_FOR_WORKER, password::hash_blocking, store::users};
+use app::ssr::{auth::app_password::WAIT_FOR_WORKER, password::hash_blocking, store::users};
 use rand::RngCore;
 use std::{
     sync::{

@@ -7,8 +7,11 @@
 //!
 //! Refusals are `text/plain`, which Git prints to the user as `remote: …`.
 
-use crate::rest::{describe, Caller, RestError};
-use app::ssr::{git_repos, last_used::Channel, request::client_addr, store::workspaces, token_auth, AppState};
+use crate::rest::{
+    error::{describe, RestError},
+    extract::Caller,
+};
+use app::ssr::{auth, git_repos, last_used::Channel, request::client_addr, store::workspaces, AppState};
 use axum::{
     body::Body,
     extract::{Path, Request, State},
@@ -18,7 +21,7 @@ use axum::{
 };
 use futures::StreamExt;
 use std::{path::PathBuf, process::Stdio};
-use tokenwarden::{scm, scope::Place, Access};
+use tokenwarden::{scm, scope::Resource, Access};
 use tokio::{
     io::{AsyncBufReadExt, AsyncWriteExt, BufReader},
     process::Command,
@@ -101,7 +104,7 @@ async fn authorize_and_run(
     })?;
     let (parts, body) = request.into_parts();
     let address = client_addr(&parts);
-    let principal = token_auth::authenticate(state, &parts.headers, &address, Channel::Git).await?;
+    let principal = auth::authenticate(state, &parts.headers, &address, Channel::Git).await?;
     let caller = Caller::load(state, principal).await?;
     let ws = workspaces::find(&state.db, workspace)
         .await?
@@ -109,7 +112,7 @@ async fn authorize_and_run(
     let (repository_id, project_id) = workspaces::repository_ids(&state.db, ws.id, &slug)
         .await?
         .ok_or(RestError::NotFound)?;
-    let place = Place::Repository {
+    let place = Resource::Repository {
         workspace_id: ws.id,
         project_id,
         repository_id,

@@ -9,7 +9,6 @@ pub mod demo;
 pub mod git;
 pub mod hardening;
 pub mod rest;
-pub mod rest_tokens;
 
 use app::{
     shell,
@@ -90,7 +89,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
         tokens: settings.tokens,
         last_used,
         // argon2 for app passwords on half the cores, each at most a quarter busy.
-        app_passwords: app::ssr::app_password_auth::AppPasswordVerifier::new(
+        app_passwords: app::ssr::auth::app_password::AppPasswordVerifier::new(
             std::thread::available_parallelism().map(|n| n.get() / 2).unwrap_or(1),
             settings.auth.throttle.clone(),
         ),
@@ -106,7 +105,6 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::routes())
-        .merge(rest_tokens::routes())
         .route("/rest/{*rest}", any(rest::no_such_endpoint))
         .merge(git::routes())
         .leptos_routes(&state, routes, move || shell(leptos_options.clone()))

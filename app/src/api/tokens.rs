@@ -10,6 +10,8 @@ use crate::{
     model::{CreatedToken, PolicyView, TokenView},
 };
 use leptos::prelude::*;
+#[cfg(feature = "ssr")]
+use tokenwarden::place::PlaceFields;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
@@ -19,7 +21,7 @@ use crate::ssr::{
         policies,
         tokens::{self, NewToken},
     },
-    token_admin::{manageable, permissions, target, Place},
+    token_admin::{manageable, permissions, place, target},
 };
 
 /// The policy binding new tokens at this place, for the create form.
@@ -33,26 +35,21 @@ pub async fn token_policy(
     respond(
         async {
             let (state, user) = guard::signed_in().await?;
-            let t = target(
-                &state,
-                &user,
-                Place {
-                    kind: &kind,
-                    workspace: &workspace,
-                    project: &project,
-                    repository: &repository,
-                    user: "",
-                },
-                true,
-            )
-            .await?;
+            let place = place(&PlaceFields {
+                kind,
+                workspace,
+                project,
+                repository,
+                user: String::new(),
+            })?;
+            let t = target(&state, &user, &place, true).await?;
             let mut conn = state.db.pool.acquire().await?;
             let system = policies::system(&mut conn).await?;
-            let workspace_policy = match t.owner.workspace_id() {
+            let workspace_policy = match t.home.workspace_id() {
                 Some(id) => Some(policies::workspace(&mut conn, id).await?),
                 None => None,
             };
-            let effective = policies::effective(&mut conn, t.owner.workspace_id()).await?;
+            let effective = policies::effective(&mut conn, t.home.workspace_id()).await?;
             Ok(PolicyView {
                 system,
                 workspace: workspace_policy,
@@ -75,20 +72,15 @@ pub async fn list_tokens(
     respond(
         async {
             let (state, me) = guard::signed_in().await?;
-            let t = target(
-                &state,
-                &me,
-                Place {
-                    kind: &kind,
-                    workspace: &workspace,
-                    project: &project,
-                    repository: &repository,
-                    user: &user,
-                },
-                false,
-            )
-            .await?;
-            tokens::list(&state.db, t.owner).await
+            let place = place(&PlaceFields {
+                kind,
+                workspace,
+                project,
+                repository,
+                user,
+            })?;
+            let t = target(&state, &me, &place, false).await?;
+            tokens::list(&state.db, t.home).await
         }
         .await,
     )
@@ -116,10 +108,11 @@ pub async fn create_token(
         async {
             let (state, user) = guard::signed_in().await?;
             let parts = parts()?;
-            let t = target(&state, &user, Place { kind: &kind, workspace: &workspace, project: &project, repository: &repository, user: "" }, true).await?;
+            let place = place(&PlaceFields { kind, workspace, project, repository, user: String::new() })?;
+            let t = target(&state, &user, &place, true).await?;
             let name = tokenwarden::validate::display_name("name", &name)?;
             let set = permissions(
-                t.owner.kind(),
+                t.home.kind(),
                 &[&workspace_permission, &project_permission, &repository_permission, &account_permission],
                 t.creator,
             )?;
@@ -130,10 +123,10 @@ pub async fn create_token(
                 &state.db,
                 &state.token_keys,
                 state.tokens,
-                NewToken { owner: t.owner, scope: t.scope, name, permissions: set, expiry, actor: &user, client_addr: &addr },
+                NewToken { home: t.home, scope: t.scope, name, permissions: set, expiry, actor: &user, client_addr: &addr },
             )
             .await?;
-            tracing::info!(by = %user.username, token_id = created.token.id, kind = t.owner.kind().as_str(), "token created");
+            tracing::info!(by = %user.username, token_id = created.token.id, kind = t.home.kind().as_str(), "token created");
             Ok(created)
         }
         .await,

@@ -1,6 +1,6 @@
 //! Pages for access tokens and their policies at each level.
 
-use super::tokens::{relative, Place, TokensPanel};
+use super::tokens::{relative, TokensPanel};
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
     components::{island_ready, ActionResult, ErrorBox, LocalDate, SignedIn, SystemAdminOnly},
@@ -9,7 +9,7 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use tokenwarden::policy::WORKSPACE_MAX_DAYS_OPTIONS;
+use tokenwarden::{place::Place, policy::WORKSPACE_MAX_DAYS_OPTIONS};
 
 fn param(name: &'static str) -> Memo<String> {
     let params = use_params_map();
@@ -96,7 +96,7 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
                         <a href=format!("/w/{ws}/settings")>"Back to workspace settings"</a>
                     </div>
                     <WorkspacePolicyForm workspace=ws.clone() />
-                    <TokensPanel place=Place { kind: "workspace".into(), workspace: ws.clone(), ..Place::default() } can_create=true />
+                    <TokensPanel place=Place::Workspace { workspace: ws.clone() } can_create=true />
                     <WorkspaceAudit workspace=ws />
                 }
             }}
@@ -165,7 +165,7 @@ pub fn ProjectAccessTokens() -> impl IntoView {
                         <h1>{format!("Access tokens of project {key}")}</h1>
                         <a href=format!("/w/{ws}")>"Back to workspace"</a>
                     </div>
-                    <TokensPanel place=Place { kind: "project".into(), workspace: ws, project: key, ..Place::default() } can_create=true />
+                    <TokensPanel place=Place::Project { workspace: ws, project: key } can_create=true />
                 }
             }}
         </SignedIn>
@@ -185,7 +185,7 @@ pub fn RepositoryAccessTokens() -> impl IntoView {
                         <h1>{format!("Access tokens of repository {slug}")}</h1>
                         <a href=format!("/w/{ws}")>"Back to workspace"</a>
                     </div>
-                    <TokensPanel place=Place { kind: "repository".into(), workspace: ws, repository: slug, ..Place::default() } can_create=true />
+                    <TokensPanel place=Place::Repository { workspace: ws, project: None, repository: slug } can_create=true />
                 }
             }}
         </SignedIn>
@@ -200,7 +200,7 @@ pub fn PersonalAccessTokens() -> impl IntoView {
         <SignedIn>
             <h1>"Personal access tokens"</h1>
             <p class="muted">"Personal tokens act as you, never beyond your own rights, in place of your password for the REST API and Git over HTTPS."</p>
-            <TokensPanel place=Place { kind: "personal".into(), ..Place::default() } can_create=true />
+            <TokensPanel place=Place::mine() can_create=true />
         </SignedIn>
     }
 }
@@ -219,7 +219,7 @@ pub fn UserAccessTokens() -> impl IntoView {
                         <h1>{format!("Access tokens of {username}")}</h1>
                         <a href="/admin">"Back to administration"</a>
                     </div>
-                    <TokensPanel place=Place { kind: "personal".into(), user: username, ..Place::default() } can_create=false />
+                    <TokensPanel place=Place::Personal { user: Some(username) } can_create=false />
                 }
             }}
         </SignedIn>

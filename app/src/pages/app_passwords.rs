@@ -2,7 +2,7 @@
 //! while creation is open, revoke), the "Replace with API token" flow, and
 //! the admins' migration dashboard with the retirement schedule.
 
-use super::tokens::{CreateTokenFields, NewTokenSecret, Place, Prefill};
+use super::tokens::{CreateTokenFields, NewTokenSecret, Prefill};
 use crate::{
     api::{
         app_passwords::{
@@ -18,6 +18,7 @@ use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tokenwarden::app_passwords::{nearest_token_permissions, retired_message, ClassicScope, Phase};
+use tokenwarden::place::Place;
 
 const API_TOKENS: &str = "/account/access-tokens";
 
@@ -312,10 +313,7 @@ fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyV
         name: name.clone(),
         permissions,
     };
-    let place = Place {
-        kind: "personal".into(),
-        ..Place::default()
-    };
+    let place = Place::mine();
     let question = StoredValue::new(format!(
         "Revoke app password \"{name}\"? Anything still using it stops working at once."
     ));

@@ -15,25 +15,9 @@ use leptos::prelude::*;
 use tokenwarden::{
     expiry::{choices, ExpiryChoice},
     permissions::{Group, Permission, TokenKind},
+    place::Place,
     token::TokenState,
 };
-
-/// Where the tokens belong, as the server functions name it.
-#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
-pub struct Place {
-    pub kind: String,
-    pub workspace: String,
-    pub project: String,
-    pub repository: String,
-    /// Personal tokens of another user (system admins only); empty: my own.
-    pub user: String,
-}
-
-impl Place {
-    fn token_kind(&self) -> TokenKind {
-        TokenKind::parse(&self.kind).unwrap_or(TokenKind::Personal)
-    }
-}
 
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
@@ -81,13 +65,13 @@ pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
     let tokens = Resource::new(
         move || (create.version().get(), update.version().get(), revoke.version().get()),
         move |_| {
-            let p = list_place.clone();
+            let p = list_place.fields();
             list_tokens(p.kind, p.workspace, p.project, p.repository, p.user)
         },
     );
     let state_filter = RwSignal::new(String::from("all"));
     let sort = RwSignal::new(String::from("created"));
-    let kind = place.token_kind();
+    let kind = place.kind();
     view! {
         <section class="card">
             <h2>"Access tokens"</h2>
@@ -292,7 +276,7 @@ fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>) -> impl Into
     let policy = Resource::new(
         || (),
         move |_| {
-            let p = policy_place.clone();
+            let p = policy_place.fields();
             token_policy(p.kind, p.workspace, p.project, p.repository)
         },
     );
@@ -348,15 +332,16 @@ pub(crate) fn CreateTokenFields(
             ""
         }
     );
-    let kind = place.token_kind();
+    let kind = place.kind();
+    let fields = place.fields();
     view! {
         <details class="create" open>
             <summary>{title}</summary>
             <ActionForm action=create attr:class="stack">
-                <input type="hidden" name="kind" value=place.kind.clone() />
-                <input type="hidden" name="workspace" value=place.workspace.clone() />
-                <input type="hidden" name="project" value=place.project.clone() />
-                <input type="hidden" name="repository" value=place.repository.clone() />
+                <input type="hidden" name="kind" value=fields.kind />
+                <input type="hidden" name="workspace" value=fields.workspace />
+                <input type="hidden" name="project" value=fields.project />
+                <input type="hidden" name="repository" value=fields.repository />
                 <label>"Name" <input name="name" required maxlength="100" placeholder="CI deploy" value=prefill.name /></label>
                 <div class="grid-form"><PermissionFields kind selected=prefill.permissions /></div>
                 <fieldset class="expiry">

@@ -1,7 +1,7 @@
 //! Server-only half of the app: everything a server function needs behind it.
 //! Compiled only with the `ssr` feature, so none of it reaches the WASM client.
 
-pub mod app_password_auth;
+pub mod auth;
 pub mod db;
 pub mod files;
 pub mod git_repos;
@@ -17,7 +17,6 @@ pub mod state;
 pub mod store;
 pub mod throttle;
 pub mod token_admin;
-pub mod token_auth;
 pub mod token_keys;
 
 pub use db::{Backend, Db};

@@ -1,7 +1,7 @@
 //! What every request handler and server function can reach.
 
 use super::{
-    app_password_auth::AppPasswordVerifier, last_used::LastUsed, password::Passwords, throttle::ThrottlePolicy,
+    auth::app_password::AppPasswordVerifier, last_used::LastUsed, password::Passwords, throttle::ThrottlePolicy,
     token_keys::TokenKeys, Db,
 };
 use axum::extract::FromRef;

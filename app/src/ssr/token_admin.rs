@@ -7,90 +7,53 @@ use crate::{
     error::AppError,
     model::CurrentUser,
     ssr::{
-        store::{
-            tokens::{self, Owner},
-            users, workspaces,
-        },
+        store::{tokens, users, workspaces},
         AppState,
     },
 };
 use tokenwarden::{
     permissions::{CreatorAccess, PermissionSet, TokenKind},
+    place::{Place, PlaceFields},
+    scope::{Home, Resource},
     Access,
 };
 
-/// A resolved token owner, with the acting user's own access there.
+/// A place resolved to its ids, with the acting user's own access there.
 pub struct Target {
-    pub owner: Owner,
+    pub home: Home,
+    /// Where the tokens reach, for the audit log (`acme/WEB/website`).
     pub scope: String,
     pub creator: CreatorAccess,
 }
 
-/// Where a request points, as the form names it.
-pub struct Place<'a> {
-    pub kind: &'a str,
-    pub workspace: &'a str,
-    pub project: &'a str,
-    pub repository: &'a str,
-    /// For personal tokens: whose (empty: the caller's own).
-    pub user: &'a str,
+/// Reads a place from a form's or a path's fields (a 400 on the field
+/// `kind` for an unknown kind).
+pub fn place(fields: &PlaceFields) -> Result<Place, AppError> {
+    Place::parse(fields).map_err(|e| AppError::refused(&e.field, e.message))
 }
 
-/// Resolves where a request points and checks the user may manage tokens
-/// there. `creating` refuses admins acting on another user's personal tokens.
-pub async fn target(
-    state: &AppState,
-    user: &CurrentUser,
-    place: Place<'_>,
-    creating: bool,
-) -> Result<Target, AppError> {
-    let kind = TokenKind::parse(place.kind)
-        .ok_or_else(|| AppError::refused("kind", "Token kind must be workspace, project, repository or personal."))?;
-    if kind == TokenKind::Personal {
-        let for_user = place.user.trim();
-        if for_user.is_empty() || for_user.eq_ignore_ascii_case(&user.username) {
-            let (w, p, r) = workspaces::best_access(&state.db, user).await?;
-            return Ok(Target {
-                owner: Owner::Personal { user_id: user.id },
-                scope: user.username.clone(),
-                creator: CreatorAccess {
-                    workspace: w,
-                    project: p,
-                    repository: r,
-                },
-            });
-        }
-        if !user.is_system_admin {
-            return Err(AppError::Forbidden);
-        }
-        if creating {
-            return Err(AppError::refused(
-                "user",
-                "Administrators cannot create tokens for other users.",
-            ));
-        }
-        let user_id = users::id_by_username(&state.db, for_user)
-            .await?
-            .ok_or_else(|| AppError::NotFound("User".into()))?;
-        return Ok(Target {
-            owner: Owner::Personal { user_id },
-            scope: for_user.to_lowercase(),
-            creator: CreatorAccess {
-                workspace: Access::Admin,
-                project: Access::Admin,
-                repository: Access::Admin,
-            },
-        });
-    }
-    let (ws, grants) = workspaces::open(&state.db, user, place.workspace).await?;
-    match kind {
-        TokenKind::Workspace => {
+/// Resolves `place` and checks the user may manage tokens there.
+/// `creating` refuses admins acting on another user's personal tokens.
+pub async fn target(state: &AppState, user: &CurrentUser, place: &Place, creating: bool) -> Result<Target, AppError> {
+    let (workspace, project, repository) = match place {
+        Place::Personal { user: for_user } => return personal(state, user, for_user.as_deref(), creating).await,
+        Place::Workspace { workspace } => (workspace, None, None),
+        Place::Project { workspace, project } => (workspace, Some(project), None),
+        Place::Repository {
+            workspace,
+            project,
+            repository,
+        } => (workspace, project.as_ref(), Some(repository)),
+    };
+    let (ws, grants) = workspaces::open(&state.db, user, workspace).await?;
+    match (project, repository) {
+        (None, None) => {
             if !grants.workspace().can_admin() {
                 return Err(AppError::Forbidden);
             }
             let a = grants.workspace();
             Ok(Target {
-                owner: Owner::Workspace { workspace_id: ws.id },
+                home: Home::Resource(Resource::Workspace { workspace_id: ws.id }),
                 scope: ws.slug,
                 creator: CreatorAccess {
                     workspace: a,
@@ -99,8 +62,8 @@ pub async fn target(
                 },
             })
         }
-        TokenKind::Project => {
-            let project_id = workspaces::project_id(&state.db, ws.id, place.project)
+        (Some(project), None) => {
+            let project_id = workspaces::project_id(&state.db, ws.id, project)
                 .await?
                 .filter(|id| grants.project(*id).can_read())
                 .ok_or_else(|| AppError::NotFound("Project".into()))?;
@@ -108,11 +71,11 @@ pub async fn target(
                 return Err(AppError::Forbidden);
             }
             Ok(Target {
-                owner: Owner::Project {
+                home: Home::Resource(Resource::Project {
                     workspace_id: ws.id,
                     project_id,
-                },
-                scope: format!("{}/{}", ws.slug, place.project.trim().to_uppercase()),
+                }),
+                scope: format!("{}/{}", ws.slug, project.to_uppercase()),
                 creator: CreatorAccess {
                     workspace: grants.workspace(),
                     project: grants.project(project_id),
@@ -120,27 +83,27 @@ pub async fn target(
                 },
             })
         }
-        _ => {
-            let (repository_id, project_id) = workspaces::repository_ids(&state.db, ws.id, place.repository)
+        (project, Some(repository)) => {
+            let (repository_id, project_id) = workspaces::repository_ids(&state.db, ws.id, repository)
                 .await?
                 .filter(|(r, p)| grants.repository(*p, *r).can_read())
                 .ok_or_else(|| AppError::NotFound("Repository".into()))?;
             // A path naming the project too (Bitbucket's) must name the right one.
-            if !place.project.trim().is_empty()
-                && workspaces::project_id(&state.db, ws.id, place.project).await? != Some(project_id)
-            {
-                return Err(AppError::NotFound("Repository".into()));
+            if let Some(project) = project {
+                if workspaces::project_id(&state.db, ws.id, project).await? != Some(project_id) {
+                    return Err(AppError::NotFound("Repository".into()));
+                }
             }
             if !grants.repository(project_id, repository_id).can_admin() {
                 return Err(AppError::Forbidden);
             }
             Ok(Target {
-                owner: Owner::Repository {
+                home: Home::Resource(Resource::Repository {
                     workspace_id: ws.id,
                     project_id,
                     repository_id,
-                },
-                scope: format!("{}/{}", ws.slug, place.repository.trim().to_lowercase()),
+                }),
+                scope: format!("{}/{}", ws.slug, repository.to_lowercase()),
                 creator: CreatorAccess {
                     workspace: grants.workspace(),
                     project: grants.project(project_id),
@@ -151,10 +114,54 @@ pub async fn target(
     }
 }
 
+/// Personal tokens: the user's own, or (system admins, never to create)
+/// another user's.
+async fn personal(
+    state: &AppState,
+    user: &CurrentUser,
+    for_user: Option<&str>,
+    creating: bool,
+) -> Result<Target, AppError> {
+    let for_user = for_user.filter(|u| !u.eq_ignore_ascii_case(&user.username));
+    let Some(for_user) = for_user else {
+        let (w, p, r) = workspaces::best_access(&state.db, user).await?;
+        return Ok(Target {
+            home: Home::Personal { user_id: user.id },
+            scope: user.username.clone(),
+            creator: CreatorAccess {
+                workspace: w,
+                project: p,
+                repository: r,
+            },
+        });
+    };
+    if !user.is_system_admin {
+        return Err(AppError::Forbidden);
+    }
+    if creating {
+        return Err(AppError::refused(
+            "user",
+            "Administrators cannot create tokens for other users.",
+        ));
+    }
+    let user_id = users::id_by_username(&state.db, for_user)
+        .await?
+        .ok_or_else(|| AppError::NotFound("User".into()))?;
+    Ok(Target {
+        home: Home::Personal { user_id },
+        scope: for_user.to_lowercase(),
+        creator: CreatorAccess {
+            workspace: Access::Admin,
+            project: Access::Admin,
+            repository: Access::Admin,
+        },
+    })
+}
+
 /// An existing token the acting user may manage, and what it may be given.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Manageable {
-    pub owner: Owner,
+    pub home: Home,
     limit: Limit,
 }
 
@@ -170,7 +177,7 @@ enum Limit {
 impl Manageable {
     /// The permission set from permission names, within what the token may have.
     pub fn permissions<S: AsRef<str>>(&self, fields: &[S]) -> Result<PermissionSet, AppError> {
-        let set = PermissionSet::parse(self.owner.kind(), fields).map_err(|e| AppError::refused("permissions", e))?;
+        let set = PermissionSet::parse(self.home.kind(), fields).map_err(|e| AppError::refused("permissions", e))?;
         match self.limit {
             Limit::Actor(rights) => set.within(rights),
             Limit::TokenOwner(rights) => set.within_owner(rights),
@@ -187,7 +194,7 @@ impl Manageable {
 /// claim more than the member has.
 pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result<Manageable, AppError> {
     let not_found = || AppError::NotFound("Token".into());
-    let owner = tokens::owner_of(&state.db, id).await?.ok_or_else(not_found)?;
+    let home = tokens::home_of(&state.db, id).await?.ok_or_else(not_found)?;
     let all = CreatorAccess {
         workspace: Access::Admin,
         project: Access::Admin,
@@ -198,25 +205,25 @@ pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result
         project,
         repository,
     };
-    let limit = match owner {
-        Owner::Personal { user_id } if user_id == user.id => {
+    let limit = match home {
+        Home::Personal { user_id } if user_id == user.id => {
             Some(Limit::Actor(rights(workspaces::best_access(&state.db, user).await?)))
         }
-        Owner::Personal { user_id } if user.is_system_admin => {
+        Home::Personal { user_id } if user.is_system_admin => {
             let owner_user = users::current_user(&state.db, user_id).await?.ok_or_else(not_found)?;
             Some(Limit::TokenOwner(rights(
                 workspaces::best_access(&state.db, &owner_user).await?,
             )))
         }
-        Owner::Personal { .. } => None,
-        Owner::Workspace { workspace_id } => {
+        Home::Personal { .. } => None,
+        Home::Resource(Resource::Workspace { workspace_id }) => {
             let g = workspaces::grants(&state.db, user, workspace_id).await?;
             g.workspace().can_admin().then_some(Limit::Actor(all))
         }
-        Owner::Project {
+        Home::Resource(Resource::Project {
             workspace_id,
             project_id,
-        } => {
+        }) => {
             let g = workspaces::grants(&state.db, user, workspace_id).await?;
             g.project(project_id).can_admin().then_some(Limit::Actor(CreatorAccess {
                 workspace: g.workspace(),
@@ -224,11 +231,11 @@ pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result
                 repository: g.project(project_id),
             }))
         }
-        Owner::Repository {
+        Home::Resource(Resource::Repository {
             workspace_id,
             project_id,
             repository_id,
-        } => {
+        }) => {
             let g = workspaces::grants(&state.db, user, workspace_id).await?;
             let r = g.repository(project_id, repository_id);
             r.can_admin().then_some(Limit::Actor(CreatorAccess {
@@ -238,7 +245,7 @@ pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result
             }))
         }
     };
-    limit.map(|limit| Manageable { owner, limit }).ok_or_else(not_found)
+    limit.map(|limit| Manageable { home, limit }).ok_or_else(not_found)
 }
 
 /// Builds the permission set from permission names (the form's one field per

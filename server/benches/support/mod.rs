@@ -25,7 +25,7 @@ pub struct Bench {
     /// The app's app-password verifier, to count argon2 work (the flood
     /// benchmark's; the token benchmark has no use for it).
     #[allow(dead_code)]
-    pub app_passwords: app::ssr::app_password_auth::AppPasswordVerifier,
+    pub app_passwords: app::ssr::auth::app_password::AppPasswordVerifier,
     pub keys: TokenKeys,
     pub user_id: i64,
     _dir: tempfile::TempDir,

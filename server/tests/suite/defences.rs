@@ -288,7 +288,7 @@ both_backends!(an_app_password_flood_leaves_other_users_working, |backend| async
         // Served ahead of the flood's queue, not at the end of the wait
         // for a worker (the landed code answered after 10.5 s).
         assert!(
-            waited < app::ssr::app_password_auth::WAIT_FOR_WORKER / 2,
+            waited < app::ssr::auth::app_password::WAIT_FOR_WORKER / 2,
             "bob waited {waited:?} behind the flood"
         );
     }

@@ -18,79 +18,84 @@ use rand::RngCore;
 use tokenwarden::{
     expiry::{resolve, ExpiryRequest},
     permissions::{PermissionSet, TokenKind},
+    scope::{Home, Resource},
     token::{PlainToken, SECRET_BYTES},
 };
 
-/// What a token belongs to.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Owner {
-    Workspace {
-        workspace_id: i64,
-    },
-    Project {
-        workspace_id: i64,
-        project_id: i64,
-    },
-    Repository {
-        workspace_id: i64,
-        project_id: i64,
-        repository_id: i64,
-    },
-    Personal {
-        user_id: i64,
-    },
+/// The `WHERE` condition selecting the tokens that belong at `home` (alias
+/// `t`), with its id.
+fn belonging_to(home: Home) -> (&'static str, i64) {
+    match home {
+        Home::Resource(Resource::Workspace { workspace_id }) => {
+            ("t.kind = 'workspace' AND t.workspace_id = $1", workspace_id)
+        }
+        Home::Resource(Resource::Project { project_id, .. }) => {
+            ("t.kind = 'project' AND t.project_id = $1", project_id)
+        }
+        Home::Resource(Resource::Repository { repository_id, .. }) => {
+            ("t.kind = 'repository' AND t.repository_id = $1", repository_id)
+        }
+        Home::Personal { user_id } => ("t.kind = 'personal' AND t.user_id = $1", user_id),
+    }
 }
 
-impl Owner {
-    pub fn kind(self) -> TokenKind {
-        match self {
-            Owner::Workspace { .. } => TokenKind::Workspace,
-            Owner::Project { .. } => TokenKind::Project,
-            Owner::Repository { .. } => TokenKind::Repository,
-            Owner::Personal { .. } => TokenKind::Personal,
-        }
-    }
+/// Where a token belongs, as its row stores it.
+#[derive(sqlx::FromRow)]
+struct HomeRow {
+    kind: String,
+    workspace_id: Option<i64>,
+    project_id: Option<i64>,
+    repository_id: Option<i64>,
+    user_id: Option<i64>,
+}
 
-    pub fn workspace_id(self) -> Option<i64> {
-        match self {
-            Owner::Workspace { workspace_id }
-            | Owner::Project { workspace_id, .. }
-            | Owner::Repository { workspace_id, .. } => Some(workspace_id),
-            Owner::Personal { .. } => None,
-        }
-    }
-
-    /// The `WHERE` condition selecting this owner's tokens (alias `t`), with its id.
-    fn filter(self) -> (&'static str, i64) {
-        match self {
-            Owner::Workspace { workspace_id } => ("t.kind = 'workspace' AND t.workspace_id = $1", workspace_id),
-            Owner::Project { project_id, .. } => ("t.kind = 'project' AND t.project_id = $1", project_id),
-            Owner::Repository { repository_id, .. } => {
-                ("t.kind = 'repository' AND t.repository_id = $1", repository_id)
-            }
-            Owner::Personal { user_id } => ("t.kind = 'personal' AND t.user_id = $1", user_id),
-        }
-    }
-
-    fn columns(self) -> (Option<i64>, Option<i64>, Option<i64>, Option<i64>) {
-        match self {
-            Owner::Workspace { workspace_id } => (Some(workspace_id), None, None, None),
-            Owner::Project {
-                workspace_id,
-                project_id,
-            } => (Some(workspace_id), Some(project_id), None, None),
-            Owner::Repository {
-                workspace_id,
+impl HomeRow {
+    fn of(home: Home) -> HomeRow {
+        let mut row = HomeRow {
+            kind: home.kind().as_str().to_string(),
+            workspace_id: home.workspace_id(),
+            project_id: None,
+            repository_id: None,
+            user_id: None,
+        };
+        match home {
+            Home::Resource(Resource::Workspace { .. }) => {}
+            Home::Resource(Resource::Project { project_id, .. }) => row.project_id = Some(project_id),
+            Home::Resource(Resource::Repository {
                 project_id,
                 repository_id,
-            } => (Some(workspace_id), Some(project_id), Some(repository_id), None),
-            Owner::Personal { user_id } => (None, None, None, Some(user_id)),
+                ..
+            }) => {
+                row.project_id = Some(project_id);
+                row.repository_id = Some(repository_id);
+            }
+            Home::Personal { user_id } => row.user_id = Some(user_id),
         }
+        row
+    }
+
+    /// `None` for a row whose columns do not fit its kind.
+    fn home(&self) -> Option<Home> {
+        Some(match TokenKind::parse(&self.kind)? {
+            TokenKind::Workspace => Home::Resource(Resource::Workspace {
+                workspace_id: self.workspace_id?,
+            }),
+            TokenKind::Project => Home::Resource(Resource::Project {
+                workspace_id: self.workspace_id?,
+                project_id: self.project_id?,
+            }),
+            TokenKind::Repository => Home::Resource(Resource::Repository {
+                workspace_id: self.workspace_id?,
+                project_id: self.project_id?,
+                repository_id: self.repository_id?,
+            }),
+            TokenKind::Personal => Home::Personal { user_id: self.user_id? },
+        })
     }
 }
 
 pub struct NewToken<'a> {
-    pub owner: Owner,
+    pub home: Home,
     /// Where the token reaches, for the audit log (`acme/WEB/website`).
     pub scope: String,
     pub name: String,
@@ -112,13 +117,13 @@ pub async fn create(
 ) -> Result<CreatedToken, AppError> {
     let mut tx = db.pool.begin().await?;
     policies::lock(&mut tx).await?;
-    let policy = policies::effective(&mut tx, new.owner.workspace_id()).await?;
+    let policy = policies::effective(&mut tx, new.home.workspace_id()).await?;
     let now = chrono::Utc::now();
     let expires_at = resolve(&policy, now, new.expiry)
         .map_err(|e| AppError::refused("expiry", e))?
         .map(|t| t.timestamp());
 
-    let (filter, owner_id) = new.owner.filter();
+    let (filter, owner_id) = belonging_to(new.home);
     let (active,): (i64,) = sqlx::query_as(&format!(
         "SELECT COUNT(*) FROM access_tokens t WHERE {filter} AND t.revoked_at IS NULL \
          AND (t.expires_at IS NULL OR t.expires_at > $2)"
@@ -132,10 +137,10 @@ pub async fn create(
             "tokens",
             format!(
                 "This {} already has {} active tokens, the most allowed. Revoke one you no longer use first.",
-                if new.owner.kind() == TokenKind::Personal {
+                if new.home.kind() == TokenKind::Personal {
                     "account".to_string()
                 } else {
-                    new.owner.kind().as_str().to_string()
+                    new.home.kind().as_str().to_string()
                 },
                 settings.max_active_per_owner
             ),
@@ -144,20 +149,20 @@ pub async fn create(
 
     let mut random = [0u8; SECRET_BYTES];
     rand::rngs::OsRng.fill_bytes(&mut random);
-    let secret = PlainToken::new(new.owner.kind(), random);
+    let secret = PlainToken::new(new.home.kind(), random);
     let hashed = keys.hash(&secret);
-    let (workspace_id, project_id, repository_id, user_id) = new.owner.columns();
+    let columns = HomeRow::of(new.home);
     let permissions = new.permissions.names().join(" ");
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO access_tokens (kind, workspace_id, project_id, repository_id, user_id, name, permissions, \
          token_hash, key_id, created_by, created_at, expires_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
     )
-    .bind(new.owner.kind().as_str())
-    .bind(workspace_id)
-    .bind(project_id)
-    .bind(repository_id)
-    .bind(user_id)
+    .bind(&columns.kind)
+    .bind(columns.workspace_id)
+    .bind(columns.project_id)
+    .bind(columns.repository_id)
+    .bind(columns.user_id)
     .bind(&new.name)
     .bind(&permissions)
     .bind(&hashed.hash)
@@ -173,11 +178,11 @@ pub async fn create(
             actor: new.actor,
             client_addr: new.client_addr,
             action: "token created",
-            workspace_id,
+            workspace_id: columns.workspace_id,
             token_id: Some(id),
             target: format!(
                 "{} token #{id} \"{}\" on {}",
-                new.owner.kind().as_str(),
+                new.home.kind().as_str(),
                 new.name,
                 new.scope
             ),
@@ -268,9 +273,9 @@ pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, AppError> 
     row.map(ViewRow::view).transpose()
 }
 
-/// The owner's tokens, newest first, revoked ones included.
-pub async fn list(db: &Db, owner: Owner) -> Result<Vec<TokenView>, AppError> {
-    let (filter, id) = owner.filter();
+/// The tokens that belong at `home`, newest first, revoked ones included.
+pub async fn list(db: &Db, home: Home) -> Result<Vec<TokenView>, AppError> {
+    let (filter, id) = belonging_to(home);
     list_where(db, filter, &[id]).await
 }
 
@@ -290,35 +295,68 @@ pub async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<
         .collect()
 }
 
-/// kind, workspace_id, project_id, repository_id, user_id
-type OwnerRow = (String, Option<i64>, Option<i64>, Option<i64>, Option<i64>);
-
-/// Who a token belongs to, for authorizing changes to it.
-pub async fn owner_of(db: &Db, id: i64) -> Result<Option<Owner>, AppError> {
-    let row: Option<OwnerRow> = sqlx::query_as(
+/// Where a token belongs, for authorizing changes to it.
+pub async fn home_of(db: &Db, id: i64) -> Result<Option<Home>, AppError> {
+    let row: Option<HomeRow> = sqlx::query_as(
         "SELECT kind, workspace_id, project_id, repository_id, user_id FROM access_tokens WHERE id = $1",
     )
     .bind(id)
     .fetch_optional(&db.pool)
     .await?;
-    Ok(row.and_then(
-        |(kind, ws, project, repo, user)| match (TokenKind::parse(&kind)?, ws, project, repo, user) {
-            (TokenKind::Workspace, Some(workspace_id), ..) => Some(Owner::Workspace { workspace_id }),
-            (TokenKind::Project, Some(workspace_id), Some(project_id), ..) => Some(Owner::Project {
-                workspace_id,
-                project_id,
-            }),
-            (TokenKind::Repository, Some(workspace_id), Some(project_id), Some(repository_id), _) => {
-                Some(Owner::Repository {
-                    workspace_id,
-                    project_id,
-                    repository_id,
-                })
-            }
-            (TokenKind::Personal, _, _, _, Some(user_id)) => Some(Owner::Personal { user_id }),
-            _ => None,
-        },
-    ))
+    Ok(row.as_ref().and_then(HomeRow::home))
+}
+
+/// A token as authentication reads it: found by its keyed hash.
+#[derive(sqlx::FromRow)]
+struct CredentialRow {
+    id: i64,
+    #[sqlx(flatten)]
+    home: HomeRow,
+    name: String,
+    permissions: String,
+    token_hash: String,
+    created_at: i64,
+    expires_at: Option<i64>,
+    revoked_at: Option<i64>,
+}
+
+/// A stored token, as the request that presents it needs it.
+pub struct StoredToken {
+    pub id: i64,
+    pub home: Home,
+    pub name: String,
+    pub permissions: Vec<String>,
+    /// The keyed hash the row was found by, to compare in constant time.
+    pub token_hash: String,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+    pub revoked_at: Option<i64>,
+}
+
+/// The token whose keyed hash is `hash` (one indexed lookup).
+pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<StoredToken>, AppError> {
+    let row: Option<CredentialRow> = sqlx::query_as(
+        "SELECT id, kind, name, permissions, workspace_id, project_id, repository_id, user_id, \
+         token_hash, created_at, expires_at, revoked_at FROM access_tokens WHERE token_hash = $1",
+    )
+    .bind(hash)
+    .fetch_optional(&db.pool)
+    .await?;
+    let Some(row) = row else { return Ok(None) };
+    let home = row.home.home().ok_or_else(|| {
+        tracing::error!(token_id = row.id, kind = %row.home.kind, "stored token's place does not fit its kind");
+        AppError::Internal
+    })?;
+    Ok(Some(StoredToken {
+        id: row.id,
+        home,
+        name: row.name,
+        permissions: row.permissions.split_whitespace().map(String::from).collect(),
+        token_hash: row.token_hash,
+        created_at: row.created_at,
+        expires_at: row.expires_at,
+        revoked_at: row.revoked_at,
+    }))
 }
 
 /// Changes name and permissions; the expiry never changes.

@@ -60,6 +60,15 @@ pub async fn find_for_login(db: &Db, identifier: &str) -> Result<Option<Password
     )
 }
 
+/// Whether `name` is user `id`'s username or email (case-insensitive).
+pub async fn is_named(db: &Db, id: i64, name: &str) -> Result<bool, AppError> {
+    let row: Option<(String, String)> = sqlx::query_as("SELECT username, email FROM users WHERE id = $1")
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.is_some_and(|(username, email)| username.eq_ignore_ascii_case(name) || email.eq_ignore_ascii_case(name)))
+}
+
 pub async fn id_by_username(db: &Db, username: &str) -> Result<Option<i64>, AppError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
         .bind(username.trim().to_lowercase())

@@ -131,12 +131,25 @@ pub async fn all(db: &Db) -> Result<Vec<Workspace>, AppError> {
         .collect())
 }
 
-/// A workspace's projects `(id, key, name)` by key and repositories
-/// `(id, project_id, slug, name)` by slug, whoever asks.
-pub async fn layout(
-    db: &Db,
-    workspace_id: i64,
-) -> Result<(Vec<(i64, String, String)>, Vec<(i64, i64, String, String)>), AppError> {
+/// A project, as the REST API lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct ProjectRow {
+    pub id: i64,
+    pub key: String,
+    pub name: String,
+}
+
+/// A repository, as the REST API lists it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct RepositoryRow {
+    pub id: i64,
+    pub project_id: i64,
+    pub slug: String,
+    pub name: String,
+}
+
+/// A workspace's projects by key and repositories by slug, whoever asks.
+pub async fn layout(db: &Db, workspace_id: i64) -> Result<(Vec<ProjectRow>, Vec<RepositoryRow>), AppError> {
     let projects = sqlx::query_as("SELECT id, key, name FROM projects WHERE workspace_id = $1 ORDER BY key")
         .bind(workspace_id)
         .fetch_all(&db.pool)
@@ -175,22 +188,22 @@ pub async fn view(db: &Db, workspace: &Workspace, grants: &Grants) -> Result<Wor
     let (projects, repositories) = layout(db, workspace.id).await?;
     let projects = projects
         .into_iter()
-        .filter(|(id, _, _)| grants.project(*id).can_read())
-        .map(|(project_id, key, name)| ProjectView {
-            id: project_id,
-            key,
-            name,
-            access: grants.project(project_id),
+        .filter(|p| grants.project(p.id).can_read())
+        .map(|p| ProjectView {
+            id: p.id,
+            access: grants.project(p.id),
             repositories: repositories
                 .iter()
-                .filter(|(id, pid, _, _)| *pid == project_id && grants.repository(project_id, *id).can_read())
-                .map(|(id, _, slug, name)| RepositoryView {
-                    id: *id,
-                    slug: slug.clone(),
-                    name: name.clone(),
-                    access: grants.repository(project_id, *id),
+                .filter(|r| r.project_id == p.id && grants.repository(p.id, r.id).can_read())
+                .map(|r| RepositoryView {
+                    id: r.id,
+                    slug: r.slug.clone(),
+                    name: r.name.clone(),
+                    access: grants.repository(p.id, r.id),
                 })
                 .collect(),
+            key: p.key,
+            name: p.name,
         })
         .collect();
     Ok(WorkspaceView {

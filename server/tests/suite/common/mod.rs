@@ -28,7 +28,7 @@ pub struct TestApp {
     /// The app's password verifier, to count verifications.
     pub passwords: app::ssr::password::Passwords,
     /// The app's app-password verifier, to count argon2 work.
-    pub app_passwords: app::ssr::app_password_auth::AppPasswordVerifier,
+    pub app_passwords: app::ssr::auth::app_password::AppPasswordVerifier,
     /// The data directory (the setup code is written here).
     pub data_dir: std::path::PathBuf,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,

@@ -26,16 +26,16 @@
 //!   read on every request, so a revocation or the cutoff applies at once,
 //!   on every app server.
 
-use super::{
+use super::principal::{AppPasswordPrincipal, AuthError};
+use crate::error::AppError;
+use crate::ssr::{
     db::now,
     last_used::{Channel, Credential, LastUsed},
     password::verify_blocking,
     store::{app_passwords, users},
     throttle::{self, Subject, ThrottlePolicy},
-    token_auth::TokenAuthError,
     Db,
 };
-use crate::error::AppError;
 use hmac::{Hmac, Mac};
 use rand::RngCore;
 use sha2::Sha256;
@@ -60,16 +60,6 @@ const CACHE_CAPACITY: usize = 10_000;
 const REST_PER_WORK: u32 = 3;
 /// Longer input is never an app password; refused before argon2.
 const MAX_PASSWORD_LEN: usize = 256;
-
-/// The app password a request authenticated with.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct AppPasswordPrincipal {
-    pub id: i64,
-    pub user_id: i64,
-    pub name: String,
-    pub scopes: Vec<ClassicScope>,
-    pub created_at: i64,
-}
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -181,17 +171,17 @@ impl AppPasswordVerifier {
         user_id: i64,
         password: String,
         candidates: Vec<(i64, String)>,
-    ) -> Result<Option<i64>, TokenAuthError> {
+    ) -> Result<Option<i64>, AuthError> {
         let deadline = tokio::time::Instant::now() + self.inner.wait_for_worker;
         let share = self.user_share(user_id);
         let _mine = tokio::time::timeout_at(deadline, share.acquire())
             .await
-            .map_err(|_| TokenAuthError::Busy)?
-            .map_err(|_| TokenAuthError::Internal)?;
+            .map_err(|_| AuthError::Busy)?
+            .map_err(|_| AuthError::Internal)?;
         let _worker = tokio::time::timeout_at(deadline, self.inner.workers.acquire())
             .await
-            .map_err(|_| TokenAuthError::Busy)?
-            .map_err(|_| TokenAuthError::Internal)?;
+            .map_err(|_| AuthError::Busy)?
+            .map_err(|_| AuthError::Internal)?;
         let (reply, answer) = oneshot::channel();
         let this = self.clone();
         let job: Job = Box::new(move || {
@@ -209,8 +199,8 @@ impl AppPasswordVerifier {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .send(job)
-            .map_err(|_| TokenAuthError::Internal)?;
-        answer.await.map_err(|_| TokenAuthError::Internal)
+            .map_err(|_| AuthError::Internal)?;
+        answer.await.map_err(|_| AuthError::Internal)
     }
 
     fn cache_slot(&self, user_id: i64, password: &str) -> [u8; 32] {
@@ -261,19 +251,19 @@ impl AppPasswordVerifier {
         password: &str,
         client_addr: &str,
         via: Channel,
-    ) -> Result<AppPasswordPrincipal, TokenAuthError> {
+    ) -> Result<AppPasswordPrincipal, AuthError> {
         if let Phase::Retired { on } = app_passwords::schedule(db).await?.phase(chrono::Utc::now()) {
-            return Err(TokenAuthError::AppPasswordsRetired { on });
+            return Err(AuthError::AppPasswordsRetired { on });
         }
         if password.is_empty() || password.len() > MAX_PASSWORD_LEN {
-            return Err(TokenAuthError::Unknown);
+            return Err(AuthError::Unknown);
         }
         let Some(user_id) = users::find_for_login(db, user).await?.map(|u| u.id) else {
-            return Err(TokenAuthError::Unknown);
+            return Err(AuthError::Unknown);
         };
         let candidates = app_passwords::candidates(db, user_id).await?;
         if candidates.is_empty() {
-            return Err(TokenAuthError::Unknown);
+            return Err(AuthError::Unknown);
         }
         let slot = self.cache_slot(user_id, password);
         let remembered = self.cached(&slot).filter(|id| candidates.iter().any(|c| c.id == *id));
@@ -291,8 +281,8 @@ impl AppPasswordVerifier {
                 )
                 .await
                 .map_err(|e| match e {
-                    AppError::TooManyAttempts { retry_after_secs } => TokenAuthError::Throttled { retry_after_secs },
-                    _ => TokenAuthError::Internal,
+                    AppError::TooManyAttempts { retry_after_secs } => AuthError::Throttled { retry_after_secs },
+                    _ => AuthError::Internal,
                 })?;
                 let hashes = candidates.iter().map(|c| (c.id, c.password_hash.clone())).collect();
                 match self.verify(user_id, password.to_string(), hashes).await {
@@ -301,11 +291,11 @@ impl AppPasswordVerifier {
                         self.remember(slot, id);
                         id
                     }
-                    Ok(None) => return Err(TokenAuthError::Unknown),
+                    Ok(None) => return Err(AuthError::Unknown),
                     // Never checked: not a failed guess.
-                    Err(TokenAuthError::Busy) => {
+                    Err(AuthError::Busy) => {
                         throttle::succeeded(db, counted).await?;
-                        return Err(TokenAuthError::Busy);
+                        return Err(AuthError::Busy);
                     }
                     Err(e) => return Err(e),
                 }
@@ -314,7 +304,7 @@ impl AppPasswordVerifier {
         let found = candidates
             .into_iter()
             .find(|c| c.id == matched)
-            .ok_or(TokenAuthError::Internal)?;
+            .ok_or(AuthError::Internal)?;
         last_used.note(Credential::AppPassword(found.id), now(), client_addr, via);
         Ok(AppPasswordPrincipal {
             id: found.id,
@@ -372,7 +362,7 @@ mod tests {
         let verifier = AppPasswordVerifier::with_wait(1, Duration::from_millis(50), ThrottlePolicy::default());
         let held = verifier.inner.workers.acquire().await.unwrap();
         let attempt = verifier.verify(7, "x".into(), vec![]);
-        assert_eq!(attempt.await, Err(TokenAuthError::Busy));
+        assert_eq!(attempt.await, Err(AuthError::Busy));
         drop(held);
         assert_eq!(verifier.verify(7, "x".into(), vec![]).await, Ok(None));
     }
@@ -385,7 +375,7 @@ mod tests {
         let share = verifier.user_share(7);
         let held = (share.acquire().await.unwrap(), share.acquire().await.unwrap());
         // A third attempt of user 7 waits (and gives up), though workers are free...
-        assert_eq!(verifier.verify(7, "x".into(), vec![]).await, Err(TokenAuthError::Busy));
+        assert_eq!(verifier.verify(7, "x".into(), vec![]).await, Err(AuthError::Busy));
         // ...while user 8 is served at once.
         assert_eq!(verifier.verify(8, "x".into(), vec![]).await, Ok(None));
         drop(held);

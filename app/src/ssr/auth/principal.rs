@@ -1,0 +1,78 @@
+//! Who a request authenticated as, and why it was not: the types both
+//! verifications (token and app password) produce, and nothing else, so each
+//! depends on this module only.
+
+use crate::error::AppError;
+use tokenwarden::{app_passwords::ClassicScope, permissions::TokenKind, scope::Home};
+
+/// The user name Basic authentication takes for workspace, project and
+/// repository tokens (as Bitbucket Cloud has it for Git).
+pub const RESOURCE_TOKEN_USER: &str = "x-token-auth";
+
+/// Why a request was not authenticated. Malformed and unknown tokens say
+/// nothing more; an expired or revoked one (whose holder has the secret)
+/// says so, and when it expired.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum AuthError {
+    Missing,
+    Malformed,
+    Unknown,
+    Expired {
+        at: i64,
+    },
+    Revoked,
+    /// An app password after the cutoff the admin set.
+    AppPasswordsRetired {
+        on: chrono::NaiveDate,
+    },
+    /// Every app password worker stayed busy: try again (503).
+    Busy,
+    /// Too many wrong app passwords for this user from this address: try
+    /// again after this many seconds (429).
+    Throttled {
+        retry_after_secs: u64,
+    },
+    /// The database failed: not the caller's fault (500, not 401).
+    Internal,
+}
+
+impl From<AppError> for AuthError {
+    fn from(_: AppError) -> Self {
+        AuthError::Internal
+    }
+}
+
+/// The token a request authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TokenPrincipal {
+    pub id: i64,
+    pub home: Home,
+    pub name: String,
+    pub permissions: Vec<String>,
+    pub created_at: i64,
+    pub expires_at: Option<i64>,
+}
+
+impl TokenPrincipal {
+    pub fn kind(&self) -> TokenKind {
+        self.home.kind()
+    }
+}
+
+/// Who a request authenticated as.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Principal {
+    Token(TokenPrincipal),
+    /// A legacy app password: acts as its user, within its classic scopes.
+    AppPassword(AppPasswordPrincipal),
+}
+
+/// The app password a request authenticated with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AppPasswordPrincipal {
+    pub id: i64,
+    pub user_id: i64,
+    pub name: String,
+    pub scopes: Vec<ClassicScope>,
+    pub created_at: i64,
+}

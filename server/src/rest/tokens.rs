@@ -1,0 +1,269 @@
+//! Access-token management over REST, shaped like Bitbucket Data Center's
+//! access-tokens API so its scripts carry over:
+//! `GET|PUT /rest/access-tokens/1.0/users/{userSlug}` (list, create) and
+//! `POST|DELETE /rest/access-tokens/1.0/users/{userSlug}/{tokenId}` (edit,
+//! revoke); the same under `workspaces/{workspace}`,
+//! `workspaces/{workspace}/projects/{projectKey}` and
+//! `workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}`,
+//! and Bitbucket's own `projects/{projectKey}` and
+//! `projects/{projectKey}/repos/{repositorySlug}` when the key names a
+//! project in one workspace the user can see. `latest` works for `1.0`.
+//!
+//! One router of four handlers serves every place: it is nested under each
+//! place's path, and [`At`] reads the place from whichever parameters that
+//! path has.
+//!
+//! A token cannot manage tokens (a leaked one must not outlive itself): these
+//! endpoints take the user's password (HTTP Basic) or a signed-in web session
+//! with `X-Atlassian-Token: no-check`. The rules are the web's: the same
+//! policy check in the transaction that stores a token, the same limits.
+
+use super::{
+    error::RestError,
+    extract::{check_version, json_body, Manager},
+};
+use app::{
+    error::AppError,
+    model::TokenView,
+    ssr::{
+        store::{
+            tokens::{self, NewToken},
+            workspaces,
+        },
+        token_admin::{self, Manageable},
+        AppState,
+    },
+};
+use axum::{
+    extract::{rejection::JsonRejection, Path, State},
+    http::StatusCode,
+    routing::{get, post},
+    Json, Router,
+};
+use serde::Deserialize;
+use serde_json::{json, Value};
+use tokenwarden::{
+    place::{Place, PlaceFields},
+    requests::{NewTokenBody, UpdateTokenBody},
+};
+
+/// Where tokens belong, after `/rest/access-tokens/{version}`. Parameters
+/// are named as Bitbucket Data Center's documentation names them.
+pub(crate) const PLACES: [&str; 6] = [
+    "/users/{userSlug}",
+    "/workspaces/{workspace}",
+    "/workspaces/{workspace}/projects/{projectKey}",
+    "/workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}",
+    "/projects/{projectKey}",
+    "/projects/{projectKey}/repos/{repositorySlug}",
+];
+
+/// One token, after a place's path.
+pub(crate) const TOKEN: &str = "/{tokenId}";
+
+/// Every path this API routes (and documents), after
+/// `/rest/access-tokens/{version}`.
+#[cfg(test)]
+pub(crate) fn paths() -> impl Iterator<Item = String> {
+    PLACES
+        .iter()
+        .flat_map(|place| [place.to_string(), format!("{place}{TOKEN}")])
+}
+
+pub fn routes() -> Router<AppState> {
+    let one_place = Router::new()
+        .route("/", get(list).put(create))
+        .route(TOKEN, post(update).delete(revoke));
+    PLACES
+        .iter()
+        .fold(Router::new(), |router, place| {
+            router.nest(&format!("/rest/access-tokens/{{version}}{place}"), one_place.clone())
+        })
+        .method_not_allowed_fallback(super::error::method_not_allowed)
+}
+
+/// The parameters of any of the paths above.
+#[derive(Deserialize)]
+struct PlacePath {
+    version: String,
+    #[serde(rename = "userSlug")]
+    user: Option<String>,
+    workspace: Option<String>,
+    #[serde(rename = "projectKey")]
+    project: Option<String>,
+    #[serde(rename = "repositorySlug")]
+    repository: Option<String>,
+    #[serde(rename = "tokenId")]
+    token: Option<String>,
+}
+
+impl PlacePath {
+    /// The place the path names. Bitbucket's paths without a workspace name
+    /// the one workspace the manager can see that has the project.
+    async fn place(&self, state: &AppState, manager: &Manager) -> Result<Place, RestError> {
+        check_version(&self.version)?;
+        let kind = match (&self.user, &self.project, &self.repository) {
+            (Some(_), ..) => "personal",
+            (None, _, Some(_)) => "repository",
+            (None, Some(_), None) => "project",
+            (None, None, None) => "workspace",
+        };
+        let workspace = match (&self.workspace, &self.project) {
+            (Some(workspace), _) => workspace.clone(),
+            (None, Some(key)) if self.user.is_none() => workspace_of(state, manager, key).await?,
+            (None, _) => String::new(),
+        };
+        let fields = PlaceFields {
+            kind: kind.into(),
+            workspace,
+            project: self.project.clone().unwrap_or_default(),
+            repository: self.repository.clone().unwrap_or_default(),
+            user: self.user.clone().unwrap_or_default(),
+        };
+        Ok(token_admin::place(&fields)?)
+    }
+
+    /// The token `{tokenId}` names if the manager may manage it *and* it
+    /// belongs at this place.
+    async fn token(&self, state: &AppState, manager: &Manager) -> Result<(i64, Manageable), RestError> {
+        let place = self.place(state, manager).await?;
+        let id: i64 = self
+            .token
+            .as_deref()
+            .unwrap_or_default()
+            .trim()
+            .parse()
+            .map_err(|_| RestError::NotFound)?;
+        let target = token_admin::target(state, &manager.user, &place, false).await?;
+        let manageable = token_admin::manageable(state, &manager.user, id).await?;
+        if manageable.home != target.home {
+            return Err(RestError::NotFound);
+        }
+        Ok((id, manageable))
+    }
+}
+
+/// The workspace of project `key`, for Bitbucket's paths without one: the
+/// one workspace the user can see that has such a project.
+async fn workspace_of(state: &AppState, manager: &Manager, key: &str) -> Result<String, RestError> {
+    let mut visible = Vec::new();
+    for slug in workspaces::with_project_key(&state.db, key).await? {
+        if workspaces::open(&state.db, &manager.user, &slug).await.is_ok() {
+            visible.push(slug);
+        }
+    }
+    match visible.len() {
+        0 => Err(RestError::NotFound),
+        1 => Ok(visible.remove(0)),
+        _ => Err(RestError::Invalid {
+            field: "project".into(),
+            message: format!(
+                "Project key {} is used in several workspaces ({}); use /rest/access-tokens/1.0/workspaces/{{workspace}}/projects/{}.",
+                key.to_uppercase(),
+                visible.join(", "),
+                key.to_uppercase()
+            ),
+        }),
+    }
+}
+
+/// A token as Bitbucket Data Center shows it (times in milliseconds).
+fn token_json(t: &TokenView, now: i64) -> Value {
+    json!({
+        "id": t.id.to_string(),
+        "name": t.name,
+        "permissions": t.permissions,
+        "createdDate": t.created_at * 1000,
+        "expiryDate": t.expires_at.map(|at| at * 1000),
+        "lastAuthenticated": t.last_used_at.map(|at| at * 1000),
+        "state": t.state(now).label(),
+    })
+}
+
+async fn list(
+    Path(path): Path<PlacePath>,
+    State(state): State<AppState>,
+    manager: Manager,
+) -> Result<Json<Value>, RestError> {
+    let place = path.place(&state, &manager).await?;
+    let target = token_admin::target(&state, &manager.user, &place, false).await?;
+    let now = chrono::Utc::now().timestamp();
+    let values: Vec<Value> = tokens::list(&state.db, target.home)
+        .await?
+        .iter()
+        .map(|t| token_json(t, now))
+        .collect();
+    Ok(Json(
+        json!({ "size": values.len(), "start": 0, "isLastPage": true, "values": values }),
+    ))
+}
+
+async fn create(
+    Path(path): Path<PlacePath>,
+    State(state): State<AppState>,
+    manager: Manager,
+    request: Result<Json<NewTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<Value>), RestError> {
+    let place = path.place(&state, &manager).await?;
+    let target = token_admin::target(&state, &manager.user, &place, true).await?;
+    let request = json_body(request, "The body must be a JSON object")?;
+    let name = tokenwarden::validate::display_name("name", &request.name).map_err(AppError::Invalid)?;
+    let set = token_admin::permissions(target.home.kind(), &request.permissions, target.creator)?;
+    let expiry = request.expiry();
+    let created = tokens::create(
+        &state.db,
+        &state.token_keys,
+        state.tokens,
+        NewToken {
+            home: target.home,
+            scope: target.scope,
+            name,
+            permissions: set,
+            expiry,
+            actor: &manager.user,
+            client_addr: &manager.address,
+        },
+    )
+    .await?;
+    tracing::info!(by = %manager.user.username, token_id = created.token.id, "token created over REST");
+    let mut json = token_json(&created.token, chrono::Utc::now().timestamp());
+    // The one and only time the secret is sent.
+    json["token"] = json!(created.secret.expose());
+    Ok((StatusCode::CREATED, Json(json)))
+}
+
+async fn update(
+    Path(path): Path<PlacePath>,
+    State(state): State<AppState>,
+    manager: Manager,
+    request: Result<Json<UpdateTokenBody>, JsonRejection>,
+) -> Result<Json<Value>, RestError> {
+    let (id, token) = path.token(&state, &manager).await?;
+    let request = json_body(request, "The body must be a JSON object")?;
+    if request.expiry_days {
+        return Err(AppError::refused(
+            "expiryDays",
+            "A token's expiry cannot be changed. Create a new token instead.",
+        )
+        .into());
+    }
+    let current = tokens::find_view(&state.db, id).await?.ok_or(RestError::NotFound)?;
+    let name = match &request.name {
+        Some(name) => tokenwarden::validate::display_name("name", name).map_err(AppError::Invalid)?,
+        None => current.name.clone(),
+    };
+    let names = request.permissions.unwrap_or(current.permissions.clone());
+    let set = token.permissions(&names)?;
+    let updated = tokens::update(&state.db, id, &name, &set, &manager.user, &manager.address).await?;
+    Ok(Json(token_json(&updated, chrono::Utc::now().timestamp())))
+}
+
+async fn revoke(
+    Path(path): Path<PlacePath>,
+    State(state): State<AppState>,
+    manager: Manager,
+) -> Result<StatusCode, RestError> {
+    let (id, _) = path.token(&state, &manager).await?;
+    tokens::revoke(&state.db, id, &manager.user, &manager.address).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
