@@ -78,7 +78,7 @@ fn one_line(s: &str) -> String {
 /// Whether the database answers a trivial query within two seconds.
 pub async fn is_reachable(db: &Db) -> bool {
     matches!(
-        tokio::time::timeout(Duration::from_secs(2), sqlx::query("SELECT 1").execute(&db.pool)).await,
+        tokio::time::timeout(Duration::from_secs(2), app::ssr::store::ping(db)).await,
         Ok(Ok(_))
     )
 }

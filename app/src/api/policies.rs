@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use crate::ssr::{
     guard,
     request::{client_addr, parts, respond},
-    store::policies,
+    store::{policies, tokens},
 };
 
 #[server(prefix = "/api", endpoint = "get_system_policy")]
@@ -19,7 +19,7 @@ pub async fn get_system_policy() -> Result<PolicyView, AppError> {
             let mut conn = state.db.pool.acquire().await?;
             let system = policies::system(&mut conn).await?;
             let effective = tokenwarden::policy::EffectivePolicy::for_personal(system);
-            let tokens_beyond_policy = policies::tokens_beyond(&state.db, None, &effective).await?;
+            let tokens_beyond_policy = tokens::beyond_policy(&state.db, None, &effective).await?;
             Ok(PolicyView {
                 system,
                 workspace: None,
@@ -57,7 +57,7 @@ pub async fn get_workspace_policy(workspace: String) -> Result<PolicyView, AppEr
             let system = policies::system(&mut conn).await?;
             let workspace_policy = policies::workspace(&mut conn, ws.id).await?;
             let effective = tokenwarden::policy::EffectivePolicy::for_workspace(system, workspace_policy);
-            let tokens_beyond_policy = policies::tokens_beyond(&state.db, Some(ws.id), &effective).await?;
+            let tokens_beyond_policy = tokens::beyond_policy(&state.db, Some(ws.id), &effective).await?;
             Ok(PolicyView {
                 system,
                 workspace: Some(workspace_policy),

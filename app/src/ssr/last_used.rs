@@ -10,7 +10,13 @@
 //! At shutdown every pending note is written whatever the minute, so the
 //! latest value is never lost. A write never moves the stored use backwards.
 
-use super::Db;
+use super::{
+    store::{
+        self,
+        last_used::{UseRow, UsedBy, Written},
+    },
+    Db,
+};
 use crate::error::AppError;
 use std::{
     collections::HashMap,
@@ -186,52 +192,35 @@ struct Outcome {
     waiting: Vec<(Credential, Use)>,
 }
 
-/// One transaction for the batch, at `now` (Unix seconds). A row written in
-/// the last minute is left alone unless `whatever_the_minute`; a use never
-/// replaces a later one (another app server may have written it).
+/// Writes the batch (see [`store::last_used::write`]) and sorts what was
+/// not written: held back by the minute (waits), older than what is stored
+/// or of a credential that is gone (dropped).
 async fn write(db: &Db, batch: &[(Credential, Use)], now: i64, whatever_the_minute: bool) -> Result<Outcome, AppError> {
-    let minute = if whatever_the_minute {
-        ""
-    } else {
-        " AND (last_used_written_at IS NULL OR last_used_written_at <= $5 - 60)"
-    };
+    let rows: Vec<UseRow> = batch
+        .iter()
+        .map(|(credential, this_use)| UseRow {
+            by: match *credential {
+                Credential::Token(id) => UsedBy::Token(id),
+                Credential::AppPassword(id) => UsedBy::AppPassword(id),
+            },
+            at: this_use.at,
+            addr: &this_use.addr,
+            via: this_use.via.as_str(),
+        })
+        .collect();
+    let written = store::last_used::write(db, &rows, now, whatever_the_minute).await?;
     let mut outcome = Outcome {
         written: 0,
         waiting: Vec::new(),
     };
-    let mut tx = db.pool.begin().await?;
-    for (credential, this_use) in batch {
-        let (table, id) = match credential {
-            Credential::Token(id) => ("access_tokens", id),
-            Credential::AppPassword(id) => ("app_passwords", id),
-        };
-        let result = sqlx::query(&format!(
-            "UPDATE {table} SET last_used_at = $1, last_used_addr = $2, last_used_via = $3, \
-             last_used_written_at = $5 WHERE id = $4 AND (last_used_at IS NULL OR last_used_at <= $1){minute}"
-        ))
-        .bind(this_use.at)
-        .bind(&this_use.addr)
-        .bind(this_use.via.as_str())
-        .bind(id)
-        .bind(now)
-        .execute(&mut *tx)
-        .await?;
-        if result.rows_affected() == 1 {
-            outcome.written += 1;
-            continue;
-        }
-        // Not written: held back by the minute (wait), or older than what
-        // is stored, or the credential is gone (drop).
-        let stored: Option<(Option<i64>,)> = sqlx::query_as(&format!("SELECT last_used_at FROM {table} WHERE id = $1"))
-            .bind(id)
-            .fetch_optional(&mut *tx)
-            .await?;
-        if let Some((stored,)) = stored {
-            if !whatever_the_minute && stored.is_none_or(|s| s <= this_use.at) {
+    for ((credential, this_use), written) in batch.iter().zip(written) {
+        match written {
+            Written::Yes => outcome.written += 1,
+            Written::No { stored } if !whatever_the_minute && stored.is_none_or(|s| s <= this_use.at) => {
                 outcome.waiting.push((*credential, this_use.clone()));
             }
+            Written::No { .. } | Written::Gone => {}
         }
     }
-    tx.commit().await?;
     Ok(outcome)
 }

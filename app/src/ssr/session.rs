@@ -5,7 +5,14 @@
 //! not yield usable sessions. A session ends after `session_idle_secs`
 //! without a request, `session_max_secs` after sign-in, or at sign-out.
 
-use super::{db::now, store::users, AppState, AuthSettings, Db};
+use super::{
+    db::now,
+    store::{
+        sessions::{self, NewSession},
+        users,
+    },
+    AppState, AuthSettings, Db,
+};
 use crate::{error::AppError, model::CurrentUser};
 use cookie::{Cookie, SameSite};
 use http::{header, request::Parts};
@@ -69,18 +76,17 @@ fn token_from(parts: &Parts, settings: &AuthSettings) -> Option<String> {
 pub async fn start(state: &AppState, user_id: i64, parts: &Parts) -> Result<String, AppError> {
     let token = new_token();
     let now = now();
-    sqlx::query(
-        "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
+    sessions::insert(
+        &state.db,
+        NewSession {
+            token_hash: &hash_token(&token),
+            user_id,
+            now,
+            expires_at: now + state.auth.session_max_secs,
+            client_addr: &super::request::client_addr(parts),
+            user_agent: &super::request::user_agent(parts),
+        },
     )
-    .bind(hash_token(&token))
-    .bind(user_id)
-    .bind(now)
-    .bind(now)
-    .bind(now + state.auth.session_max_secs)
-    .bind(super::request::client_addr(parts))
-    .bind(super::request::user_agent(parts))
-    .execute(&state.db.pool)
     .await?;
     Ok(build_cookie(&state.auth, token, state.auth.session_max_secs))
 }
@@ -95,42 +101,25 @@ pub async fn current_user(state: &AppState, parts: &Parts) -> Result<Option<Curr
 }
 
 async fn lookup(db: &Db, settings: &AuthSettings, token: &str) -> Result<Option<CurrentUser>, AppError> {
-    let token_hash = hash_token(token);
-    let row: Option<(i64, i64, i64)> =
-        sqlx::query_as("SELECT id, user_id, last_seen_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
-            .bind(&token_hash)
-            .bind(now())
-            .fetch_optional(&db.pool)
-            .await?;
-    let Some((session_id, user_id, last_seen_at)) = row else {
+    let Some(session) = sessions::find_live(db, &hash_token(token), now()).await? else {
         return Ok(None);
     };
     let now = now();
-    if now - last_seen_at >= settings.session_idle_secs {
-        sqlx::query("DELETE FROM sessions WHERE id = $1")
-            .bind(session_id)
-            .execute(&db.pool)
-            .await?;
+    if now - session.last_seen_at >= settings.session_idle_secs {
+        sessions::delete(db, session.id).await?;
         return Ok(None);
     }
-    if now - last_seen_at >= TOUCH_AFTER_SECS {
-        sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
-            .bind(now)
-            .bind(session_id)
-            .execute(&db.pool)
-            .await?;
+    if now - session.last_seen_at >= TOUCH_AFTER_SECS {
+        sessions::touch(db, session.id, now).await?;
     }
-    users::current_user(db, user_id).await
+    users::current_user(db, session.user_id).await
 }
 
 /// Ends the request's session (if any) and returns a `Set-Cookie` value
 /// that removes the cookie from the browser.
 pub async fn end(state: &AppState, parts: &Parts) -> Result<String, AppError> {
     if let Some(token) = token_from(parts, &state.auth) {
-        sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
-            .bind(hash_token(&token))
-            .execute(&state.db.pool)
-            .await?;
+        sessions::delete_by_token_hash(&state.db, &hash_token(&token)).await?;
     }
     Ok(build_cookie(&state.auth, String::new(), 0))
 }

@@ -4,7 +4,7 @@
 use super::audit::{self, Entry};
 use crate::{
     error::AppError,
-    model::{CurrentUser, TokenView},
+    model::CurrentUser,
     ssr::db::{now, Db},
 };
 use sqlx::AnyConnection;
@@ -138,31 +138,4 @@ pub async fn set_workspace(
     .await?;
     tx.commit().await?;
     Ok(())
-}
-
-/// Active tokens the policy would not allow if they were created now: no
-/// expiry where one is required, or expiring later than the longest allowed.
-/// Only the workspace's tokens when `workspace_id` is given; else every
-/// token, measured against the system policy.
-pub async fn tokens_beyond(
-    db: &Db,
-    workspace_id: Option<i64>,
-    policy: &EffectivePolicy,
-) -> Result<Vec<TokenView>, AppError> {
-    let now = now();
-    let latest = now + i64::from(policy.max_days) * 86_400;
-    let no_expiry_counts = !policy.allows_no_expiry() as i64;
-    super::tokens::list_where(
-        db,
-        "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1) \
-         AND ((t.expires_at IS NULL AND $2 = 1) OR t.expires_at > $3) AND ($4 = 0 OR t.workspace_id = $5)",
-        &[
-            now,
-            no_expiry_counts,
-            latest,
-            workspace_id.is_some() as i64,
-            workspace_id.unwrap_or(0),
-        ],
-    )
-    .await
 }

@@ -18,6 +18,7 @@ use rand::RngCore;
 use tokenwarden::{
     expiry::{resolve, ExpiryRequest},
     permissions::{PermissionSet, TokenKind},
+    policy::EffectivePolicy,
     scope::{Home, Resource},
     token::{PlainToken, SECRET_BYTES},
 };
@@ -279,9 +280,36 @@ pub async fn list(db: &Db, home: Home) -> Result<Vec<TokenView>, AppError> {
     list_where(db, filter, &[id]).await
 }
 
+/// Active tokens the policy would not allow if they were created now: no
+/// expiry where one is required, or expiring later than the longest allowed.
+/// Only the workspace's tokens when `workspace_id` is given; else every
+/// token, measured against the system policy.
+pub async fn beyond_policy(
+    db: &Db,
+    workspace_id: Option<i64>,
+    policy: &EffectivePolicy,
+) -> Result<Vec<TokenView>, AppError> {
+    let now = now();
+    let latest = now + i64::from(policy.max_days) * 86_400;
+    let no_expiry_counts = !policy.allows_no_expiry() as i64;
+    list_where(
+        db,
+        "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1) \
+         AND ((t.expires_at IS NULL AND $2 = 1) OR t.expires_at > $3) AND ($4 = 0 OR t.workspace_id = $5)",
+        &[
+            now,
+            no_expiry_counts,
+            latest,
+            workspace_id.is_some() as i64,
+            workspace_id.unwrap_or(0),
+        ],
+    )
+    .await
+}
+
 /// Tokens matching `condition` (on alias `t`, parameters `$1`… bound from
 /// `params` in order), newest first.
-pub async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<TokenView>, AppError> {
+async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<TokenView>, AppError> {
     let sql = format!("{VIEW_SELECT} WHERE {condition} ORDER BY t.created_at DESC, t.id DESC");
     let mut query = sqlx::query_as::<_, ViewRow>(&sql);
     for p in params {
