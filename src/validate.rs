@@ -24,6 +24,22 @@ impl ValidationError {
     }
 }
 
+/// Usernames: 2–40 characters.
+pub const USERNAME_MIN_CHARS: usize = 2;
+pub const USERNAME_MAX_CHARS: usize = 40;
+/// Longest email address (RFC 5321's path limit).
+pub const EMAIL_MAX_CHARS: usize = 254;
+/// Display names and the names of tokens, workspaces, projects and
+/// repositories.
+pub const NAME_MAX_CHARS: usize = 100;
+/// Workspace slugs: 2–50 characters.
+pub const WORKSPACE_SLUG_MIN_CHARS: usize = 2;
+pub const WORKSPACE_SLUG_MAX_CHARS: usize = 50;
+/// Repository slugs: at most 62 characters.
+pub const REPOSITORY_SLUG_MAX_CHARS: usize = 62;
+/// Project keys: at most 128 characters.
+pub const PROJECT_KEY_MAX_CHARS: usize = 128;
+
 /// Shortest password accepted (NIST SP 800-63B asks for at least 8; we ask 12).
 pub const PASSWORD_MIN_CHARS: usize = 12;
 /// Longest password accepted: bounds the work one sign-in attempt can cause.
@@ -51,7 +67,7 @@ fn check_len(field: &str, value: &str, min: usize, max: usize) -> Result<(), Val
 /// starting with a letter or digit. Lower-cased so sign-in is case-insensitive.
 pub fn username(raw: &str) -> Result<String, ValidationError> {
     let value = raw.trim().to_ascii_lowercase();
-    check_len("username", &value, 2, 40)?;
+    check_len("username", &value, USERNAME_MIN_CHARS, USERNAME_MAX_CHARS)?;
     if !value
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_' | '-'))
@@ -71,7 +87,7 @@ pub fn username(raw: &str) -> Result<String, ValidationError> {
 /// domain. Deliverability is not our business; shape and length are.
 pub fn email(raw: &str) -> Result<String, ValidationError> {
     let value = raw.trim().to_lowercase();
-    check_len("email", &value, 1, 254)?;
+    check_len("email", &value, 1, EMAIL_MAX_CHARS)?;
     let valid = match value.split_once('@') {
         Some((local, domain)) => {
             !local.is_empty()
@@ -95,7 +111,7 @@ pub fn email(raw: &str) -> Result<String, ValidationError> {
 /// Display names and resource names: 1–100 printable characters.
 pub fn display_name(field: &str, raw: &str) -> Result<String, ValidationError> {
     let value = raw.trim().to_string();
-    check_len(field, &value, 1, 100)?;
+    check_len(field, &value, 1, NAME_MAX_CHARS)?;
     if value.chars().any(char::is_control) {
         return Err(ValidationError::new(field, "must not contain control characters"));
     }
@@ -120,14 +136,14 @@ pub fn new_password(password: &str, username: &str) -> Result<(), ValidationErro
 /// Workspace slugs appear in URLs and Git remotes: 2–50 characters of
 /// lower-case letters, digits and `-`, not starting or ending with `-`.
 pub fn workspace_slug(raw: &str) -> Result<String, ValidationError> {
-    slug("slug", raw, 2, 50)
+    slug("slug", raw, WORKSPACE_SLUG_MIN_CHARS, WORKSPACE_SLUG_MAX_CHARS)
 }
 
 /// Repository slugs: like workspace slugs, but `.` and `_` are allowed too
 /// (as in Git hosting), and `.git` is not a valid ending.
 pub fn repository_slug(raw: &str) -> Result<String, ValidationError> {
     let value = raw.trim().to_ascii_lowercase();
-    check_len("slug", &value, 1, 62)?;
+    check_len("slug", &value, 1, REPOSITORY_SLUG_MAX_CHARS)?;
     if !value
         .chars()
         .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '-' | '.' | '_'))
@@ -168,7 +184,7 @@ fn slug(field: &str, raw: &str, min: usize, max: usize) -> Result<String, Valida
 /// starting with a letter, at most 128 characters. Upper-cased on input.
 pub fn project_key(raw: &str) -> Result<String, ValidationError> {
     let value = raw.trim().to_ascii_uppercase();
-    check_len("key", &value, 1, 128)?;
+    check_len("key", &value, 1, PROJECT_KEY_MAX_CHARS)?;
     if !value.starts_with(|c: char| c.is_ascii_uppercase()) {
         return Err(ValidationError::new("key", "must start with a letter"));
     }

@@ -9,6 +9,10 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
+use tokenwarden::validate::{
+    EMAIL_MAX_CHARS, NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS,
+    WORKSPACE_SLUG_MAX_CHARS, WORKSPACE_SLUG_MIN_CHARS,
+};
 
 #[component]
 pub fn Admin() -> impl IntoView {
@@ -63,11 +67,11 @@ fn Users() -> impl IntoView {
             </Transition>
             <h3>"Create user"</h3>
             <ActionForm action=create attr:class="grid-form">
-                <label>"Username" <input name="username" required /></label>
-                <label>"Email" <input name="email" type="email" required /></label>
-                <label>"Full name" <input name="display_name" required /></label>
-                <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength="12" /></label>
-                <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength="12" /></label>
+                <label>"Username" <input name="username" required minlength=USERNAME_MIN_CHARS maxlength=USERNAME_MAX_CHARS /></label>
+                <label>"Email" <input name="email" type="email" required maxlength=EMAIL_MAX_CHARS /></label>
+                <label>"Full name" <input name="display_name" required maxlength=NAME_MAX_CHARS /></label>
+                <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
+                <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
                 <label class="check"><input name="system_admin" type="checkbox" /> "System administrator"</label>
                 <ActionResult value=create.value() done="User created." />
                 <button type="submit">"Create user"</button>
@@ -100,8 +104,8 @@ fn Workspaces() -> impl IntoView {
             </Transition>
             <h3>"Create workspace"</h3>
             <ActionForm action=create attr:class="grid-form">
-                <label>"Name" <input name="name" required /></label>
-                <label>"Slug (used in URLs)" <input name="slug" required pattern="[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9]" /></label>
+                <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS /></label>
+                <label>"Slug (used in URLs)" <input name="slug" required minlength=WORKSPACE_SLUG_MIN_CHARS maxlength=WORKSPACE_SLUG_MAX_CHARS pattern="[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9]" /></label>
                 <label>"Workspace admin (username; empty for you)" <input name="admin_username" /></label>
                 <ActionResult value=create.value() done="Workspace created." />
                 <button type="submit">"Create workspace"</button>

@@ -19,6 +19,7 @@ use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tokenwarden::app_passwords::{nearest_token_permissions, retired_message, ClassicScope, Phase};
 use tokenwarden::place::Place;
+use tokenwarden::validate::NAME_MAX_CHARS;
 
 const API_TOKENS: &str = "/account/access-tokens";
 
@@ -142,7 +143,7 @@ fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoVi
         <details class="create" open>
             <summary>"Create app password"</summary>
             <ActionForm action=create attr:class="stack">
-                <label>"Label" <input name="name" required maxlength="100" placeholder="Build server" /></label>
+                <label>"Label" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Build server" /></label>
                 <div class="grid-form">
                     {groups.into_iter().map(|(field, label, scopes)| view! {
                         <label>{label}

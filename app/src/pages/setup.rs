@@ -7,6 +7,9 @@ use crate::{
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
+use tokenwarden::validate::{
+    EMAIL_MAX_CHARS, NAME_MAX_CHARS, PASSWORD_MAX_CHARS, PASSWORD_MIN_CHARS, USERNAME_MAX_CHARS, USERNAME_MIN_CHARS,
+};
 
 #[component]
 pub fn Setup() -> impl IntoView {
@@ -41,11 +44,11 @@ fn SetupForm() -> impl IntoView {
     view! {
         <ActionForm action=setup attr:class="stack">
             <label>"Setup code" <input name="setup_code" autocomplete="one-time-code" required spellcheck="false" placeholder="XXXX-XXXX-XXXX-XXXX" /></label>
-            <label>"Username" <input name="username" autocomplete="username" required minlength="2" maxlength="40" /></label>
-            <label>"Email" <input name="email" type="email" autocomplete="email" required /></label>
-            <label>"Full name" <input name="display_name" autocomplete="name" required maxlength="100" /></label>
-            <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength="12" /></label>
-            <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength="12" /></label>
+            <label>"Username" <input name="username" autocomplete="username" required minlength=USERNAME_MIN_CHARS maxlength=USERNAME_MAX_CHARS /></label>
+            <label>"Email" <input name="email" type="email" autocomplete="email" required maxlength=EMAIL_MAX_CHARS /></label>
+            <label>"Full name" <input name="display_name" autocomplete="name" required maxlength=NAME_MAX_CHARS /></label>
+            <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
+            <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
             <p class="hint">"At least 12 characters. A passphrase of a few words is easiest."</p>
             <ActionError value=setup.value() />
             <button type="submit">"Create administrator"</button>

@@ -12,6 +12,7 @@ use crate::{
     model::{CreatedToken, PolicyView, TokenView},
 };
 use leptos::prelude::*;
+use tokenwarden::validate::NAME_MAX_CHARS;
 use tokenwarden::{
     expiry::{choices, ExpiryChoice},
     permissions::{Group, Permission, TokenKind},
@@ -204,7 +205,7 @@ fn TokenRow(
                 // Saving refetches the list, which closes this form.
                 <ActionForm action=update attr:class="grid-form">
                     <input type="hidden" name="id" value=id />
-                    <label>"Name" <input name="name" required value=name /></label>
+                    <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS value=name /></label>
                     <PermissionFields kind selected=permissions />
                     <p class="read-only">"Expiry: " {expires} " — it cannot be changed."</p>
                     <button type="submit">"Save changes"</button>
@@ -342,7 +343,7 @@ pub(crate) fn CreateTokenFields(
                 <input type="hidden" name="workspace" value=fields.workspace />
                 <input type="hidden" name="project" value=fields.project />
                 <input type="hidden" name="repository" value=fields.repository />
-                <label>"Name" <input name="name" required maxlength="100" placeholder="CI deploy" value=prefill.name /></label>
+                <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="CI deploy" value=prefill.name /></label>
                 <div class="grid-form"><PermissionFields kind selected=prefill.permissions /></div>
                 <fieldset class="expiry">
                     <legend>"Expiry"</legend>

@@ -9,6 +9,7 @@ use crate::{
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
+use tokenwarden::validate::{NAME_MAX_CHARS, PROJECT_KEY_MAX_CHARS, REPOSITORY_SLUG_MAX_CHARS, USERNAME_MAX_CHARS};
 use tokenwarden::Role;
 
 #[component]
@@ -103,8 +104,8 @@ fn Projects(
                     <h3>"Create project"</h3>
                     <ActionForm action=create_project attr:class="grid-form">
                         <input type="hidden" name="workspace" value=slug />
-                        <label>"Key" <input name="key" required placeholder="WEB" /></label>
-                        <label>"Name" <input name="name" required placeholder="Website" /></label>
+                        <label>"Key" <input name="key" required maxlength=PROJECT_KEY_MAX_CHARS placeholder="WEB" /></label>
+                        <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Website" /></label>
                         <ActionResult value=create_project.value() done="Project created." />
                         <button type="submit">"Create project"</button>
                     </ActionForm>
@@ -119,8 +120,8 @@ fn Projects(
                             {administered.into_iter().map(|p| { let label = format!("{} ({})", p.name, p.key); view! { <option value=p.key>{label}</option> } }).collect_view()}
                         </select>
                     </label>
-                    <label>"Name" <input name="name" required placeholder="Website" /></label>
-                    <label>"Slug" <input name="slug" required placeholder="website" /></label>
+                    <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Website" /></label>
+                    <label>"Slug" <input name="slug" required maxlength=REPOSITORY_SLUG_MAX_CHARS placeholder="website" /></label>
                     <ActionResult value=create_repository.value() done="Repository created." />
                     <button type="submit">"Create repository"</button>
                 </ActionForm>
@@ -183,7 +184,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
             <h3>"Add member or give a role"</h3>
             <ActionForm action=add attr:class="grid-form">
                 <input type="hidden" name="workspace" value=workspace />
-                <label>"Username" <input name="username" required /></label>
+                <label>"Username" <input name="username" required maxlength=USERNAME_MAX_CHARS /></label>
                 <label>"Role"
                     <select name="role">
                         {Role::ALL.into_iter().map(|r| view! { <option value=r.as_str()>{r.label()}</option> }).collect_view()}
