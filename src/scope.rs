@@ -48,7 +48,8 @@ impl Resource {
 }
 
 /// Where a token belongs, by database ids: a resource, or a user (a
-/// personal token). The resolved form of a [`crate::place::Place`].
+/// personal token). What a place named by a user or a path (`place::Place`)
+/// resolves to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Home {
     Resource(Resource),

@@ -181,29 +181,7 @@ async fn sweep_everything(backend: Backend) {
     ops.call::<()>("login", &[("identifier", "ops"), ("password", PASSWORD)])
         .await
         .unwrap();
-    common::ok(
-        &ops,
-        "create_workspace",
-        &[("slug", "acme"), ("name", "Acme"), ("admin_username", "")],
-    )
-    .await;
-    common::ok(
-        &ops,
-        "create_project",
-        &[("workspace", "acme"), ("key", "WEB"), ("name", "Web")],
-    )
-    .await;
-    common::ok(
-        &ops,
-        "create_repository",
-        &[
-            ("workspace", "acme"),
-            ("project", "WEB"),
-            ("slug", "website"),
-            ("name", "Website"),
-        ],
-    )
-    .await;
+    common::create_acme_website(&ops).await;
     let token: CreatedToken = ops
         .call(
             "create_token",

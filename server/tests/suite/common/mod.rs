@@ -247,20 +247,27 @@ pub struct Client {
 /// repository `website`. Returns the system admin's client.
 pub async fn acme_website(app: &TestApp) -> Client {
     let root = app.admin().await;
+    create_acme_website(&root).await;
+    root
+}
+
+/// Creates workspace `acme` with project `WEB` and repository `website`,
+/// as `root` (a system admin).
+pub async fn create_acme_website(root: &Client) {
     ok(
-        &root,
+        root,
         "create_workspace",
         &[("slug", "acme"), ("name", "Acme"), ("admin_username", "")],
     )
     .await;
     ok(
-        &root,
+        root,
         "create_project",
         &[("workspace", "acme"), ("key", "WEB"), ("name", "Web")],
     )
     .await;
     ok(
-        &root,
+        root,
         "create_repository",
         &[
             ("workspace", "acme"),
@@ -270,7 +277,6 @@ pub async fn acme_website(app: &TestApp) -> Client {
         ],
     )
     .await;
-    root
 }
 
 /// [`acme_website`] plus alice, a member of acme and admin of website.
