@@ -186,6 +186,53 @@ impl Grants {
     }
 }
 
+/// The creator's own access where a token will reach, per level.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct CreatorAccess {
+    pub workspace: Access,
+    pub project: Access,
+    pub repository: Access,
+}
+
+/// The roles a user holds across all workspaces: what decides the most a
+/// personal token of theirs may carry (it never acts beyond its user's
+/// rights where it is used, so its permissions are bounded by the best).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Standing {
+    pub system_admin: bool,
+    /// The role of each workspace membership.
+    pub workspace_roles: Vec<WorkspaceRole>,
+    pub administers_a_project: bool,
+    pub administers_a_repository: bool,
+}
+
+impl Standing {
+    /// The most access the user has anywhere, per level: what [`Grants`]
+    /// gives in the workspace where they hold the most.
+    pub fn best_access(&self) -> CreatorAccess {
+        if self.system_admin {
+            return CreatorAccess {
+                workspace: Access::Admin,
+                project: Access::Admin,
+                repository: Access::Admin,
+            };
+        }
+        let member = !self.workspace_roles.is_empty();
+        let workspace_admin = self.workspace_roles.contains(&WorkspaceRole::Admin);
+        let pick = |admin: bool, otherwise: Access| match (admin, member) {
+            (true, _) => Access::Admin,
+            (false, true) => otherwise,
+            (false, false) => Access::None,
+        };
+        let project_admin = workspace_admin || self.administers_a_project;
+        CreatorAccess {
+            workspace: pick(workspace_admin, Access::Read),
+            project: pick(project_admin, Access::Read),
+            repository: pick(project_admin || self.administers_a_repository, Access::Write),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -288,5 +335,48 @@ mod tests {
         assert!(Access::Admin.can_write() && Access::Admin.can_read());
         assert!(Access::Write.can_read() && !Access::Write.can_admin());
         assert!(!Access::None.can_read());
+    }
+
+    #[test]
+    fn best_access_is_the_best_a_grant_gives_anywhere() {
+        let member_of = |roles: &[WorkspaceRole]| Standing {
+            workspace_roles: roles.to_vec(),
+            ..Standing::default()
+        };
+        let levels = |s: &Standing| {
+            let best = s.best_access();
+            (best.workspace, best.project, best.repository)
+        };
+        assert_eq!(levels(&Standing::default()), (Access::None, Access::None, Access::None));
+        let member = member_of(&[WorkspaceRole::Member]);
+        assert_eq!(levels(&member), (Access::Read, Access::Read, Access::Write));
+        let repository_admin = Standing {
+            administers_a_repository: true,
+            ..member.clone()
+        };
+        assert_eq!(levels(&repository_admin), (Access::Read, Access::Read, Access::Admin));
+        let project_admin = Standing {
+            administers_a_project: true,
+            ..member.clone()
+        };
+        assert_eq!(levels(&project_admin), (Access::Read, Access::Admin, Access::Admin));
+        let admin_somewhere = member_of(&[WorkspaceRole::Member, WorkspaceRole::Admin]);
+        assert_eq!(levels(&admin_somewhere), (Access::Admin, Access::Admin, Access::Admin));
+        let system_admin = Standing {
+            system_admin: true,
+            ..Standing::default()
+        };
+        assert_eq!(levels(&system_admin), (Access::Admin, Access::Admin, Access::Admin));
+        // The same as the grants of one workspace with the same roles.
+        let grants = Grants {
+            workspace_role: Some(WorkspaceRole::Member),
+            admin_of_projects: vec![7],
+            ..Grants::default()
+        };
+        let best = project_admin.best_access();
+        assert_eq!(
+            (best.workspace, best.project, best.repository),
+            (grants.workspace(), grants.project(7), grants.repository(7, 1))
+        );
     }
 }

@@ -8,6 +8,7 @@
 //! a token can never be granted more than its creator has.
 
 use crate::access::Access;
+pub use crate::access::CreatorAccess;
 use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
@@ -290,14 +291,6 @@ impl PermissionSet {
         }
         None
     }
-}
-
-/// The creator's own access where the token will reach.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct CreatorAccess {
-    pub workspace: Access,
-    pub project: Access,
-    pub repository: Access,
 }
 
 #[cfg(test)]

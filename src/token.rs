@@ -148,6 +148,13 @@ pub enum TokenState {
 }
 
 impl TokenState {
+    pub const ALL: [TokenState; 4] = [
+        TokenState::Active,
+        TokenState::ExpiringSoon,
+        TokenState::Expired,
+        TokenState::Revoked,
+    ];
+
     /// From Unix seconds: a token works while `now < expires_at`.
     pub fn at(now: i64, expires_at: Option<i64>, revoked: bool) -> TokenState {
         match expires_at {

@@ -8,7 +8,7 @@
 //! Refusals are `text/plain`, which Git prints to the user as `remote: …`.
 
 use crate::rest::{
-    error::{describe, RestError},
+    error::{describe, Reason, RestError},
     extract::Caller,
 };
 use app::ssr::{auth, git_repos, last_used::Channel, request::client_addr, store::workspaces, AppState};
@@ -99,7 +99,7 @@ async fn authorize_and_run(
         path: rest,
     } = scm::parse(path).ok_or(RestError::Status {
         status: StatusCode::NOT_FOUND,
-        reason: "not_found",
+        reason: Reason::NotFound,
         message: "Not a Git path: clone https://<host>/scm/<workspace>/<repository>.git".into(),
     })?;
     let (parts, body) = request.into_parts();

@@ -16,7 +16,7 @@
 //!   over https, and `Cache-Control: no-store` on everything but the static
 //!   client files, so no signed-in page or new secret lands in a cache.
 
-use crate::rest::RestError;
+use crate::rest::{error::Reason, RestError};
 use app::{
     error::AppError,
     ssr::{
@@ -156,7 +156,7 @@ fn nul_in_path(part: Part) -> Response {
         // A path with a NUL names nothing.
         return RestError::Status {
             status: StatusCode::NOT_FOUND,
-            reason: "not_found",
+            reason: Reason::NotFound,
             message: "No such resource: the path contains a NUL character.".into(),
         }
         .into_response();

@@ -124,15 +124,10 @@ async fn personal(
 ) -> Result<Target, AppError> {
     let for_user = for_user.filter(|u| !u.eq_ignore_ascii_case(&user.username));
     let Some(for_user) = for_user else {
-        let (w, p, r) = workspaces::best_access(&state.db, user).await?;
         return Ok(Target {
             home: Home::Personal { user_id: user.id },
             scope: user.username.clone(),
-            creator: CreatorAccess {
-                workspace: w,
-                project: p,
-                repository: r,
-            },
+            creator: workspaces::standing(&state.db, user).await?.best_access(),
         });
     };
     if !user.is_system_admin {
@@ -200,20 +195,15 @@ pub async fn manageable(state: &AppState, user: &CurrentUser, id: i64) -> Result
         project: Access::Admin,
         repository: Access::Admin,
     };
-    let rights = |(workspace, project, repository)| CreatorAccess {
-        workspace,
-        project,
-        repository,
-    };
     let limit = match home {
         Home::Personal { user_id } if user_id == user.id => {
-            Some(Limit::Actor(rights(workspaces::best_access(&state.db, user).await?)))
+            Some(Limit::Actor(workspaces::standing(&state.db, user).await?.best_access()))
         }
         Home::Personal { user_id } if user.is_system_admin => {
             let owner_user = users::current_user(&state.db, user_id).await?.ok_or_else(not_found)?;
-            Some(Limit::TokenOwner(rights(
-                workspaces::best_access(&state.db, &owner_user).await?,
-            )))
+            Some(Limit::TokenOwner(
+                workspaces::standing(&state.db, &owner_user).await?.best_access(),
+            ))
         }
         Home::Personal { .. } => None,
         Home::Resource(Resource::Workspace { workspace_id }) => {

@@ -8,14 +8,15 @@ use axum::{
     response::{IntoResponse, Response},
     Json,
 };
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
 /// Everything under `/rest/` that no route takes answers in JSON too:
 /// a 404 naming the path (scripts must never get the HTML app instead).
 pub async fn no_such_endpoint(uri: axum::http::Uri) -> RestError {
     RestError::Status {
         status: StatusCode::NOT_FOUND,
-        reason: "not_found",
+        reason: Reason::NotFound,
         message: format!(
             "No REST endpoint at {}; see /rest/api/1.0/openapi.json.",
             uri.path().chars().take(200).collect::<String>()
@@ -27,7 +28,7 @@ pub async fn no_such_endpoint(uri: axum::http::Uri) -> RestError {
 pub async fn method_not_allowed(method: axum::http::Method) -> RestError {
     RestError::Status {
         status: StatusCode::METHOD_NOT_ALLOWED,
-        reason: "method_not_allowed",
+        reason: Reason::MethodNotAllowed,
         message: format!("This endpoint does not take {method}; see /rest/api/1.0/openapi.json."),
     }
 }
@@ -54,7 +55,7 @@ pub enum RestError {
     /// Any other refusal, with its status and reason code.
     Status {
         status: StatusCode,
-        reason: &'static str,
+        reason: Reason,
         message: String,
     },
     Internal,
@@ -73,7 +74,7 @@ impl From<AppError> for RestError {
             AppError::Forbidden => RestError::Forbidden("You may not do that here.".into()),
             AppError::BadCredentials => RestError::Status {
                 status: StatusCode::UNAUTHORIZED,
-                reason: "bad_credentials",
+                reason: Reason::BadCredentials,
                 message: e.to_string(),
             },
             AppError::TooManyAttempts { retry_after_secs } => RestError::TooManyAttempts {
@@ -82,7 +83,7 @@ impl From<AppError> for RestError {
             },
             AppError::PayloadTooLarge { .. } => RestError::Status {
                 status: StatusCode::PAYLOAD_TOO_LARGE,
-                reason: "too_large",
+                reason: Reason::TooLarge,
                 message: e.to_string(),
             },
             _ => RestError::Internal,
@@ -96,7 +97,7 @@ impl From<AuthError> for RestError {
             AuthError::Internal => RestError::Internal,
             AuthError::Busy => RestError::Status {
                 status: StatusCode::SERVICE_UNAVAILABLE,
-                reason: "busy",
+                reason: Reason::Busy,
                 message: describe(&e).1,
             },
             AuthError::Throttled { retry_after_secs } => RestError::TooManyAttempts {
@@ -116,38 +117,38 @@ fn rfc3339(at: i64) -> String {
 }
 
 /// Why a token was refused: a reason code, a sentence, and when it expired.
-pub(crate) fn describe(e: &AuthError) -> (&'static str, String, Option<String>) {
+pub(crate) fn describe(e: &AuthError) -> (Reason, String, Option<String>) {
     match e {
         AuthError::Missing => (
-            "missing",
+            Reason::Missing,
             "Authentication required: send an access token as `Authorization: Bearer <token>`, \
              or as the password of HTTP Basic authentication."
                 .to_string(),
             None,
         ),
         AuthError::Malformed => (
-            "malformed",
+            Reason::Malformed,
             "The credentials are not a well-formed access token.".to_string(),
             None,
         ),
         AuthError::Unknown => (
-            "unknown",
+            Reason::Unknown,
             "The access token (or app password) is not valid.".to_string(),
             None,
         ),
         AuthError::Expired { at } => (
-            "expired",
+            Reason::Expired,
             format!("The access token expired at {}.", rfc3339(*at)),
             Some(rfc3339(*at)),
         ),
-        AuthError::Revoked => ("revoked", "The access token has been revoked.".to_string(), None),
+        AuthError::Revoked => (Reason::Revoked, "The access token has been revoked.".to_string(), None),
         AuthError::AppPasswordsRetired { on } => (
-            "app_password_retired",
+            Reason::AppPasswordRetired,
             tokenwarden::app_passwords::retired_message(*on),
             None,
         ),
         AuthError::Throttled { retry_after_secs } => (
-            "too_many_attempts",
+            Reason::TooManyAttempts,
             format!(
                 "Too many wrong app passwords for this user from your address: try again in {retry_after_secs} \
                  seconds, or use an API token."
@@ -155,12 +156,12 @@ pub(crate) fn describe(e: &AuthError) -> (&'static str, String, Option<String>) 
             None,
         ),
         AuthError::Busy => (
-            "busy",
+            Reason::Busy,
             "Too many app password checks are waiting; try again in a few seconds, or use an API token.".to_string(),
             None,
         ),
         AuthError::Internal => (
-            "internal",
+            Reason::Internal,
             "Something went wrong on the server; try again.".to_string(),
             None,
         ),
@@ -169,48 +170,50 @@ pub(crate) fn describe(e: &AuthError) -> (&'static str, String, Option<String>) 
 
 impl IntoResponse for RestError {
     fn into_response(self) -> Response {
-        let (status, body) = match &self {
+        let (status, error) = match &self {
             RestError::Unauthenticated(e) => {
-                let (reason, message, extra) = describe(e);
-                let mut error = json!({ "reason": reason, "message": message });
-                if let Some(at) = extra {
-                    error["expired_at"] = json!(at);
-                }
-                if let AuthError::AppPasswordsRetired { on } = e {
-                    error["retired_on"] = json!(on.to_string());
-                }
-                (StatusCode::UNAUTHORIZED, json!({ "errors": [error] }))
+                let (reason, message, expired_at) = describe(e);
+                let retired_on = match e {
+                    AuthError::AppPasswordsRetired { on } => Some(on.to_string()),
+                    _ => None,
+                };
+                (
+                    StatusCode::UNAUTHORIZED,
+                    ErrorDetail {
+                        expired_at,
+                        retired_on,
+                        ..ErrorDetail::new(reason, message)
+                    },
+                )
             }
-            RestError::Forbidden(message) => (
-                StatusCode::FORBIDDEN,
-                json!({ "errors": [{ "reason": "forbidden", "message": message }] }),
-            ),
+            RestError::Forbidden(message) => (StatusCode::FORBIDDEN, ErrorDetail::new(Reason::Forbidden, message)),
             RestError::NotFound => (
                 StatusCode::NOT_FOUND,
-                json!({ "errors": [{ "reason": "not_found", "message": "No such resource, or this token cannot see it." }] }),
+                ErrorDetail::new(Reason::NotFound, "No such resource, or this token cannot see it."),
             ),
             RestError::Invalid { field, message } => (
                 StatusCode::BAD_REQUEST,
-                json!({ "errors": [{ "reason": "invalid", "field": field, "message": message }] }),
+                ErrorDetail {
+                    field: Some(field.clone()),
+                    ..ErrorDetail::new(Reason::Invalid, message)
+                },
             ),
-            RestError::Conflict(message) => (
-                StatusCode::CONFLICT,
-                json!({ "errors": [{ "reason": "conflict", "message": message }] }),
-            ),
+            RestError::Conflict(message) => (StatusCode::CONFLICT, ErrorDetail::new(Reason::Conflict, message)),
             RestError::TooManyAttempts { message, .. } => (
                 StatusCode::TOO_MANY_REQUESTS,
-                json!({ "errors": [{ "reason": "too_many_attempts", "message": message }] }),
+                ErrorDetail::new(Reason::TooManyAttempts, message),
             ),
             RestError::Status {
                 status,
                 reason,
                 message,
-            } => (*status, json!({ "errors": [{ "reason": reason, "message": message }] })),
+            } => (*status, ErrorDetail::new(*reason, message)),
             RestError::Internal => (
                 StatusCode::INTERNAL_SERVER_ERROR,
-                json!({ "errors": [{ "reason": "internal", "message": "Something went wrong on the server; try again." }] }),
+                ErrorDetail::new(Reason::Internal, "Something went wrong on the server; try again."),
             ),
         };
+        let body = Errors { errors: vec![error] };
         let mut response = (status, Json(body)).into_response();
         if let RestError::TooManyAttempts { retry_after_secs, .. } = self {
             response
@@ -252,4 +255,64 @@ impl IntoResponse for RestError {
         }
         response
     }
+}
+
+/// The body of every refusal, as Bitbucket Data Center shapes it:
+/// `{"errors": [{"reason", "message", …}]}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Errors {
+    pub errors: Vec<ErrorDetail>,
+}
+
+/// One reason a call was refused.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    pub reason: Reason,
+    pub message: String,
+    /// The field that is wrong (reason `invalid`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// When the token expired (reason `expired`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = DateTime)]
+    pub expired_at: Option<String>,
+    /// When app passwords were retired (reason `app_password_retired`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(format = Date)]
+    pub retired_on: Option<String>,
+}
+
+impl ErrorDetail {
+    fn new(reason: Reason, message: impl Into<String>) -> Self {
+        ErrorDetail {
+            reason,
+            message: message.into(),
+            field: None,
+            expired_at: None,
+            retired_on: None,
+        }
+    }
+}
+
+/// Why a call was refused, for scripts to branch on (the message is for people).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    Missing,
+    Malformed,
+    Unknown,
+    Expired,
+    Revoked,
+    Forbidden,
+    NotFound,
+    Invalid,
+    Conflict,
+    Internal,
+    BadCredentials,
+    TooManyAttempts,
+    TokenNotAllowed,
+    AppPasswordRetired,
+    Busy,
+    TooLarge,
+    MethodNotAllowed,
 }

@@ -4,7 +4,7 @@
 //! or web session ([`Manager`]). Plus the small readers every handler
 //! shares: the API version in the path, a JSON body.
 
-use super::error::RestError;
+use super::error::{Reason, RestError};
 use app::{
     model::CurrentUser,
     ssr::{
@@ -244,7 +244,7 @@ impl FromRequestParts<AppState> for Manager {
         }
         Err(RestError::Status {
             status: StatusCode::UNAUTHORIZED,
-            reason: "missing",
+            reason: Reason::Missing,
             message: "Managing tokens needs your password (HTTP Basic) or a signed-in session with \
                       `X-Atlassian-Token: no-check`; access tokens cannot manage tokens."
                 .into(),
@@ -255,7 +255,7 @@ impl FromRequestParts<AppState> for Manager {
 fn malformed(message: &str) -> RestError {
     RestError::Status {
         status: StatusCode::UNAUTHORIZED,
-        reason: "malformed",
+        reason: Reason::Malformed,
         message: message.into(),
     }
 }
@@ -264,7 +264,7 @@ fn malformed(message: &str) -> RestError {
 fn basic_password(header: &[u8]) -> Result<(String, Secret), RestError> {
     let tokens_cannot = || RestError::Status {
         status: StatusCode::FORBIDDEN,
-        reason: "token_not_allowed",
+        reason: Reason::TokenNotAllowed,
         message: "Access tokens cannot manage tokens: use your password (HTTP Basic) or a signed-in session.".into(),
     };
     match credentials::parse(header) {

@@ -5,8 +5,10 @@
 //! Bitbucket Data Center sends them.
 
 use super::{
+    docs::{self, Busy, Forbidden, Invalid, NotFound, TokenThrottled, TokenUnauthenticated, TooLarge},
     error::RestError,
     extract::{check_version, json_body, Authenticated, Caller},
+    page::Page,
 };
 use app::{
     error::AppError,
@@ -22,13 +24,16 @@ use axum::{
     routing::get,
     Json, Router,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
-use tokenwarden::{scope::Resource, Access};
+use serde::{Deserialize, Serialize};
+use tokenwarden::{permissions::TokenKind, scope::Resource, validate, Access};
+use utoipa::{
+    openapi::{Object, ObjectBuilder, Type},
+    ToSchema,
+};
 
-// Every path after `/rest/api/{version}`: routed below, documented in
-// `openapi.json` (a test keeps the two the same). The document itself is
-// served beside them (`super::OPENAPI`).
+// Every path after `/rest/api/{version}`: routed below, documented by the
+// `#[utoipa::path]` on each handler (a test keeps the two the same). The
+// document itself is served beside them (`super::OPENAPI`).
 const TOKEN_SELF: &str = "/tokens/self";
 const WORKSPACES: &str = "/workspaces";
 const WORKSPACE: &str = "/workspaces/{workspace}";
@@ -53,38 +58,141 @@ pub fn routes() -> Router<AppState> {
         .method_not_allowed_fallback(super::error::method_not_allowed)
 }
 
+/// A token's (or app password's) own details, as `tokens/self` shows them.
+#[derive(Serialize, ToSchema)]
+#[schema(as = Token)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TokenDetails {
+    id: i64,
+    name: String,
+    /// `app_password` when the request used a legacy app password; its
+    /// permissions are then classic scopes such as `repository:write`.
+    #[schema(schema_with = credential_kind)]
+    kind: &'static str,
+    permissions: Vec<String>,
+    /// Milliseconds since the epoch.
+    created_date: i64,
+    /// Milliseconds since the epoch; null: no expiry.
+    expiry_date: Option<i64>,
+}
+
+/// What `kind` can say: a token's kind, or `app_password`.
+fn credential_kind() -> Object {
+    let kinds = TokenKind::ALL.map(TokenKind::as_str);
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(kinds.into_iter().chain([APP_PASSWORD])))
+        .build()
+}
+
+const APP_PASSWORD: &str = "app_password";
+
 /// The calling token's own details (never its secret). Times are
 /// milliseconds since the epoch, as Bitbucket Data Center sends them. An app
 /// password gets its own details too (kind `app_password`, classic scopes),
 /// which helps scripts find what still uses one.
-async fn token_self(
+#[utoipa::path(
+    get,
+    path = "/rest/api/1.0/tokens/self",
+    tag = "Resources",
+    summary = "The calling token's details (never its secret)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    responses(
+        (status = 200, description = "The calling token (or app password)", body = TokenDetails),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 404, response = NotFound),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn token_self(
     Path(version): Path<String>,
     Authenticated(principal): Authenticated,
-) -> Result<Json<serde_json::Value>, RestError> {
+) -> Result<Json<TokenDetails>, RestError> {
     check_version(&version)?;
     Ok(Json(match principal {
-        Principal::Token(token) => json!({
-            "id": token.id,
-            "name": token.name,
-            "kind": token.kind().as_str(),
-            "permissions": token.permissions,
-            "createdDate": token.created_at * 1000,
-            "expiryDate": token.expires_at.map(|at| at * 1000),
-        }),
-        Principal::AppPassword(app_password) => json!({
-            "id": app_password.id,
-            "name": app_password.name,
-            "kind": "app_password",
-            "permissions": app_password.scopes.iter().map(|s| s.id()).collect::<Vec<_>>(),
-            "createdDate": app_password.created_at * 1000,
-            "expiryDate": null,
-        }),
+        Principal::Token(token) => TokenDetails {
+            id: token.id,
+            kind: token.kind().as_str(),
+            permissions: token.permissions,
+            created_date: token.created_at * 1000,
+            expiry_date: token.expires_at.map(|at| at * 1000),
+            name: token.name,
+        },
+        Principal::AppPassword(app_password) => TokenDetails {
+            id: app_password.id,
+            kind: APP_PASSWORD,
+            permissions: app_password.scopes.iter().map(|s| s.id().to_string()).collect(),
+            created_date: app_password.created_at * 1000,
+            expiry_date: None,
+            name: app_password.name,
+        },
     }))
 }
 
-/// Bitbucket's page shape, as one page.
-fn page(values: Vec<Value>) -> Json<Value> {
-    Json(json!({ "size": values.len(), "limit": values.len(), "isLastPage": true, "start": 0, "values": values }))
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Workspace {
+    slug: String,
+    name: String,
+}
+
+impl From<&workspaces::Workspace> for Workspace {
+    fn from(ws: &workspaces::Workspace) -> Self {
+        Workspace {
+            slug: ws.slug.clone(),
+            name: ws.name.clone(),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Project {
+    id: i64,
+    key: String,
+    name: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Repository {
+    id: i64,
+    slug: String,
+    name: String,
+    project: ProjectKey,
+    workspace: WorkspaceSlug,
+    /// What the caller may do here.
+    #[schema(schema_with = readable_access)]
+    access: &'static str,
+    links: Links,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct ProjectKey {
+    key: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct WorkspaceSlug {
+    slug: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub(crate) struct Links {
+    clone: Vec<CloneLink>,
+}
+
+/// Where to clone the repository from (`http`: Git over HTTPS, relative to this server).
+#[derive(Serialize, ToSchema)]
+pub(crate) struct CloneLink {
+    name: &'static str,
+    href: String,
+}
+
+/// The access a caller who sees a repository can have.
+fn readable_access() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some([Access::Read, Access::Write, Access::Admin].map(Access::name)))
+        .build()
 }
 
 /// The workspace, its projects and repositories (all of them: callers filter by access).
@@ -135,28 +243,47 @@ impl Layout {
         }
     }
 
-    fn repository_json(&self, project_key: &str, repository: &RepositoryRow, access: Access) -> Value {
-        json!({
-            "id": repository.id,
-            "slug": repository.slug,
-            "name": repository.name,
-            "project": { "key": project_key },
-            "workspace": { "slug": self.workspace.slug },
-            "access": access.name(),
-            "links": { "clone": [{ "name": "http", "href": format!("/scm/{}/{}.git", self.workspace.slug, repository.slug) }] },
-        })
+    fn repository_json(&self, project_key: &str, repository: &RepositoryRow, access: Access) -> Repository {
+        Repository {
+            id: repository.id,
+            slug: repository.slug.clone(),
+            name: repository.name.clone(),
+            project: ProjectKey {
+                key: project_key.into(),
+            },
+            workspace: WorkspaceSlug {
+                slug: self.workspace.slug.clone(),
+            },
+            access: access.name(),
+            links: Links {
+                clone: vec![CloneLink {
+                    name: "http",
+                    href: format!("/scm/{}/{}.git", self.workspace.slug, repository.slug),
+                }],
+            },
+        }
     }
 }
 
-fn workspace_json(ws: &workspaces::Workspace) -> Value {
-    json!({ "slug": ws.slug, "name": ws.name })
-}
-
-async fn list_workspaces(
+#[utoipa::path(
+    get,
+    path = "/rest/api/1.0/workspaces",
+    tag = "Resources",
+    summary = "Workspaces the token can read (WORKSPACE_READ)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    responses(
+        (status = 200, description = "A page of workspaces", body = Page<Workspace>),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 404, response = NotFound),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn list_workspaces(
     Path(version): Path<String>,
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Page<Workspace>>, RestError> {
     check_version(&version)?;
     let mut values = Vec::new();
     for ws in workspaces::all(&state.db).await? {
@@ -165,17 +292,31 @@ async fn list_workspaces(
             .access(grants.as_ref(), Resource::Workspace { workspace_id: ws.id })
             .can_read()
         {
-            values.push(workspace_json(&ws));
+            values.push(Workspace::from(&ws));
         }
     }
-    Ok(page(values))
+    Ok(Page::of(values))
 }
 
-async fn get_workspace(
+#[utoipa::path(
+    get,
+    path = "/rest/api/1.0/workspaces/{workspace}",
+    tag = "Resources",
+    summary = "One workspace (WORKSPACE_READ)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    responses(
+        (status = 200, description = "The workspace", body = Workspace),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 404, response = NotFound),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn get_workspace(
     Path((version, workspace)): Path<(String, String)>,
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Workspace>, RestError> {
     check_version(&version)?;
     let ws = workspaces::find(&state.db, &workspace)
         .await?
@@ -187,14 +328,28 @@ async fn get_workspace(
         Access::Read,
         "Reading this workspace",
     )?;
-    Ok(Json(workspace_json(&ws)))
+    Ok(Json(Workspace::from(&ws)))
 }
 
-async fn list_projects(
+#[utoipa::path(
+    get,
+    path = "/rest/api/1.0/workspaces/{workspace}/projects",
+    tag = "Resources",
+    summary = "Projects of the workspace the token can read (PROJECT_READ)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    responses(
+        (status = 200, description = "A page of projects", body = Page<Project>),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 404, response = NotFound),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn list_projects(
     Path((version, workspace)): Path<(String, String)>,
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Page<Project>>, RestError> {
     check_version(&version)?;
     let layout = layout(&state, &workspace).await?;
     let grants = caller.grants(&state, layout.workspace.id).await?;
@@ -208,21 +363,39 @@ async fn list_projects(
             };
             caller.access(grants.as_ref(), place).can_read()
         })
-        .map(|p| json!({ "id": p.id, "key": p.key, "name": p.name }))
+        .map(|p| Project {
+            id: p.id,
+            key: p.key.clone(),
+            name: p.name.clone(),
+        })
         .collect();
-    Ok(page(values))
+    Ok(Page::of(values))
 }
 
-async fn list_repositories(
+#[utoipa::path(
+    get,
+    path = "/rest/api/1.0/workspaces/{workspace}/projects/{project}/repos",
+    tag = "Resources",
+    summary = "Repositories of the project the token can read (REPO_READ)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    responses(
+        (status = 200, description = "A page of repositories", body = Page<Repository>),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 404, response = NotFound),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn list_repositories(
     Path((version, workspace, project)): Path<(String, String, String)>,
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Page<Repository>>, RestError> {
     check_version(&version)?;
     let layout = layout(&state, &workspace).await?;
     let (_, project) = layout.project(&project)?;
     let grants = caller.grants(&state, layout.workspace.id).await?;
-    let values: Vec<Value> = layout
+    let values = layout
         .repositories
         .iter()
         .filter(|r| r.project_id == project.id)
@@ -233,14 +406,28 @@ async fn list_repositories(
                 .then(|| layout.repository_json(&project.key, r, access))
         })
         .collect();
-    Ok(page(values))
+    Ok(Page::of(values))
 }
 
-async fn get_repository(
+#[utoipa::path(
+    get,
+    path = "/rest/api/1.0/workspaces/{workspace}/projects/{project}/repos/{repository}",
+    tag = "Resources",
+    summary = "One repository (REPO_READ)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    responses(
+        (status = 200, description = "The repository", body = Repository),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 404, response = NotFound),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn get_repository(
     Path((version, workspace, project, repository)): Path<(String, String, String, String)>,
     State(state): State<AppState>,
     caller: Caller,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Repository>, RestError> {
     check_version(&version)?;
     let layout = layout(&state, &workspace).await?;
     let (_, project) = layout.project(&project)?;
@@ -254,21 +441,41 @@ async fn get_repository(
     )))
 }
 
-#[derive(Deserialize)]
-struct NewRepository {
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct NewRepository {
     #[serde(default)]
+    #[schema(schema_with = docs::repository_slug, required = true)]
     slug: String,
     #[serde(default)]
+    #[schema(schema_with = docs::display_name, required = true)]
     name: String,
 }
 
 /// Creates a repository: needs PROJECT_WRITE on the project.
-async fn create_repository(
+#[utoipa::path(
+    post,
+    path = "/rest/api/1.0/workspaces/{workspace}/projects/{project}/repos",
+    tag = "Resources",
+    summary = "Create a repository (PROJECT_WRITE)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    request_body = NewRepository,
+    responses(
+        (status = 201, description = "The new repository", body = Repository),
+        (status = 400, response = Invalid),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn create_repository(
     Path((version, workspace, project)): Path<(String, String, String)>,
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Json<NewRepository>, axum::extract::rejection::JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), RestError> {
+) -> Result<(StatusCode, Json<Repository>), RestError> {
     check_version(&version)?;
     let layout = layout(&state, &workspace).await?;
     let (place, project) = layout.project(&project)?;
@@ -280,8 +487,8 @@ async fn create_repository(
         "Creating a repository in this project",
     )?;
     let body = json_body(body, "Send a JSON object with \"slug\" and \"name\"")?;
-    let slug = tokenwarden::validate::repository_slug(&body.slug).map_err(AppError::Invalid)?;
-    let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
+    let slug = validate::repository_slug(&body.slug).map_err(AppError::Invalid)?;
+    let name = validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
     let id = workspaces::create_repository(&state.db, layout.workspace.id, project.id, &slug, &name).await?;
     app::ssr::git_repos::create_for(&state.git_root, &layout.workspace.slug, &slug).await;
     tracing::info!(by = %caller.label(), workspace = %layout.workspace.slug, %slug, "repository created over REST");
@@ -298,19 +505,38 @@ async fn create_repository(
     ))
 }
 
-#[derive(Deserialize)]
-struct RepositorySettings {
+#[derive(Deserialize, ToSchema)]
+pub(crate) struct RepositorySettings {
     #[serde(default)]
+    #[schema(schema_with = docs::display_name, required = true)]
     name: String,
 }
 
 /// Changes a repository's settings (its name): needs REPO_ADMIN.
-async fn update_repository(
+#[utoipa::path(
+    put,
+    path = "/rest/api/1.0/workspaces/{workspace}/projects/{project}/repos/{repository}",
+    tag = "Resources",
+    summary = "Change the repository's settings: its name (REPO_ADMIN)",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    request_body = RepositorySettings,
+    responses(
+        (status = 200, description = "The repository, renamed", body = Repository),
+        (status = 400, response = Invalid),
+        (status = 401, response = TokenUnauthenticated),
+        (status = 403, response = Forbidden),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 429, response = TokenThrottled),
+        (status = 503, response = Busy),
+    )
+)]
+pub(crate) async fn update_repository(
     Path((version, workspace, project, repository)): Path<(String, String, String, String)>,
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Json<RepositorySettings>, axum::extract::rejection::JsonRejection>,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Repository>, RestError> {
     check_version(&version)?;
     let layout = layout(&state, &workspace).await?;
     let (_, project) = layout.project(&project)?;
@@ -323,7 +549,7 @@ async fn update_repository(
         "Changing this repository's settings",
     )?;
     let body = json_body(body, "Send a JSON object with \"name\"")?;
-    let name = tokenwarden::validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
+    let name = validate::display_name("name", &body.name).map_err(AppError::Invalid)?;
     workspaces::rename_repository(&state.db, repo.id, &name).await?;
     let renamed = RepositoryRow { name, ..repo.clone() };
     Ok(Json(layout.repository_json(

@@ -10,8 +10,9 @@
 //! project in one workspace the user can see. `latest` works for `1.0`.
 //!
 //! One router of four handlers serves every place: it is nested under each
-//! place's path, and [`At`] reads the place from whichever parameters that
-//! path has.
+//! place's path, and [`PlacePath`] reads the place from whichever parameters
+//! that path has. Each handler's `#[utoipa::path]` documents it once;
+//! `docs` copies it to every place.
 //!
 //! A token cannot manage tokens (a leaked one must not outlive itself): these
 //! endpoints take the user's password (HTTP Basic) or a signed-in web session
@@ -19,8 +20,10 @@
 //! policy check in the transaction that stores a token, the same limits.
 
 use super::{
+    docs::{Conflict, Invalid, NotFound, PasswordThrottled, PasswordUnauthenticated, TokenNotAllowed, TooLarge},
     error::RestError,
     extract::{check_version, json_body, Manager},
+    page::Page,
 };
 use app::{
     error::AppError,
@@ -40,22 +43,31 @@ use axum::{
     routing::{get, post},
     Json, Router,
 };
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
 use tokenwarden::{
+    permissions::TokenKind,
     place::{Place, PlaceFields},
     requests::{NewTokenBody, UpdateTokenBody},
+    token::TokenState,
+};
+use utoipa::{
+    openapi::{Object, ObjectBuilder, Type},
+    ToSchema,
 };
 
-/// Where tokens belong, after `/rest/access-tokens/{version}`. Parameters
-/// are named as Bitbucket Data Center's documentation names them.
-pub(crate) const PLACES: [&str; 6] = [
-    "/users/{userSlug}",
-    "/workspaces/{workspace}",
-    "/workspaces/{workspace}/projects/{projectKey}",
-    "/workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}",
-    "/projects/{projectKey}",
-    "/projects/{projectKey}/repos/{repositorySlug}",
+/// Where tokens belong, after `/rest/access-tokens/{version}`, and the kind
+/// of token each holds. Parameters are named as Bitbucket Data Center's
+/// documentation names them.
+pub(crate) const PLACES: [(&str, TokenKind); 6] = [
+    ("/users/{userSlug}", TokenKind::Personal),
+    ("/workspaces/{workspace}", TokenKind::Workspace),
+    ("/workspaces/{workspace}/projects/{projectKey}", TokenKind::Project),
+    (
+        "/workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}",
+        TokenKind::Repository,
+    ),
+    ("/projects/{projectKey}", TokenKind::Project),
+    ("/projects/{projectKey}/repos/{repositorySlug}", TokenKind::Repository),
 ];
 
 /// One token, after a place's path.
@@ -67,7 +79,7 @@ pub(crate) const TOKEN: &str = "/{tokenId}";
 pub(crate) fn paths() -> impl Iterator<Item = String> {
     PLACES
         .iter()
-        .flat_map(|place| [place.to_string(), format!("{place}{TOKEN}")])
+        .flat_map(|(place, _)| [place.to_string(), format!("{place}{TOKEN}")])
 }
 
 pub fn routes() -> Router<AppState> {
@@ -76,7 +88,7 @@ pub fn routes() -> Router<AppState> {
         .route(TOKEN, post(update).delete(revoke));
     PLACES
         .iter()
-        .fold(Router::new(), |router, place| {
+        .fold(Router::new(), |router, (place, _)| {
             router.nest(&format!("/rest/access-tokens/{{version}}{place}"), one_place.clone())
         })
         .method_not_allowed_fallback(super::error::method_not_allowed)
@@ -84,7 +96,7 @@ pub fn routes() -> Router<AppState> {
 
 /// The parameters of any of the paths above.
 #[derive(Deserialize)]
-struct PlacePath {
+pub(crate) struct PlacePath {
     version: String,
     #[serde(rename = "userSlug")]
     user: Option<String>,
@@ -168,42 +180,99 @@ async fn workspace_of(state: &AppState, manager: &Manager, key: &str) -> Result<
 }
 
 /// A token as Bitbucket Data Center shows it (times in milliseconds).
-fn token_json(t: &TokenView, now: i64) -> Value {
-    json!({
-        "id": t.id.to_string(),
-        "name": t.name,
-        "permissions": t.permissions,
-        "createdDate": t.created_at * 1000,
-        "expiryDate": t.expires_at.map(|at| at * 1000),
-        "lastAuthenticated": t.last_used_at.map(|at| at * 1000),
-        "state": t.state(now).label(),
-    })
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct ManagedToken {
+    id: String,
+    name: String,
+    permissions: Vec<String>,
+    created_date: i64,
+    expiry_date: Option<i64>,
+    last_authenticated: Option<i64>,
+    #[schema(schema_with = token_state)]
+    state: &'static str,
+    /// The secret: only in the answer to a create.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    token: Option<String>,
 }
 
-async fn list(
+/// Every state a token can be in, by its label.
+fn token_state() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(TokenState::ALL.map(TokenState::label)))
+        .build()
+}
+
+impl ManagedToken {
+    fn of(t: &TokenView) -> Self {
+        ManagedToken {
+            id: t.id.to_string(),
+            name: t.name.clone(),
+            permissions: t.permissions.clone(),
+            created_date: t.created_at * 1000,
+            expiry_date: t.expires_at.map(|at| at * 1000),
+            last_authenticated: t.last_used_at.map(|at| at * 1000),
+            state: t.state(chrono::Utc::now().timestamp()).label(),
+            token: None,
+        }
+    }
+}
+
+/// List the tokens here.
+#[utoipa::path(
+    get,
+    path = "/rest/access-tokens/1.0/{place}",
+    tag = "Access tokens",
+    summary = "List the tokens here",
+    security(("password" = [])),
+    responses(
+        (status = 200, description = "A page of tokens", body = Page<ManagedToken>),
+        (status = 400, response = Invalid),
+        (status = 401, response = PasswordUnauthenticated),
+        (status = 403, response = TokenNotAllowed),
+        (status = 404, response = NotFound),
+        (status = 429, response = PasswordThrottled),
+    )
+)]
+pub(crate) async fn list(
     Path(path): Path<PlacePath>,
     State(state): State<AppState>,
     manager: Manager,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<Page<ManagedToken>>, RestError> {
     let place = path.place(&state, &manager).await?;
     let target = token_admin::target(&state, &manager.user, &place, false).await?;
-    let now = chrono::Utc::now().timestamp();
-    let values: Vec<Value> = tokens::list(&state.db, target.home)
+    let values = tokens::list(&state.db, target.home)
         .await?
         .iter()
-        .map(|t| token_json(t, now))
+        .map(ManagedToken::of)
         .collect();
-    Ok(Json(
-        json!({ "size": values.len(), "start": 0, "isLastPage": true, "values": values }),
-    ))
+    Ok(Page::of(values))
 }
 
-async fn create(
+/// Create a token (the place's `New…Token` body).
+#[utoipa::path(
+    put,
+    path = "/rest/access-tokens/1.0/{place}",
+    tag = "Access tokens",
+    summary = "Create a token; the response carries its secret, once",
+    security(("password" = [])),
+    responses(
+        (status = 201, description = "The token, with `token`: the secret, shown this once", body = ManagedToken),
+        (status = 400, response = Invalid),
+        (status = 401, response = PasswordUnauthenticated),
+        (status = 403, response = TokenNotAllowed),
+        (status = 404, response = NotFound),
+        (status = 413, response = TooLarge),
+        (status = 429, response = PasswordThrottled),
+    )
+)]
+pub(crate) async fn create(
     Path(path): Path<PlacePath>,
     State(state): State<AppState>,
     manager: Manager,
     request: Result<Json<NewTokenBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<Value>), RestError> {
+) -> Result<(StatusCode, Json<ManagedToken>), RestError> {
     let place = path.place(&state, &manager).await?;
     let target = token_admin::target(&state, &manager.user, &place, true).await?;
     let request = json_body(request, "The body must be a JSON object")?;
@@ -226,18 +295,38 @@ async fn create(
     )
     .await?;
     tracing::info!(by = %manager.user.username, token_id = created.token.id, "token created over REST");
-    let mut json = token_json(&created.token, chrono::Utc::now().timestamp());
-    // The one and only time the secret is sent.
-    json["token"] = json!(created.secret.expose());
-    Ok((StatusCode::CREATED, Json(json)))
+    let answer = ManagedToken {
+        // The one and only time the secret is sent.
+        token: Some(created.secret.expose().to_string()),
+        ..ManagedToken::of(&created.token)
+    };
+    Ok((StatusCode::CREATED, Json(answer)))
 }
 
-async fn update(
+/// Edit a token (the place's `…TokenChanges` body).
+#[utoipa::path(
+    post,
+    path = "/rest/access-tokens/1.0/{place}/{tokenId}",
+    tag = "Access tokens",
+    summary = "Edit a token's name and permissions (never its expiry)",
+    security(("password" = [])),
+    responses(
+        (status = 200, description = "The token as it is now", body = ManagedToken),
+        (status = 400, response = Invalid),
+        (status = 401, response = PasswordUnauthenticated),
+        (status = 403, response = TokenNotAllowed),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+        (status = 429, response = PasswordThrottled),
+    )
+)]
+pub(crate) async fn update(
     Path(path): Path<PlacePath>,
     State(state): State<AppState>,
     manager: Manager,
     request: Result<Json<UpdateTokenBody>, JsonRejection>,
-) -> Result<Json<Value>, RestError> {
+) -> Result<Json<ManagedToken>, RestError> {
     let (id, token) = path.token(&state, &manager).await?;
     let request = json_body(request, "The body must be a JSON object")?;
     if request.expiry_days {
@@ -255,10 +344,26 @@ async fn update(
     let names = request.permissions.unwrap_or(current.permissions.clone());
     let set = token.permissions(&names)?;
     let updated = tokens::update(&state.db, id, &name, &set, &manager.user, &manager.address).await?;
-    Ok(Json(token_json(&updated, chrono::Utc::now().timestamp())))
+    Ok(Json(ManagedToken::of(&updated)))
 }
 
-async fn revoke(
+#[utoipa::path(
+    delete,
+    path = "/rest/access-tokens/1.0/{place}/{tokenId}",
+    tag = "Access tokens",
+    summary = "Revoke a token",
+    security(("password" = [])),
+    responses(
+        (status = 204, description = "Revoked: it stops working at once"),
+        (status = 400, response = Invalid),
+        (status = 401, response = PasswordUnauthenticated),
+        (status = 403, response = TokenNotAllowed),
+        (status = 404, response = NotFound),
+        (status = 409, response = Conflict),
+        (status = 429, response = PasswordThrottled),
+    )
+)]
+pub(crate) async fn revoke(
     Path(path): Path<PlacePath>,
     State(state): State<AppState>,
     manager: Manager,

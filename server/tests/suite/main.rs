@@ -12,6 +12,7 @@ mod cli;
 mod crash;
 mod defences;
 mod git;
+mod openapi;
 mod rest;
 mod rest_tokens;
 mod tokens;

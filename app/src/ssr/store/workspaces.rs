@@ -5,7 +5,10 @@ use crate::{
     model::{CurrentUser, MemberView, ProjectView, RepositoryView, WorkspaceSummary, WorkspaceView},
     ssr::db::{is_unique_violation, now, Db},
 };
-use tokenwarden::{access::WorkspaceRole, Access, Grants, Role};
+use tokenwarden::{
+    access::{Standing, WorkspaceRole},
+    Access, Grants, Role,
+};
 
 #[derive(Debug, Clone)]
 pub struct Workspace {
@@ -310,7 +313,7 @@ pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<MemberView>, AppE
             user_id,
             username,
             display_name,
-            workspace_admin: role == "admin",
+            workspace_admin: WorkspaceRole::parse(&role) == Some(WorkspaceRole::Admin),
             admin_of_projects: project_grants
                 .iter()
                 .filter(|g| g.0 == user_id)
@@ -353,11 +356,11 @@ pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target:
     match role {
         Role::WorkspaceAdmin | Role::Member => {
             let new_role = if role == Role::WorkspaceAdmin {
-                "admin"
+                WorkspaceRole::Admin
             } else {
-                "member"
+                WorkspaceRole::Member
             };
-            if new_role == "member" {
+            if new_role == WorkspaceRole::Member {
                 refuse_removing_last_admin(&mut tx, workspace_id, user_id).await?;
             }
             sqlx::query(
@@ -366,7 +369,7 @@ pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target:
             )
             .bind(workspace_id)
             .bind(user_id)
-            .bind(new_role)
+            .bind(new_role.as_str())
             .bind(now)
             .execute(&mut *tx)
             .await?;
@@ -464,12 +467,9 @@ pub async fn open(db: &Db, user: &CurrentUser, slug: &str) -> Result<(Workspace,
     Ok((workspace, grants))
 }
 
-/// The most access `user` has anywhere: what a personal token may be given
-/// at most (it can never act beyond its user's rights where it is used).
-pub async fn best_access(db: &Db, user: &CurrentUser) -> Result<(Access, Access, Access), AppError> {
-    if user.is_system_admin {
-        return Ok((Access::Admin, Access::Admin, Access::Admin));
-    }
+/// The roles `user` holds across all workspaces, from which
+/// [`Standing::best_access`] decides the most a personal token may carry.
+pub async fn standing(db: &Db, user: &CurrentUser) -> Result<Standing, AppError> {
     let roles: Vec<(String,)> = sqlx::query_as("SELECT role FROM workspace_members WHERE user_id = $1")
         .bind(user.id)
         .fetch_all(&db.pool)
@@ -482,20 +482,10 @@ pub async fn best_access(db: &Db, user: &CurrentUser) -> Result<(Access, Access,
         .bind(user.id)
         .fetch_one(&db.pool)
         .await?;
-    let member = !roles.is_empty();
-    let workspace_admin = roles.iter().any(|(r,)| r == "admin");
-    let pick = |admin: bool, otherwise: Access| {
-        if admin {
-            Access::Admin
-        } else if member {
-            otherwise
-        } else {
-            Access::None
-        }
-    };
-    Ok((
-        pick(workspace_admin, Access::Read),
-        pick(workspace_admin || projects > 0, Access::Read),
-        pick(workspace_admin || projects > 0 || repositories > 0, Access::Write),
-    ))
+    Ok(Standing {
+        system_admin: user.is_system_admin,
+        workspace_roles: roles.iter().filter_map(|(role,)| WorkspaceRole::parse(role)).collect(),
+        administers_a_project: projects > 0,
+        administers_a_repository: repositories > 0,
+    })
 }
