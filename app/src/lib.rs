@@ -59,7 +59,7 @@ pub fn App() -> impl IntoView {
         <Title formatter=|page: String| if page.is_empty() { "Tokenwarden".to_string() } else { format!("{page} · Tokenwarden") } />
         <Router>
             <components::Header />
-            <pages::AppPasswordBanner />
+            <components::AppPasswordBanner />
             <main>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />

@@ -2,7 +2,7 @@
 
 use crate::config::DatabaseConfig;
 use app::ssr::{files, Backend, Db};
-use sqlx::{any::AnyPoolOptions, AnyConnection, Connection, Executor};
+use sqlx::{any::AnyPoolOptions, AnyConnection, Connection};
 use std::time::Duration;
 
 static SQLITE_MIGRATIONS: sqlx::migrate::Migrator = sqlx::migrate!("./migrations/sqlite");
@@ -43,17 +43,7 @@ pub async fn open(config: &DatabaseConfig) -> Result<Db, String> {
     let pool = AnyPoolOptions::new()
         .max_connections(if backend == Backend::Sqlite { 8 } else { 16 })
         .acquire_timeout(Duration::from_secs(5))
-        .after_connect(move |conn, _| {
-            Box::pin(async move {
-                if backend == Backend::Sqlite {
-                    // WAL lets readers proceed during a write; the busy timeout
-                    // makes concurrent writers wait instead of failing.
-                    conn.execute("PRAGMA journal_mode = WAL; PRAGMA busy_timeout = 5000; PRAGMA foreign_keys = ON;")
-                        .await?;
-                }
-                Ok(())
-            })
-        })
+        .after_connect(move |conn, _| Box::pin(app::ssr::store::prepare_connection(conn, backend)))
         .connect(&url)
         .await
         .map_err(|e| unreachable(e.to_string()))?;

@@ -2,6 +2,7 @@
 //! two users, a workspace with two projects and a few repositories.
 //! Passwords are random and printed once; none is written in the code.
 
+use app::ssr::store::StoreError;
 use app::ssr::{
     password::hash_blocking,
     store::{
@@ -30,7 +31,7 @@ fn random_password() -> String {
 /// Seeds the demo into an empty database. Returns `None` (and changes
 /// nothing) when the database already has users.
 pub async fn seed(db: &Db) -> Result<Option<Vec<DemoAccount>>, String> {
-    let err = |e: app::error::AppError| format!("cannot create the demo: {e}");
+    let err = |e: StoreError| format!("cannot create the demo: {}", app::error::AppError::from(e));
     if users::count(db).await.map_err(err)? > 0 {
         return Ok(None);
     }
@@ -67,7 +68,7 @@ pub async fn seed(db: &Db) -> Result<Option<Vec<DemoAccount>>, String> {
         })
         .await
         .map_err(|e| e.to_string())?
-        .map_err(err)?;
+        .map_err(|e| format!("cannot create the demo: {e}"))?;
         let user = NewUser {
             username: username.into(),
             email: email.into(),

@@ -15,7 +15,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     respond(
         async {
             let (state, _) = guard::system_admin().await?;
-            users::list(&state.db).await
+            Ok(users::list(&state.db).await?)
         }
         .await,
     )

@@ -65,7 +65,7 @@ pub async fn create_app_password(
                 return Err(AppError::refused("app_passwords", message));
             }
             if app_passwords::count_active_for_user(&state.db, user.id).await? >= MAX_ACTIVE_PER_USER as i64 {
-                return Err(app_passwords::too_many());
+                return Err(crate::ssr::store::StoreError::TooManyAppPasswords.into());
             }
             let mut random = [0u8; SECRET_BYTES];
             rand::rngs::OsRng.fill_bytes(&mut random);
@@ -169,7 +169,7 @@ pub async fn set_app_password_schedule(
                 cutoff_on: parse_date("cutoff_on", &cutoff_on)?,
             };
             let address = client_addr(&parts()?);
-            app_passwords::set_schedule(&state.db, schedule, &user, &address).await
+            Ok(app_passwords::set_schedule(&state.db, schedule, &user, &address).await?)
         }
         .await,
     )

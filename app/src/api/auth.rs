@@ -95,7 +95,7 @@ pub async fn setup(
             let code_hash = setup_code::hash(setup_code.expose());
             if !users::setup_code_issued(&state.db, &code_hash).await? {
                 tracing::warn!(%address, "wrong setup code");
-                return Err(users::wrong_setup_code());
+                return Err(crate::ssr::store::StoreError::SetupCodeNotIssued.into());
             }
             throttle::succeeded(&state.db, counted).await?;
             let user = new_user(

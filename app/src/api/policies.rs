@@ -42,7 +42,7 @@ pub async fn set_system_policy(
             let (state, user) = guard::system_admin().await?;
             let policy = tokenwarden::policy::SystemPolicy::from_form(expiry_required.as_deref(), &max_days)
                 .map_err(|e| AppError::refused("max_days", e))?;
-            policies::set_system(&state.db, &user, &client_addr(&parts()?), policy).await
+            Ok(policies::set_system(&state.db, &user, &client_addr(&parts()?), policy).await?)
         }
         .await,
     )
@@ -81,7 +81,7 @@ pub async fn set_workspace_policy(
             let (state, user, ws) = guard::workspace_admin(&workspace).await?;
             let policy = tokenwarden::policy::WorkspacePolicy::from_form(&max_days, allow_no_expiry.as_deref())
                 .map_err(|e| AppError::refused("max_days", e))?;
-            policies::set_workspace(&state.db, &user, &client_addr(&parts()?), ws.id, &ws.slug, policy).await
+            Ok(policies::set_workspace(&state.db, &user, &client_addr(&parts()?), ws.id, &ws.slug, policy).await?)
         }
         .await,
     )
@@ -99,7 +99,7 @@ pub async fn audit_log(#[server(default)] workspace: String) -> Result<Vec<crate
                 let (state, _, ws) = guard::workspace_admin(&workspace).await?;
                 (state, Some(ws.id))
             };
-            crate::ssr::store::audit::list(&state.db, workspace_id, 200).await
+            Ok(crate::ssr::store::audit::list(&state.db, workspace_id, 200).await?)
         }
         .await,
     )

@@ -80,7 +80,7 @@ pub async fn list_tokens(
                 user,
             })?;
             let t = target(&state, &me, &place, false).await?;
-            tokens::list(&state.db, t.home).await
+            Ok(tokens::list(&state.db, t.home).await?)
         }
         .await,
     )
@@ -165,7 +165,7 @@ pub async fn update_token(
                 &repository_permission,
                 &account_permission,
             ])?;
-            tokens::update(&state.db, id, &name, &set, &user, &client_addr(&parts)).await
+            Ok(tokens::update(&state.db, id, &name, &set, &user, &client_addr(&parts)).await?)
         }
         .await,
     )

@@ -22,7 +22,7 @@ pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
     respond(
         async {
             let (state, user) = guard::signed_in().await?;
-            workspaces::list_for(&state.db, &user).await
+            Ok(workspaces::list_for(&state.db, &user).await?)
         }
         .await,
     )
@@ -34,7 +34,7 @@ pub async fn get_workspace(workspace: String) -> Result<WorkspaceView, AppError>
         async {
             let (state, user) = guard::signed_in().await?;
             let (ws, grants) = workspaces::open(&state.db, &user, &workspace).await?;
-            workspaces::view(&state.db, &ws, &grants).await
+            Ok(workspaces::view(&state.db, &ws, &grants).await?)
         }
         .await,
     )
@@ -87,7 +87,7 @@ pub async fn list_members(workspace: String) -> Result<Vec<MemberView>, AppError
     respond(
         async {
             let (state, _, ws) = guard::workspace_admin(&workspace).await?;
-            workspaces::members(&state.db, ws.id).await
+            Ok(workspaces::members(&state.db, ws.id).await?)
         }
         .await,
     )

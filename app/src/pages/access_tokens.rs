@@ -1,6 +1,6 @@
 //! Pages for access tokens and their policies at each level.
 
-use super::tokens::{relative, TokensPanel};
+use crate::components::tokens::{relative, TokensPanel};
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
     components::{island_ready, ActionResult, ErrorBox, LocalDate, SignedIn, SystemAdminOnly},

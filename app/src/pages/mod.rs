@@ -1,4 +1,5 @@
-//! One module per page.
+//! Pages only, one module per page (or, for app passwords, per screen);
+//! what several pages share is in `components`.
 
 mod access_tokens;
 mod admin;
@@ -7,7 +8,6 @@ mod home;
 mod login;
 mod not_found;
 mod setup;
-mod tokens;
 mod workspace;
 mod workspace_settings;
 
@@ -16,7 +16,7 @@ pub use access_tokens::{
     WorkspaceAccessTokens,
 };
 pub use admin::Admin;
-pub use app_passwords::{AppPasswordBanner, AppPasswordMigrationPage, AppPasswords, ReplaceAppPasswordPage};
+pub use app_passwords::{AppPasswordMigrationPage, AppPasswords, ReplaceAppPasswordPage};
 pub use home::Home;
 pub use login::Login;
 pub use not_found::NotFound;

@@ -2,7 +2,6 @@
 //! that SQLite and PostgreSQL both accept (`$1` placeholders, integer flags,
 //! Unix-second timestamps), and run through sqlx's `Any` driver.
 
-use crate::error::AppError;
 use sqlx::AnyPool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -34,13 +33,4 @@ pub fn now() -> i64 {
 /// Whether a write failed because a unique constraint already holds the value.
 pub fn is_unique_violation(e: &sqlx::Error) -> bool {
     matches!(e, sqlx::Error::Database(db) if db.is_unique_violation())
-}
-
-/// Storage failures are logged in full here and reach the user only as a
-/// generic message: SQL errors can carry schema details and input values.
-impl From<sqlx::Error> for AppError {
-    fn from(e: sqlx::Error) -> Self {
-        tracing::error!(error = %e, "database error");
-        AppError::Internal
-    }
 }

@@ -112,7 +112,7 @@ async fn lookup(db: &Db, settings: &AuthSettings, token: &str) -> Result<Option<
     if now - session.last_seen_at >= TOUCH_AFTER_SECS {
         sessions::touch(db, session.id, now).await?;
     }
-    users::current_user(db, session.user_id).await
+    Ok(users::current_user(db, session.user_id).await?)
 }
 
 /// Ends the request's session (if any) and returns a `Set-Cookie` value

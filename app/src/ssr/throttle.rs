@@ -339,12 +339,12 @@ pub async fn succeeded(db: &Db, counted: Counted) -> Result<(), AppError> {
 /// Whether `user_id` signed in from `address` recently enough to skip the
 /// account-wide bucket.
 pub async fn known_address(db: &Db, policy: &ThrottlePolicy, user_id: i64, address: &str) -> Result<bool, AppError> {
-    store::signed_in_from(db, user_id, address, now() - policy.known_address_secs).await
+    Ok(store::signed_in_from(db, user_id, address, now() - policy.known_address_secs).await?)
 }
 
 /// Remembers a successful sign-in's address (see [`known_address`]).
 pub async fn remember_sign_in(db: &Db, user_id: i64, address: &str) -> Result<(), AppError> {
-    store::remember_sign_in(db, user_id, address, now()).await
+    Ok(store::remember_sign_in(db, user_id, address, now()).await?)
 }
 
 #[cfg(test)]

@@ -10,29 +10,28 @@
 //!   paths ([`super::tokens::PLACES`]), so its documented operation is copied
 //!   to each, with that place's request bodies, whose permission lists come
 //!   from the rules crate ([`TokenKind::allows`]);
-//! - the shared refusals (`NotFound`, `Invalid`, …) and security schemes.
+//! - the security schemes.
+//!
+//! The pieces handlers name in their attributes (the shared refusals, field
+//! schemas) are in `schemas`, so handlers do not depend on this module.
 //!
 //! Tests here check the document against the router; the suite's
 //! `openapi` test checks live answers against the documented bodies.
 
-use super::{error::Errors, page::Page, resources, tokens, tokens::ManagedToken};
+use super::{error::Errors, page::Page, resources, schemas::*, tokens, tokens::ManagedToken};
 use std::sync::LazyLock;
 use tokenwarden::{
     expiry::PRESET_DAYS,
     permissions::{Permission, TokenKind},
-    validate,
 };
 use utoipa::{
     openapi::{
-        header::HeaderBuilder,
         path::{HttpMethod, Operation, ParameterBuilder, ParameterIn},
         request_body::RequestBodyBuilder,
-        response::ResponseBuilder,
         security::{Http, HttpAuthScheme, SecurityScheme},
-        ArrayBuilder, Content, Object, ObjectBuilder, OpenApi as Document, Ref, RefOr, Required, Response, Schema,
-        Type,
+        ArrayBuilder, Content, ObjectBuilder, OpenApi as Document, Ref, RefOr, Required, Schema, Type,
     },
-    Modify, OpenApi, Path, ToResponse,
+    Modify, OpenApi, Path,
 };
 
 #[derive(OpenApi)]
@@ -268,89 +267,6 @@ fn token_bodies(kind: TokenKind) -> [(String, RefOr<Schema>); 3] {
         (format!("New{name}Token"), new.into()),
         (format!("{name}TokenChanges"), changes.into()),
     ]
-}
-
-/// A display name (token, repository): what `validate::display_name` takes.
-pub(crate) fn display_name() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(validate::NAME_MAX_CHARS))
-        .pattern(Some(
-            r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$",
-        ))
-        .description(Some(format!(
-            "1 to {} characters (surrounding spaces are trimmed), no control characters",
-            validate::NAME_MAX_CHARS
-        )))
-        .build()
-}
-
-/// A repository slug: what `validate::repository_slug` takes.
-pub(crate) fn repository_slug() -> Object {
-    ObjectBuilder::new()
-        .schema_type(Type::String)
-        .min_length(Some(1))
-        .max_length(Some(validate::REPOSITORY_SLUG_MAX_CHARS))
-        .pattern(Some(r"^(?!.*\.\.)(?!.*\.[gG][iI][tT]$)[A-Za-z0-9][A-Za-z0-9._-]*$"))
-        .description(Some(
-            "Letters, digits, '-', '.' and '_', starting with a letter or digit, not ending in '.git', no '..' \
-             (stored in lower case)",
-        ))
-        .build()
-}
-
-/// The shared refusals, each a named response with the [`Errors`] body and
-/// the headers that come with it.
-macro_rules! refusals {
-    ($($name:ident: $description:literal $(, $header:literal = $header_description:literal)*;)*) => {$(
-        pub(crate) struct $name;
-
-        impl<'r> ToResponse<'r> for $name {
-            fn response() -> (&'r str, RefOr<Response>) {
-                let response = ResponseBuilder::new()
-                    .description($description)
-                    .content("application/json", Content::new(Some(Ref::from_schema_name("Errors"))))
-                    $(.header($header, header($header, $header_description)))*
-                    .build();
-                (stringify!($name), response.into())
-            }
-        }
-    )*};
-}
-
-fn header(name: &str, description: &str) -> utoipa::openapi::header::Header {
-    let schema = match name {
-        "Retry-After" => ObjectBuilder::new().schema_type(Type::Integer).minimum(Some(1)),
-        _ => ObjectBuilder::new().schema_type(Type::String),
-    };
-    HeaderBuilder::new()
-        .schema(schema)
-        .description(Some(description))
-        .build()
-}
-
-refusals! {
-    Invalid: "A field is wrong; `field` names it.";
-    TokenUnauthenticated: "No token, or not a valid one now (`reason`: missing, malformed, unknown, expired with \
-        `expired_at`, revoked, or app_password_retired with `retired_on`).",
-        "WWW-Authenticate" = "The schemes to authenticate with";
-    Forbidden: "The token sees the resource but lacks the permission the message names.";
-    NotFound: "No such resource, or the caller cannot see it.";
-    TooLarge: "The body is larger than 64 KiB.";
-    TokenThrottled: "Too many wrong app passwords for this user from this address: wait `Retry-After` seconds.",
-        "Retry-After" = "Seconds to wait";
-    Busy: "Every app password check is busy: try again after `Retry-After` seconds, or use an API token.",
-        "Retry-After" = "Seconds to wait";
-    PasswordUnauthenticated: "No password or session, or a wrong password (one answer for unknown users and wrong \
-        passwords).",
-        "WWW-Authenticate" = "The schemes to authenticate with";
-    TokenNotAllowed: "Access tokens cannot manage tokens (`reason` token_not_allowed), or the user may not manage \
-        tokens here.";
-    PasswordThrottled: "Too many wrong passwords for this account (from this address, or from new addresses): wait \
-        `Retry-After` seconds.",
-        "Retry-After" = "Seconds to wait";
-    Conflict: "The token is revoked already: it cannot be revoked or edited again.";
 }
 
 #[cfg(test)]

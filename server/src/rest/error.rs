@@ -2,7 +2,10 @@
 //! HTTP status, a JSON body `{"errors": [{"reason": …, "message": …}]}` and
 //! the headers that go with it (`WWW-Authenticate`, `Retry-After`).
 
-use app::{error::AppError, ssr::auth::AuthError};
+use app::{
+    error::AppError,
+    ssr::{auth::AuthError, store::StoreError},
+};
 use axum::{
     http::{header::WWW_AUTHENTICATE, HeaderValue, StatusCode},
     response::{IntoResponse, Response},
@@ -88,6 +91,14 @@ impl From<AppError> for RestError {
             },
             _ => RestError::Internal,
         }
+    }
+}
+
+/// The store's failures, worded as the app words them (once, in
+/// `store::error`), then mapped as above.
+impl From<StoreError> for RestError {
+    fn from(e: StoreError) -> Self {
+        AppError::from(e).into()
     }
 }
 

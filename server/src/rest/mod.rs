@@ -11,6 +11,7 @@ pub mod error;
 pub mod extract;
 mod page;
 mod resources;
+mod schemas;
 mod tokens;
 
 pub use error::{method_not_allowed, no_such_endpoint, Reason, RestError};
@@ -41,7 +42,7 @@ pub fn routes() -> Router<AppState> {
     security(()),
     responses(
         (status = 200, description = "The OpenAPI 3.1 document", body = Object),
-        (status = 404, response = docs::NotFound),
+        (status = 404, response = schemas::NotFound),
     )
 )]
 async fn openapi(Path(version): Path<String>) -> Result<Response, RestError> {

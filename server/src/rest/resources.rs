@@ -5,10 +5,10 @@
 //! Bitbucket Data Center sends them.
 
 use super::{
-    docs::{self, Busy, Forbidden, Invalid, NotFound, TokenThrottled, TokenUnauthenticated, TooLarge},
     error::RestError,
     extract::{check_version, json_body, Authenticated, Caller},
     page::Page,
+    schemas::{self, Busy, Forbidden, Invalid, NotFound, TokenThrottled, TokenUnauthenticated, TooLarge},
 };
 use app::{
     error::AppError,
@@ -444,10 +444,10 @@ pub(crate) async fn get_repository(
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct NewRepository {
     #[serde(default)]
-    #[schema(schema_with = docs::repository_slug, required = true)]
+    #[schema(schema_with = schemas::repository_slug, required = true)]
     slug: String,
     #[serde(default)]
-    #[schema(schema_with = docs::display_name, required = true)]
+    #[schema(schema_with = schemas::display_name, required = true)]
     name: String,
 }
 
@@ -508,7 +508,7 @@ pub(crate) async fn create_repository(
 #[derive(Deserialize, ToSchema)]
 pub(crate) struct RepositorySettings {
     #[serde(default)]
-    #[schema(schema_with = docs::display_name, required = true)]
+    #[schema(schema_with = schemas::display_name, required = true)]
     name: String,
 }
 

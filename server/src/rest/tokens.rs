@@ -20,10 +20,10 @@
 //! policy check in the transaction that stores a token, the same limits.
 
 use super::{
-    docs::{Conflict, Invalid, NotFound, PasswordThrottled, PasswordUnauthenticated, TokenNotAllowed, TooLarge},
     error::RestError,
     extract::{check_version, json_body, Manager},
     page::Page,
+    schemas::{Conflict, Invalid, NotFound, PasswordThrottled, PasswordUnauthenticated, TokenNotAllowed, TooLarge},
 };
 use app::{
     error::AppError,

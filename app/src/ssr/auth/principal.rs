@@ -3,6 +3,7 @@
 //! depends on this module only.
 
 use crate::error::AppError;
+use crate::ssr::store::StoreError;
 use tokenwarden::{app_passwords::ClassicScope, permissions::TokenKind, scope::Home};
 
 /// The user name Basic authentication takes for workspace, project and
@@ -39,6 +40,13 @@ pub enum AuthError {
 impl From<AppError> for AuthError {
     fn from(_: AppError) -> Self {
         AuthError::Internal
+    }
+}
+
+impl From<StoreError> for AuthError {
+    fn from(e: StoreError) -> Self {
+        // Logged as the app's errors are, then refused without detail.
+        AppError::from(e).into()
     }
 }
 

@@ -4,9 +4,11 @@
 //! taking the schedule row's lock (which every schedule change also takes),
 //! so no app password is created once creation has closed.
 
-use super::audit::{self, Entry};
+use super::{
+    audit::{self, Entry},
+    error::{Credential, StoreError},
+};
 use crate::{
-    error::AppError,
     model::{AppPasswordView, CurrentUser, MigrationRow},
     ssr::db::{now, Db},
 };
@@ -14,18 +16,18 @@ use chrono::NaiveDate;
 use sqlx::AnyConnection;
 use tokenwarden::app_passwords::{creation_closed_message, ClassicScope, Schedule, MAX_ACTIVE_PER_USER};
 
-fn date(column: Option<String>) -> Result<Option<NaiveDate>, AppError> {
+fn date(column: Option<String>) -> Result<Option<NaiveDate>, StoreError> {
     column
         .map(|d| {
             d.parse().map_err(|e| {
                 tracing::error!(error = %e, "stored app password schedule date is invalid");
-                AppError::Internal
+                StoreError::Inconsistent
             })
         })
         .transpose()
 }
 
-async fn read_schedule(conn: &mut AnyConnection) -> Result<Schedule, AppError> {
+async fn read_schedule(conn: &mut AnyConnection) -> Result<Schedule, StoreError> {
     let (closes, cutoff): (Option<String>, Option<String>) =
         sqlx::query_as("SELECT creation_closes_on, cutoff_on FROM app_password_schedule WHERE id = 1")
             .fetch_one(conn)
@@ -36,16 +38,19 @@ async fn read_schedule(conn: &mut AnyConnection) -> Result<Schedule, AppError> {
     })
 }
 
-pub async fn schedule(db: &Db) -> Result<Schedule, AppError> {
+pub async fn schedule(db: &Db) -> Result<Schedule, StoreError> {
     let mut conn = db.pool.acquire().await?;
     read_schedule(&mut conn).await
 }
 
 /// Sets both dates (validated), with an audit entry.
-pub async fn set_schedule(db: &Db, schedule: Schedule, actor: &CurrentUser, client_addr: &str) -> Result<(), AppError> {
-    schedule
-        .validate()
-        .map_err(|e| AppError::refused(&e.field, e.message))?;
+pub async fn set_schedule(
+    db: &Db,
+    schedule: Schedule,
+    actor: &CurrentUser,
+    client_addr: &str,
+) -> Result<(), StoreError> {
+    schedule.validate().map_err(StoreError::Schedule)?;
     let mut tx = db.pool.begin().await?;
     sqlx::query(
         "UPDATE app_password_schedule SET creation_closes_on = $1, cutoff_on = $2, updated_at = $3, updated_by = $4 \
@@ -79,17 +84,6 @@ pub async fn set_schedule(db: &Db, schedule: Schedule, actor: &CurrentUser, clie
     Ok(())
 }
 
-/// The answer once a user has as many app passwords as allowed.
-pub fn too_many() -> AppError {
-    AppError::refused(
-        "app_passwords",
-        format!(
-            "You already have {MAX_ACTIVE_PER_USER} app passwords, the most allowed. Revoke one, or better, use \
-             an API token."
-        ),
-    )
-}
-
 pub struct NewAppPassword<'a> {
     pub user: &'a CurrentUser,
     pub name: String,
@@ -99,15 +93,16 @@ pub struct NewAppPassword<'a> {
     pub client_addr: &'a str,
 }
 
-pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView, AppError> {
+pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView, StoreError> {
     let mut tx = db.pool.begin().await?;
     // The schedule row's lock: a schedule change cannot slip in between.
     sqlx::query("UPDATE app_password_schedule SET id = id WHERE id = 1")
         .execute(&mut *tx)
         .await?;
     let schedule = read_schedule(&mut tx).await?;
-    if let Some(message) = creation_closed_message(schedule.phase(chrono::Utc::now())) {
-        return Err(AppError::refused("app_passwords", message));
+    let phase = schedule.phase(chrono::Utc::now());
+    if creation_closed_message(phase).is_some() {
+        return Err(StoreError::AppPasswordsClosed(phase));
     }
     let (active,): (i64,) =
         sqlx::query_as("SELECT COUNT(*) FROM app_passwords WHERE user_id = $1 AND revoked_at IS NULL")
@@ -115,7 +110,7 @@ pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView,
             .fetch_one(&mut *tx)
             .await?;
     if active >= MAX_ACTIVE_PER_USER as i64 {
-        return Err(too_many());
+        return Err(StoreError::TooManyAppPasswords);
     }
     let scopes = new.scopes.iter().map(|s| s.id()).collect::<Vec<_>>().join(" ");
     let (id,): (i64,) = sqlx::query_as(
@@ -143,7 +138,10 @@ pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView,
     )
     .await?;
     tx.commit().await?;
-    find(db, id).await?.map(|(_, view)| view).ok_or(AppError::Internal)
+    find(db, id)
+        .await?
+        .map(|(_, view)| view)
+        .ok_or(StoreError::Inconsistent)
 }
 
 /// Every listing reads the same columns, with the owner's names.
@@ -182,7 +180,7 @@ impl Row {
 }
 
 /// An app password and its owner's id.
-pub async fn find(db: &Db, id: i64) -> Result<Option<(i64, AppPasswordView)>, AppError> {
+pub async fn find(db: &Db, id: i64) -> Result<Option<(i64, AppPasswordView)>, StoreError> {
     let row: Option<Row> = sqlx::query_as(&format!("{SELECT} WHERE a.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -191,7 +189,7 @@ pub async fn find(db: &Db, id: i64) -> Result<Option<(i64, AppPasswordView)>, Ap
 }
 
 /// A user's app passwords, active ones first, newest first.
-pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<AppPasswordView>, AppError> {
+pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<AppPasswordView>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE a.user_id = $1 ORDER BY CASE WHEN a.revoked_at IS NULL THEN 0 ELSE 1 END, a.id DESC"
     ))
@@ -202,7 +200,7 @@ pub async fn list_for_user(db: &Db, user_id: i64) -> Result<Vec<AppPasswordView>
 }
 
 /// Every active app password, with its owner, for the migration dashboard.
-pub async fn list_active(db: &Db) -> Result<Vec<MigrationRow>, AppError> {
+pub async fn list_active(db: &Db) -> Result<Vec<MigrationRow>, StoreError> {
     let rows: Vec<Row> = sqlx::query_as(&format!(
         "{SELECT} WHERE a.revoked_at IS NULL ORDER BY u.username, a.id"
     ))
@@ -218,7 +216,7 @@ pub async fn list_active(db: &Db) -> Result<Vec<MigrationRow>, AppError> {
         .collect())
 }
 
-pub async fn count_active_for_user(db: &Db, user_id: i64) -> Result<i64, AppError> {
+pub async fn count_active_for_user(db: &Db, user_id: i64) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM app_passwords WHERE user_id = $1 AND revoked_at IS NULL")
         .bind(user_id)
         .fetch_one(&db.pool)
@@ -234,7 +232,7 @@ pub async fn revoke(
     owner_id: i64,
     actor: &CurrentUser,
     client_addr: &str,
-) -> Result<AppPasswordView, AppError> {
+) -> Result<AppPasswordView, StoreError> {
     let mut tx = db.pool.begin().await?;
     let result = sqlx::query(
         "UPDATE app_passwords SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND user_id = $4 \
@@ -247,7 +245,7 @@ pub async fn revoke(
     .execute(&mut *tx)
     .await?;
     if result.rows_affected() == 0 {
-        return Err(AppError::Conflict("This app password is already revoked.".into()));
+        return Err(StoreError::Revoked(Credential::AppPassword));
     }
     audit::record(
         &mut tx,
@@ -263,7 +261,10 @@ pub async fn revoke(
     )
     .await?;
     tx.commit().await?;
-    find(db, id).await?.map(|(_, view)| view).ok_or(AppError::Internal)
+    find(db, id)
+        .await?
+        .map(|(_, view)| view)
+        .ok_or(StoreError::Inconsistent)
 }
 
 /// What verifying a presented app password needs: the user's active app
@@ -277,7 +278,7 @@ pub struct Candidate {
     pub created_at: i64,
 }
 
-pub async fn candidates(db: &Db, user_id: i64) -> Result<Vec<Candidate>, AppError> {
+pub async fn candidates(db: &Db, user_id: i64) -> Result<Vec<Candidate>, StoreError> {
     Ok(sqlx::query_as(
         "SELECT id, name, scopes, password_hash, created_at FROM app_passwords \
          WHERE user_id = $1 AND revoked_at IS NULL \

@@ -1,8 +1,8 @@
 //! The audit log: who did what, when, from where. Written in the same
 //! transaction as the change it records, so neither exists without the other.
 
+use super::error::*;
 use crate::{
-    error::AppError,
     model::{AuditEvent, CurrentUser},
     ssr::db::{now, Db},
 };
@@ -19,7 +19,7 @@ pub struct Entry<'a> {
     pub details: String,
 }
 
-pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), AppError> {
+pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO audit_events (at, actor_id, actor, action, workspace_id, token_id, target, details, client_addr) \
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
@@ -39,7 +39,7 @@ pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), Ap
 }
 
 /// The newest events first; only a workspace's when `workspace_id` is given.
-pub async fn list(db: &Db, workspace_id: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>, AppError> {
+pub async fn list(db: &Db, workspace_id: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
     let rows: Vec<(i64, String, String, String, String, String)> =
         match workspace_id {
             Some(id) => {

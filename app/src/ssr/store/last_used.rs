@@ -1,7 +1,8 @@
 //! "Last used" columns of tokens and app passwords, written in batches
 //! (see `ssr::last_used` for when and why).
 
-use crate::{error::AppError, ssr::db::Db};
+use super::StoreError;
+use crate::ssr::db::Db;
 
 /// Whose row a use goes to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,7 +41,7 @@ pub async fn write(
     uses: &[UseRow<'_>],
     now: i64,
     whatever_the_minute: bool,
-) -> Result<Vec<Written>, AppError> {
+) -> Result<Vec<Written>, StoreError> {
     let minute = if whatever_the_minute {
         ""
     } else {

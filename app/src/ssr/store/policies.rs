@@ -2,8 +2,8 @@
 //! the defaults.
 
 use super::audit::{self, Entry};
+use super::error::*;
 use crate::{
-    error::AppError,
     model::CurrentUser,
     ssr::db::{now, Db},
 };
@@ -13,25 +13,25 @@ use tokenwarden::policy::{EffectivePolicy, SystemPolicy, WorkspacePolicy};
 /// Takes the write lock that orders token creation against policy changes:
 /// a row lock on the one system row in PostgreSQL, the database write lock
 /// in SQLite. Call first in the transaction.
-pub async fn lock(conn: &mut AnyConnection) -> Result<(), AppError> {
+pub async fn lock(conn: &mut AnyConnection) -> Result<(), StoreError> {
     sqlx::query("UPDATE system_policy SET id = id WHERE id = 1")
         .execute(conn)
         .await?;
     Ok(())
 }
 
-pub async fn system(conn: &mut AnyConnection) -> Result<SystemPolicy, AppError> {
+pub async fn system(conn: &mut AnyConnection) -> Result<SystemPolicy, StoreError> {
     let (required, max_days): (i64, i64) =
         sqlx::query_as("SELECT expiry_required, max_days FROM system_policy WHERE id = 1")
             .fetch_one(conn)
             .await?;
     SystemPolicy::new(required != 0, max_days as u32).map_err(|e| {
         tracing::error!(error = %e, "stored system policy is invalid");
-        AppError::Internal
+        StoreError::Inconsistent
     })
 }
 
-pub async fn workspace(conn: &mut AnyConnection, workspace_id: i64) -> Result<WorkspacePolicy, AppError> {
+pub async fn workspace(conn: &mut AnyConnection, workspace_id: i64) -> Result<WorkspacePolicy, StoreError> {
     let row: Option<(i64, i64)> =
         sqlx::query_as("SELECT max_days, allow_no_expiry FROM workspace_policies WHERE workspace_id = $1")
             .bind(workspace_id)
@@ -41,13 +41,13 @@ pub async fn workspace(conn: &mut AnyConnection, workspace_id: i64) -> Result<Wo
         None => Ok(WorkspacePolicy::default()),
         Some((days, allow)) => WorkspacePolicy::new(days as u32, allow != 0).map_err(|e| {
             tracing::error!(error = %e, "stored workspace policy is invalid");
-            AppError::Internal
+            StoreError::Inconsistent
         }),
     }
 }
 
 /// The policy binding new tokens in `workspace_id`, or personal tokens.
-pub async fn effective(conn: &mut AnyConnection, workspace_id: Option<i64>) -> Result<EffectivePolicy, AppError> {
+pub async fn effective(conn: &mut AnyConnection, workspace_id: Option<i64>) -> Result<EffectivePolicy, StoreError> {
     let system = system(conn).await?;
     Ok(match workspace_id {
         Some(id) => EffectivePolicy::for_workspace(system, workspace(conn, id).await?),
@@ -55,7 +55,12 @@ pub async fn effective(conn: &mut AnyConnection, workspace_id: Option<i64>) -> R
     })
 }
 
-pub async fn set_system(db: &Db, actor: &CurrentUser, client_addr: &str, policy: SystemPolicy) -> Result<(), AppError> {
+pub async fn set_system(
+    db: &Db,
+    actor: &CurrentUser,
+    client_addr: &str,
+    policy: SystemPolicy,
+) -> Result<(), StoreError> {
     let mut tx = db.pool.begin().await?;
     lock(&mut tx).await?;
     let before = system(&mut tx).await?;
@@ -99,7 +104,7 @@ pub async fn set_workspace(
     workspace_id: i64,
     workspace_slug: &str,
     policy: WorkspacePolicy,
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     let mut tx = db.pool.begin().await?;
     lock(&mut tx).await?;
     let before = workspace(&mut tx, workspace_id).await?;

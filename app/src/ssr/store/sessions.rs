@@ -1,7 +1,8 @@
 //! Web sessions: rows keyed by the SHA-256 of the cookie's token (the
 //! token itself is never stored).
 
-use crate::{error::AppError, ssr::db::Db};
+use super::StoreError;
+use crate::ssr::db::Db;
 
 /// A session about to start.
 pub struct NewSession<'a> {
@@ -21,7 +22,7 @@ pub struct LiveSession {
     pub last_seen_at: i64,
 }
 
-pub async fn insert(db: &Db, new: NewSession<'_>) -> Result<(), AppError> {
+pub async fn insert(db: &Db, new: NewSession<'_>) -> Result<(), StoreError> {
     sqlx::query(
         "INSERT INTO sessions (token_hash, user_id, created_at, last_seen_at, expires_at, client_addr, user_agent) \
          VALUES ($1, $2, $3, $4, $5, $6, $7)",
@@ -39,7 +40,7 @@ pub async fn insert(db: &Db, new: NewSession<'_>) -> Result<(), AppError> {
 }
 
 /// The session with this token hash, unless it expired before `now`.
-pub async fn find_live(db: &Db, token_hash: &str, now: i64) -> Result<Option<LiveSession>, AppError> {
+pub async fn find_live(db: &Db, token_hash: &str, now: i64) -> Result<Option<LiveSession>, StoreError> {
     Ok(
         sqlx::query_as("SELECT id, user_id, last_seen_at FROM sessions WHERE token_hash = $1 AND expires_at > $2")
             .bind(token_hash)
@@ -49,7 +50,7 @@ pub async fn find_live(db: &Db, token_hash: &str, now: i64) -> Result<Option<Liv
     )
 }
 
-pub async fn delete(db: &Db, id: i64) -> Result<(), AppError> {
+pub async fn delete(db: &Db, id: i64) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM sessions WHERE id = $1")
         .bind(id)
         .execute(&db.pool)
@@ -57,7 +58,7 @@ pub async fn delete(db: &Db, id: i64) -> Result<(), AppError> {
     Ok(())
 }
 
-pub async fn delete_by_token_hash(db: &Db, token_hash: &str) -> Result<(), AppError> {
+pub async fn delete_by_token_hash(db: &Db, token_hash: &str) -> Result<(), StoreError> {
     sqlx::query("DELETE FROM sessions WHERE token_hash = $1")
         .bind(token_hash)
         .execute(&db.pool)
@@ -66,7 +67,7 @@ pub async fn delete_by_token_hash(db: &Db, token_hash: &str) -> Result<(), AppEr
 }
 
 /// Notes that the session was seen at `now`.
-pub async fn touch(db: &Db, id: i64, now: i64) -> Result<(), AppError> {
+pub async fn touch(db: &Db, id: i64, now: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE sessions SET last_seen_at = $1 WHERE id = $2")
         .bind(now)
         .bind(id)

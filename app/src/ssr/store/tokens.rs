@@ -1,12 +1,12 @@
 //! Access tokens: create (policy re-checked in the same transaction),
 //! list, edit name and permissions, revoke.
 
+use super::error::*;
 use super::{
     audit::{self, Entry},
     policies,
 };
 use crate::{
-    error::AppError,
     model::{CreatedToken, CurrentUser, TokenView},
     ssr::{
         db::{now, Db},
@@ -115,13 +115,13 @@ pub async fn create(
     keys: &TokenKeys,
     settings: TokenSettings,
     new: NewToken<'_>,
-) -> Result<CreatedToken, AppError> {
+) -> Result<CreatedToken, StoreError> {
     let mut tx = db.pool.begin().await?;
     policies::lock(&mut tx).await?;
     let policy = policies::effective(&mut tx, new.home.workspace_id()).await?;
     let now = chrono::Utc::now();
     let expires_at = resolve(&policy, now, new.expiry)
-        .map_err(|e| AppError::refused("expiry", e))?
+        .map_err(StoreError::Expiry)?
         .map(|t| t.timestamp());
 
     let (filter, owner_id) = belonging_to(new.home);
@@ -134,18 +134,10 @@ pub async fn create(
     .fetch_one(&mut *tx)
     .await?;
     if active >= settings.max_active_per_owner {
-        return Err(AppError::refused(
-            "tokens",
-            format!(
-                "This {} already has {} active tokens, the most allowed. Revoke one you no longer use first.",
-                if new.home.kind() == TokenKind::Personal {
-                    "account".to_string()
-                } else {
-                    new.home.kind().as_str().to_string()
-                },
-                settings.max_active_per_owner
-            ),
-        ));
+        return Err(StoreError::TooManyTokens {
+            home: new.home.kind(),
+            limit: settings.max_active_per_owner,
+        });
     }
 
     let mut random = [0u8; SECRET_BYTES];
@@ -195,7 +187,7 @@ pub async fn create(
     )
     .await?;
     tx.commit().await?;
-    let token = find_view(db, id).await?.ok_or(AppError::Internal)?;
+    let token = find_view(db, id).await?.ok_or(StoreError::Inconsistent)?;
     Ok(CreatedToken {
         token,
         secret: tokenwarden::secret::Secret::new(secret.expose()),
@@ -237,7 +229,7 @@ struct ViewRow {
 }
 
 impl ViewRow {
-    fn view(self) -> Result<TokenView, AppError> {
+    fn view(self) -> Result<TokenView, StoreError> {
         let scope = match (self.workspace, self.project, self.repository, self.owner) {
             (_, _, _, Some(user)) => user,
             (Some(ws), Some(p), Some(r), _) => format!("{ws}/{p}/{r}"),
@@ -247,7 +239,7 @@ impl ViewRow {
         };
         let kind = TokenKind::parse(&self.kind).ok_or_else(|| {
             tracing::error!(token_id = self.id, kind = %self.kind, "stored token has an unknown kind");
-            AppError::Internal
+            StoreError::Inconsistent
         })?;
         Ok(TokenView {
             id: self.id,
@@ -266,7 +258,7 @@ impl ViewRow {
     }
 }
 
-pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, AppError> {
+pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, StoreError> {
     let row: Option<ViewRow> = sqlx::query_as(&format!("{VIEW_SELECT} WHERE t.id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
@@ -275,7 +267,7 @@ pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, AppError> 
 }
 
 /// The tokens that belong at `home`, newest first, revoked ones included.
-pub async fn list(db: &Db, home: Home) -> Result<Vec<TokenView>, AppError> {
+pub async fn list(db: &Db, home: Home) -> Result<Vec<TokenView>, StoreError> {
     let (filter, id) = belonging_to(home);
     list_where(db, filter, &[id]).await
 }
@@ -288,7 +280,7 @@ pub async fn beyond_policy(
     db: &Db,
     workspace_id: Option<i64>,
     policy: &EffectivePolicy,
-) -> Result<Vec<TokenView>, AppError> {
+) -> Result<Vec<TokenView>, StoreError> {
     let now = now();
     let latest = now + i64::from(policy.max_days) * 86_400;
     let no_expiry_counts = !policy.allows_no_expiry() as i64;
@@ -309,7 +301,7 @@ pub async fn beyond_policy(
 
 /// Tokens matching `condition` (on alias `t`, parameters `$1`… bound from
 /// `params` in order), newest first.
-async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<TokenView>, AppError> {
+async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<TokenView>, StoreError> {
     let sql = format!("{VIEW_SELECT} WHERE {condition} ORDER BY t.created_at DESC, t.id DESC");
     let mut query = sqlx::query_as::<_, ViewRow>(&sql);
     for p in params {
@@ -324,7 +316,7 @@ async fn list_where(db: &Db, condition: &str, params: &[i64]) -> Result<Vec<Toke
 }
 
 /// Where a token belongs, for authorizing changes to it.
-pub async fn home_of(db: &Db, id: i64) -> Result<Option<Home>, AppError> {
+pub async fn home_of(db: &Db, id: i64) -> Result<Option<Home>, StoreError> {
     let row: Option<HomeRow> = sqlx::query_as(
         "SELECT kind, workspace_id, project_id, repository_id, user_id FROM access_tokens WHERE id = $1",
     )
@@ -362,7 +354,7 @@ pub struct StoredToken {
 }
 
 /// The token whose keyed hash is `hash` (one indexed lookup).
-pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<StoredToken>, AppError> {
+pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<StoredToken>, StoreError> {
     let row: Option<CredentialRow> = sqlx::query_as(
         "SELECT id, kind, name, permissions, workspace_id, project_id, repository_id, user_id, \
          token_hash, created_at, expires_at, revoked_at FROM access_tokens WHERE token_hash = $1",
@@ -373,7 +365,7 @@ pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<StoredToken>, Ap
     let Some(row) = row else { return Ok(None) };
     let home = row.home.home().ok_or_else(|| {
         tracing::error!(token_id = row.id, kind = %row.home.kind, "stored token's place does not fit its kind");
-        AppError::Internal
+        StoreError::Inconsistent
     })?;
     Ok(Some(StoredToken {
         id: row.id,
@@ -395,7 +387,7 @@ pub async fn update(
     permissions: &PermissionSet,
     actor: &CurrentUser,
     client_addr: &str,
-) -> Result<TokenView, AppError> {
+) -> Result<TokenView, StoreError> {
     let mut tx = db.pool.begin().await?;
     // Write first: the token's row lock (PostgreSQL) or the write lock
     // (SQLite, which cannot turn a transaction that has read into one that
@@ -410,10 +402,10 @@ pub async fn update(
             .fetch_optional(&mut *tx)
             .await?;
     let Some((old_name, old_permissions, revoked_at, workspace_id)) = before else {
-        return Err(AppError::NotFound("Token".into()));
+        return Err(StoreError::NotFound(Record::Token));
     };
     if revoked_at.is_some() {
-        return Err(AppError::Conflict("A revoked token cannot be edited.".into()));
+        return Err(StoreError::Revoked(Credential::EditedToken));
     }
     let names = permissions.names().join(" ");
     sqlx::query("UPDATE access_tokens SET name = $1, permissions = $2 WHERE id = $3")
@@ -436,10 +428,10 @@ pub async fn update(
     )
     .await?;
     tx.commit().await?;
-    find_view(db, id).await?.ok_or(AppError::Internal)
+    find_view(db, id).await?.ok_or(StoreError::Inconsistent)
 }
 
-pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) -> Result<TokenView, AppError> {
+pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) -> Result<TokenView, StoreError> {
     let mut tx = db.pool.begin().await?;
     let revoked =
         sqlx::query("UPDATE access_tokens SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
@@ -449,7 +441,7 @@ pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) ->
             .execute(&mut *tx)
             .await?;
     if revoked.rows_affected() == 0 {
-        return Err(AppError::Conflict("This token is already revoked.".into()));
+        return Err(StoreError::Revoked(Credential::Token));
     }
     let (name, workspace_id): (String, Option<i64>) =
         sqlx::query_as("SELECT name, workspace_id FROM access_tokens WHERE id = $1")
@@ -470,5 +462,5 @@ pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) ->
     )
     .await?;
     tx.commit().await?;
-    find_view(db, id).await?.ok_or(AppError::Internal)
+    find_view(db, id).await?.ok_or(StoreError::Inconsistent)
 }

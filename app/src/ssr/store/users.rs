@@ -1,5 +1,5 @@
+use super::error::*;
 use crate::{
-    error::AppError,
     model::{CurrentUser, UserSummary},
     ssr::db::{is_unique_violation, now, Db},
 };
@@ -14,21 +14,21 @@ pub struct NewUser {
     pub is_system_admin: bool,
 }
 
-pub async fn count(db: &Db) -> Result<i64, AppError> {
+pub async fn count(db: &Db) -> Result<i64, StoreError> {
     let (n,): (i64,) = sqlx::query_as("SELECT COUNT(*) FROM users").fetch_one(&db.pool).await?;
     Ok(n)
 }
 
 /// Whether first-run setup has happened (a marker row, written in the same
 /// transaction as the first administrator).
-pub async fn is_set_up(db: &Db) -> Result<bool, AppError> {
+pub async fn is_set_up(db: &Db) -> Result<bool, StoreError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM instance WHERE id = 1")
         .fetch_optional(&db.pool)
         .await?;
     Ok(row.is_some())
 }
 
-pub async fn current_user(db: &Db, id: i64) -> Result<Option<CurrentUser>, AppError> {
+pub async fn current_user(db: &Db, id: i64) -> Result<Option<CurrentUser>, StoreError> {
     let row: Option<(i64, String, String, i64)> =
         sqlx::query_as("SELECT id, username, display_name, is_system_admin FROM users WHERE id = $1")
             .bind(id)
@@ -50,7 +50,7 @@ pub struct PasswordRow {
 }
 
 /// The user whose username or email is `identifier`.
-pub async fn find_for_login(db: &Db, identifier: &str) -> Result<Option<PasswordRow>, AppError> {
+pub async fn find_for_login(db: &Db, identifier: &str) -> Result<Option<PasswordRow>, StoreError> {
     let identifier = identifier.trim().to_lowercase();
     Ok(
         sqlx::query_as("SELECT id, password_hash FROM users WHERE username = $1 OR email = $1")
@@ -61,7 +61,7 @@ pub async fn find_for_login(db: &Db, identifier: &str) -> Result<Option<Password
 }
 
 /// Whether `name` is user `id`'s username or email (case-insensitive).
-pub async fn is_named(db: &Db, id: i64, name: &str) -> Result<bool, AppError> {
+pub async fn is_named(db: &Db, id: i64, name: &str) -> Result<bool, StoreError> {
     let row: Option<(String, String)> = sqlx::query_as("SELECT username, email FROM users WHERE id = $1")
         .bind(id)
         .fetch_optional(&db.pool)
@@ -69,7 +69,7 @@ pub async fn is_named(db: &Db, id: i64, name: &str) -> Result<bool, AppError> {
     Ok(row.is_some_and(|(username, email)| username.eq_ignore_ascii_case(name) || email.eq_ignore_ascii_case(name)))
 }
 
-pub async fn id_by_username(db: &Db, username: &str) -> Result<Option<i64>, AppError> {
+pub async fn id_by_username(db: &Db, username: &str) -> Result<Option<i64>, StoreError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM users WHERE username = $1")
         .bind(username.trim().to_lowercase())
         .fetch_optional(&db.pool)
@@ -77,7 +77,7 @@ pub async fn id_by_username(db: &Db, username: &str) -> Result<Option<i64>, AppE
     Ok(row.map(|r| r.0))
 }
 
-pub async fn insert(conn: &mut AnyConnection, user: &NewUser) -> Result<i64, AppError> {
+pub async fn insert(conn: &mut AnyConnection, user: &NewUser) -> Result<i64, StoreError> {
     let taken: Option<(String, String)> =
         sqlx::query_as("SELECT username, email FROM users WHERE username = $1 OR email = $2")
             .bind(&user.username)
@@ -86,9 +86,9 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser) -> Result<i64, App
             .await?;
     if let Some((username, _)) = taken {
         return Err(if username == user.username {
-            AppError::invalid("username", "is already taken")
+            StoreError::Taken(Unique::Username)
         } else {
-            AppError::invalid("email", "is already used by another account")
+            StoreError::Taken(Unique::Email)
         });
     }
     let result: Result<(i64,), sqlx::Error> = sqlx::query_as(
@@ -106,18 +106,18 @@ pub async fn insert(conn: &mut AnyConnection, user: &NewUser) -> Result<i64, App
     match result {
         Ok((id,)) => Ok(id),
         // Lost a race with a concurrent insert of the same name.
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid("username", "or email is already taken")),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Taken(Unique::UsernameOrEmail)),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn create(db: &Db, user: &NewUser) -> Result<i64, AppError> {
+pub async fn create(db: &Db, user: &NewUser) -> Result<i64, StoreError> {
     let mut conn = db.pool.acquire().await?;
     insert(&mut conn, user).await
 }
 
 /// Stores a setup code's hash (see `ssr::setup_code`).
-pub async fn add_setup_code(db: &Db, code_hash: &str) -> Result<(), AppError> {
+pub async fn add_setup_code(db: &Db, code_hash: &str) -> Result<(), StoreError> {
     sqlx::query("INSERT INTO setup_codes (code_hash, created_at) VALUES ($1, $2) ON CONFLICT (code_hash) DO NOTHING")
         .bind(code_hash)
         .bind(now())
@@ -127,7 +127,7 @@ pub async fn add_setup_code(db: &Db, code_hash: &str) -> Result<(), AppError> {
 }
 
 /// Whether a setup code with this hash was issued (and setup not yet done).
-pub async fn setup_code_issued(db: &Db, code_hash: &str) -> Result<bool, AppError> {
+pub async fn setup_code_issued(db: &Db, code_hash: &str) -> Result<bool, StoreError> {
     let row: Option<(String,)> = sqlx::query_as("SELECT code_hash FROM setup_codes WHERE code_hash = $1")
         .bind(code_hash)
         .fetch_optional(&db.pool)
@@ -142,7 +142,7 @@ pub async fn setup_code_issued(db: &Db, code_hash: &str) -> Result<bool, AppErro
 /// succeed: the instance marker row has a fixed primary key, so a second
 /// concurrent setup fails on it and its transaction rolls back whole; the
 /// same transaction spends every setup code.
-pub async fn create_first_admin(db: &Db, user: &NewUser, code_hash: &str) -> Result<i64, AppError> {
+pub async fn create_first_admin(db: &Db, user: &NewUser, code_hash: &str) -> Result<i64, StoreError> {
     let mut tx = db.pool.begin().await?;
     let marked = sqlx::query("INSERT INTO instance (id, set_up_at) VALUES (1, $1)")
         .bind(now())
@@ -150,9 +150,7 @@ pub async fn create_first_admin(db: &Db, user: &NewUser, code_hash: &str) -> Res
         .await;
     match marked {
         Ok(_) => {}
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::Conflict("Setup is already complete: sign in instead.".into()))
-        }
+        Err(e) if is_unique_violation(&e) => return Err(StoreError::SetupDone),
         Err(e) => return Err(e.into()),
     }
     let spent = sqlx::query("DELETE FROM setup_codes WHERE code_hash = $1")
@@ -160,7 +158,7 @@ pub async fn create_first_admin(db: &Db, user: &NewUser, code_hash: &str) -> Res
         .execute(&mut *tx)
         .await?;
     if spent.rows_affected() != 1 {
-        return Err(wrong_setup_code());
+        return Err(StoreError::SetupCodeNotIssued);
     }
     sqlx::query("DELETE FROM setup_codes").execute(&mut *tx).await?;
     let id = insert(&mut tx, user).await?;
@@ -168,18 +166,9 @@ pub async fn create_first_admin(db: &Db, user: &NewUser, code_hash: &str) -> Res
     Ok(id)
 }
 
-/// The answer to a setup code that was not issued.
-pub fn wrong_setup_code() -> AppError {
-    AppError::invalid(
-        "setup code",
-        "is not the one the server printed when it started (it is also in the file setup-code in its data \
-         directory)",
-    )
-}
-
 /// Creates a system administrator from the command line. Also marks setup
 /// as done, so the web setup page closes and its codes stop working.
-pub async fn create_admin_from_cli(db: &Db, user: &NewUser) -> Result<i64, AppError> {
+pub async fn create_admin_from_cli(db: &Db, user: &NewUser) -> Result<i64, StoreError> {
     let mut tx = db.pool.begin().await?;
     sqlx::query("INSERT INTO instance (id, set_up_at) VALUES (1, $1) ON CONFLICT (id) DO NOTHING")
         .bind(now())
@@ -191,7 +180,7 @@ pub async fn create_admin_from_cli(db: &Db, user: &NewUser) -> Result<i64, AppEr
     Ok(id)
 }
 
-pub async fn list(db: &Db) -> Result<Vec<UserSummary>, AppError> {
+pub async fn list(db: &Db) -> Result<Vec<UserSummary>, StoreError> {
     let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
         "SELECT id, username, email, display_name, is_system_admin, created_at FROM users ORDER BY username",
     )

@@ -1,7 +1,7 @@
 //! Workspaces, projects, repositories and the roles users hold in them.
 
+use super::error::*;
 use crate::{
-    error::AppError,
     model::{CurrentUser, MemberView, ProjectView, RepositoryView, WorkspaceSummary, WorkspaceView},
     ssr::db::{is_unique_violation, now, Db},
 };
@@ -17,7 +17,7 @@ pub struct Workspace {
     pub name: String,
 }
 
-pub async fn find(db: &Db, slug: &str) -> Result<Option<Workspace>, AppError> {
+pub async fn find(db: &Db, slug: &str) -> Result<Option<Workspace>, StoreError> {
     let row: Option<(i64, String, String)> = sqlx::query_as("SELECT id, slug, name FROM workspaces WHERE slug = $1")
         .bind(slug.trim().to_lowercase())
         .fetch_optional(&db.pool)
@@ -26,7 +26,7 @@ pub async fn find(db: &Db, slug: &str) -> Result<Option<Workspace>, AppError> {
 }
 
 /// Creates a workspace with `admin_id` as its first admin, in one transaction.
-pub async fn create(db: &Db, slug: &str, name: &str, admin_id: i64, created_by: i64) -> Result<i64, AppError> {
+pub async fn create(db: &Db, slug: &str, name: &str, admin_id: i64, created_by: i64) -> Result<i64, StoreError> {
     let mut tx = db.pool.begin().await?;
     let inserted: Result<(i64,), _> = sqlx::query_as(
         "INSERT INTO workspaces (slug, name, created_at, created_by) VALUES ($1, $2, $3, $4) RETURNING id",
@@ -39,9 +39,7 @@ pub async fn create(db: &Db, slug: &str, name: &str, admin_id: i64, created_by: 
     .await;
     let (id,) = match inserted {
         Ok(row) => row,
-        Err(e) if is_unique_violation(&e) => {
-            return Err(AppError::invalid("slug", "is already used by another workspace"))
-        }
+        Err(e) if is_unique_violation(&e) => return Err(StoreError::Taken(Unique::WorkspaceSlug)),
         Err(e) => return Err(e.into()),
     };
     sqlx::query("INSERT INTO workspace_members (workspace_id, user_id, role, added_at) VALUES ($1, $2, 'admin', $3)")
@@ -55,7 +53,7 @@ pub async fn create(db: &Db, slug: &str, name: &str, admin_id: i64, created_by: 
 }
 
 /// Everything that decides `user`'s access inside workspace `workspace_id`.
-pub async fn grants(db: &Db, user: &CurrentUser, workspace_id: i64) -> Result<Grants, AppError> {
+pub async fn grants(db: &Db, user: &CurrentUser, workspace_id: i64) -> Result<Grants, StoreError> {
     let membership: Option<(String,)> =
         sqlx::query_as("SELECT role FROM workspace_members WHERE workspace_id = $1 AND user_id = $2")
             .bind(workspace_id)
@@ -88,7 +86,7 @@ pub async fn grants(db: &Db, user: &CurrentUser, workspace_id: i64) -> Result<Gr
 
 /// The workspaces `user` can see: all of them for system admins, else those
 /// they are a member of.
-pub async fn list_for(db: &Db, user: &CurrentUser) -> Result<Vec<WorkspaceSummary>, AppError> {
+pub async fn list_for(db: &Db, user: &CurrentUser) -> Result<Vec<WorkspaceSummary>, StoreError> {
     let rows: Vec<(String, String, Option<String>)> = if user.is_system_admin {
         sqlx::query_as(
             "SELECT w.slug, w.name, m.role FROM workspaces w \
@@ -124,7 +122,7 @@ pub async fn list_for(db: &Db, user: &CurrentUser) -> Result<Vec<WorkspaceSummar
 }
 
 /// Every workspace, by slug.
-pub async fn all(db: &Db) -> Result<Vec<Workspace>, AppError> {
+pub async fn all(db: &Db) -> Result<Vec<Workspace>, StoreError> {
     let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, slug, name FROM workspaces ORDER BY slug")
         .fetch_all(&db.pool)
         .await?;
@@ -152,7 +150,7 @@ pub struct RepositoryRow {
 }
 
 /// A workspace's projects by key and repositories by slug, whoever asks.
-pub async fn layout(db: &Db, workspace_id: i64) -> Result<(Vec<ProjectRow>, Vec<RepositoryRow>), AppError> {
+pub async fn layout(db: &Db, workspace_id: i64) -> Result<(Vec<ProjectRow>, Vec<RepositoryRow>), StoreError> {
     let projects = sqlx::query_as("SELECT id, key, name FROM projects WHERE workspace_id = $1 ORDER BY key")
         .bind(workspace_id)
         .fetch_all(&db.pool)
@@ -166,7 +164,7 @@ pub async fn layout(db: &Db, workspace_id: i64) -> Result<(Vec<ProjectRow>, Vec<
 }
 
 /// The slugs of the workspaces that have a project with this key.
-pub async fn with_project_key(db: &Db, key: &str) -> Result<Vec<String>, AppError> {
+pub async fn with_project_key(db: &Db, key: &str) -> Result<Vec<String>, StoreError> {
     let rows: Vec<(String,)> = sqlx::query_as(
         "SELECT w.slug FROM projects p JOIN workspaces w ON w.id = p.workspace_id WHERE p.key = $1 ORDER BY w.slug",
     )
@@ -177,7 +175,7 @@ pub async fn with_project_key(db: &Db, key: &str) -> Result<Vec<String>, AppErro
 }
 
 /// Renames a repository (its slug, used in URLs, stays).
-pub async fn rename_repository(db: &Db, repository_id: i64, name: &str) -> Result<(), AppError> {
+pub async fn rename_repository(db: &Db, repository_id: i64, name: &str) -> Result<(), StoreError> {
     sqlx::query("UPDATE repositories SET name = $1 WHERE id = $2")
         .bind(name)
         .bind(repository_id)
@@ -187,7 +185,7 @@ pub async fn rename_repository(db: &Db, repository_id: i64, name: &str) -> Resul
 }
 
 /// The workspace as `grants` let its holder see it.
-pub async fn view(db: &Db, workspace: &Workspace, grants: &Grants) -> Result<WorkspaceView, AppError> {
+pub async fn view(db: &Db, workspace: &Workspace, grants: &Grants) -> Result<WorkspaceView, StoreError> {
     let (projects, repositories) = layout(db, workspace.id).await?;
     let projects = projects
         .into_iter()
@@ -218,7 +216,7 @@ pub async fn view(db: &Db, workspace: &Workspace, grants: &Grants) -> Result<Wor
     })
 }
 
-pub async fn project_id(db: &Db, workspace_id: i64, key: &str) -> Result<Option<i64>, AppError> {
+pub async fn project_id(db: &Db, workspace_id: i64, key: &str) -> Result<Option<i64>, StoreError> {
     let row: Option<(i64,)> = sqlx::query_as("SELECT id FROM projects WHERE workspace_id = $1 AND key = $2")
         .bind(workspace_id)
         .bind(key.trim().to_uppercase())
@@ -228,7 +226,7 @@ pub async fn project_id(db: &Db, workspace_id: i64, key: &str) -> Result<Option<
 }
 
 /// The repository's id and its project's id.
-pub async fn repository_ids(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<(i64, i64)>, AppError> {
+pub async fn repository_ids(db: &Db, workspace_id: i64, slug: &str) -> Result<Option<(i64, i64)>, StoreError> {
     Ok(
         sqlx::query_as("SELECT id, project_id FROM repositories WHERE workspace_id = $1 AND slug = $2")
             .bind(workspace_id)
@@ -238,7 +236,7 @@ pub async fn repository_ids(db: &Db, workspace_id: i64, slug: &str) -> Result<Op
     )
 }
 
-pub async fn create_project(db: &Db, workspace_id: i64, key: &str, name: &str) -> Result<i64, AppError> {
+pub async fn create_project(db: &Db, workspace_id: i64, key: &str, name: &str) -> Result<i64, StoreError> {
     let inserted: Result<(i64,), _> = sqlx::query_as(
         "INSERT INTO projects (workspace_id, key, name, created_at) VALUES ($1, $2, $3, $4) RETURNING id",
     )
@@ -250,10 +248,7 @@ pub async fn create_project(db: &Db, workspace_id: i64, key: &str, name: &str) -
     .await;
     match inserted {
         Ok((id,)) => Ok(id),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
-            "key",
-            "is already used by another project in this workspace",
-        )),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Taken(Unique::ProjectKey)),
         Err(e) => Err(e.into()),
     }
 }
@@ -264,7 +259,7 @@ pub async fn create_repository(
     project_id: i64,
     slug: &str,
     name: &str,
-) -> Result<i64, AppError> {
+) -> Result<i64, StoreError> {
     let inserted: Result<(i64,), _> = sqlx::query_as(
         "INSERT INTO repositories (workspace_id, project_id, slug, name, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -277,15 +272,12 @@ pub async fn create_repository(
     .await;
     match inserted {
         Ok((id,)) => Ok(id),
-        Err(e) if is_unique_violation(&e) => Err(AppError::invalid(
-            "slug",
-            "is already used by another repository in this workspace",
-        )),
+        Err(e) if is_unique_violation(&e) => Err(StoreError::Taken(Unique::RepositorySlug)),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<MemberView>, AppError> {
+pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<MemberView>, StoreError> {
     let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
         "SELECT u.id, u.username, u.display_name, m.role FROM workspace_members m JOIN users u ON u.id = m.user_id \
          WHERE m.workspace_id = $1 ORDER BY u.username",
@@ -339,7 +331,7 @@ pub enum RoleTarget {
 /// transaction that changes its members: two changes cannot both see the
 /// other admin and leave the workspace with none, and SQLite never has to
 /// turn a reading transaction into a writing one (which fails at once).
-async fn lock_workspace(tx: &mut sqlx::AnyConnection, workspace_id: i64) -> Result<(), AppError> {
+async fn lock_workspace(tx: &mut sqlx::AnyConnection, workspace_id: i64) -> Result<(), StoreError> {
     sqlx::query("UPDATE workspaces SET name = name WHERE id = $1")
         .bind(workspace_id)
         .execute(tx)
@@ -349,7 +341,7 @@ async fn lock_workspace(tx: &mut sqlx::AnyConnection, workspace_id: i64) -> Resu
 
 /// Gives `user_id` a role in the workspace, making them a member first if
 /// they are not one. All in one transaction.
-pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target: RoleTarget) -> Result<(), AppError> {
+pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target: RoleTarget) -> Result<(), StoreError> {
     let mut tx = db.pool.begin().await?;
     lock_workspace(&mut tx, workspace_id).await?;
     let now = now();
@@ -393,7 +385,7 @@ pub async fn grant(db: &Db, workspace_id: i64, user_id: i64, role: Role, target:
                     "INSERT INTO repository_admins (repository_id, user_id, added_at) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING",
                     id,
                 ),
-                RoleTarget::Workspace => return Err(AppError::invalid("target", "must name a project or repository for this role")),
+                RoleTarget::Workspace => return Err(StoreError::RoleNeedsTarget),
             };
             sqlx::query(sql)
                 .bind(id)
@@ -411,22 +403,20 @@ async fn refuse_removing_last_admin(
     tx: &mut sqlx::AnyConnection,
     workspace_id: i64,
     user_id: i64,
-) -> Result<(), AppError> {
+) -> Result<(), StoreError> {
     let admins: Vec<(i64,)> =
         sqlx::query_as("SELECT user_id FROM workspace_members WHERE workspace_id = $1 AND role = 'admin'")
             .bind(workspace_id)
             .fetch_all(&mut *tx)
             .await?;
     if admins.len() == 1 && admins[0].0 == user_id {
-        return Err(AppError::Conflict(
-            "A workspace needs at least one admin: make someone else admin first.".into(),
-        ));
+        return Err(StoreError::LastAdmin);
     }
     Ok(())
 }
 
 /// Removes `user_id` from the workspace with every role they held in it.
-pub async fn remove_member(db: &Db, workspace_id: i64, user_id: i64) -> Result<(), AppError> {
+pub async fn remove_member(db: &Db, workspace_id: i64, user_id: i64) -> Result<(), StoreError> {
     let mut tx = db.pool.begin().await?;
     lock_workspace(&mut tx, workspace_id).await?;
     refuse_removing_last_admin(&mut tx, workspace_id, user_id).await?;
@@ -448,7 +438,7 @@ pub async fn remove_member(db: &Db, workspace_id: i64, user_id: i64) -> Result<(
         .execute(&mut *tx)
         .await?;
     if removed.rows_affected() == 0 {
-        return Err(AppError::NotFound("Member".into()));
+        return Err(StoreError::NotFound(Record::Member));
     }
     tx.commit().await?;
     Ok(())
@@ -457,8 +447,8 @@ pub async fn remove_member(db: &Db, workspace_id: i64, user_id: i64) -> Result<(
 /// Access `user` has to the workspace `slug`, with the workspace. A
 /// workspace the user cannot see is reported as not found, so its
 /// existence is not revealed.
-pub async fn open(db: &Db, user: &CurrentUser, slug: &str) -> Result<(Workspace, Grants), AppError> {
-    let not_found = || AppError::NotFound("Workspace".into());
+pub async fn open(db: &Db, user: &CurrentUser, slug: &str) -> Result<(Workspace, Grants), StoreError> {
+    let not_found = || StoreError::NotFound(Record::Workspace);
     let workspace = find(db, slug).await?.ok_or_else(not_found)?;
     let grants = grants(db, user, workspace.id).await?;
     if grants.workspace() == Access::None {
@@ -469,7 +459,7 @@ pub async fn open(db: &Db, user: &CurrentUser, slug: &str) -> Result<(Workspace,
 
 /// The roles `user` holds across all workspaces, from which
 /// [`Standing::best_access`] decides the most a personal token may carry.
-pub async fn standing(db: &Db, user: &CurrentUser) -> Result<Standing, AppError> {
+pub async fn standing(db: &Db, user: &CurrentUser) -> Result<Standing, StoreError> {
     let roles: Vec<(String,)> = sqlx::query_as("SELECT role FROM workspace_members WHERE user_id = $1")
         .bind(user.id)
         .fetch_all(&db.pool)

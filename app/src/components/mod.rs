@@ -1,4 +1,11 @@
-//! Small pieces shared by pages.
+//! What pages share: the layout and its guards, feedback, dates here; the
+//! access-token panel and create form in [`tokens`]; the app-password
+//! retirement banner in [`app_password_banner`].
+
+mod app_password_banner;
+pub mod tokens;
+
+pub use app_password_banner::AppPasswordBanner;
 
 use crate::{api::auth::Logout, auth::use_auth, error::AppError, model::CurrentUser};
 use leptos::prelude::*;

@@ -1,0 +1,232 @@
+//! Legacy app passwords, one module per screen: Personal settings > App
+//! passwords (here: list, create while creation is open, revoke),
+//! [`replace`] ("Replace with API token") and [`migration`] (the admins'
+//! dashboard with the retirement schedule).
+
+mod migration;
+mod replace;
+
+pub use migration::AppPasswordMigrationPage;
+pub use replace::ReplaceAppPasswordPage;
+
+use crate::{
+    api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
+    components::{island_ready, ActionError, ErrorBox, LocalDate, NewSecret, SignedIn},
+    model::{AppPasswordView, CreatedAppPassword},
+};
+use leptos::prelude::*;
+use leptos_meta::Title;
+use tokenwarden::app_passwords::ClassicScope;
+use tokenwarden::validate::NAME_MAX_CHARS;
+
+const API_TOKENS: &str = "/account/access-tokens";
+
+fn scope_labels(app_password: &AppPasswordView) -> String {
+    app_password
+        .classic_scopes()
+        .into_iter()
+        .map(ClassicScope::label)
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "2026-05-01 from 10.0.0.7 (Git)", or "Never".
+#[component]
+fn LastUse(app_password: AppPasswordView) -> impl IntoView {
+    match app_password.last_used_at {
+        None => "Never".into_any(),
+        Some(at) => {
+            let via = match app_password.last_used_via.as_deref() {
+                Some("git") => " (Git)",
+                Some("rest") => " (REST)",
+                _ => "",
+            };
+            let from = app_password
+                .last_used_addr
+                .map(|a| format!(" from {a}"))
+                .unwrap_or_default();
+            view! { <LocalDate at /> {format!("{from}{via}")} }.into_any()
+        }
+    }
+}
+
+/// Personal settings > App passwords.
+#[component]
+pub fn AppPasswords() -> impl IntoView {
+    view! {
+        <Title text="App passwords" />
+        <SignedIn>
+            <h1>"App passwords"</h1>
+            <p class="muted">
+                "App passwords are being retired in favour of API tokens, which can expire and have modern permissions. "
+                <a href=API_TOKENS>"Create an API token"</a> " for new integrations."
+            </p>
+            <AppPasswordsPanel />
+        </SignedIn>
+    }
+}
+
+#[island]
+fn AppPasswordsPanel() -> impl IntoView {
+    island_ready();
+    let create = ServerAction::<CreateAppPassword>::new();
+    let revoke = ServerAction::<RevokeAppPassword>::new();
+    let mine = Resource::new(
+        move || (create.version().get(), revoke.version().get()),
+        |_| my_app_passwords(),
+    );
+    view! {
+        <section class="card">
+            <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>
+                {move || Suspend::new(async move {
+                    match mine.await {
+                        Err(error) => view! { <ErrorBox error /> }.into_any(),
+                        Ok(mine) => {
+                            let closed = mine.creation_closed;
+                            let cutoff = mine.cutoff_on;
+                            view! {
+                                {match closed {
+                                    Some(message) => view! {
+                                        <p class="notice" role="note">{message} " " <a href=API_TOKENS>"Create an API token"</a></p>
+                                    }.into_any(),
+                                    None => view! { <CreateAppPasswordForm create /> }.into_any(),
+                                }}
+                                {cutoff.map(|c| view! { <p class="hint">{format!("App passwords stop working on {c} (00:00 UTC).")}</p> })}
+                                <AppPasswordList app_passwords=mine.app_passwords retired=mine.retired revoke />
+                            }.into_any()
+                        }
+                    }
+                })}
+            </Transition>
+            {move || create.value().get().and_then(Result::ok).map(|created| view! { <NewAppPassword created /> })}
+            <ActionError value=revoke.value() />
+        </section>
+    }
+}
+
+#[component]
+fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoView {
+    // One select per group: choosing Write includes Read, as in Bitbucket.
+    let groups: [(&str, &str, &[ClassicScope]); 4] = [
+        (
+            "account",
+            "Account",
+            &[ClassicScope::Account, ClassicScope::AccountWrite],
+        ),
+        (
+            "membership",
+            "Workspace membership",
+            &[ClassicScope::WorkspaceMembership],
+        ),
+        (
+            "projects",
+            "Projects",
+            &[
+                ClassicScope::ProjectRead,
+                ClassicScope::ProjectWrite,
+                ClassicScope::ProjectAdmin,
+            ],
+        ),
+        (
+            "repositories",
+            "Repositories",
+            &[
+                ClassicScope::RepositoryRead,
+                ClassicScope::RepositoryWrite,
+                ClassicScope::RepositoryAdmin,
+            ],
+        ),
+    ];
+    view! {
+        <details class="create" open>
+            <summary>"Create app password"</summary>
+            <ActionForm action=create attr:class="stack">
+                <label>"Label" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Build server" /></label>
+                <div class="grid-form">
+                    {groups.into_iter().map(|(field, label, scopes)| view! {
+                        <label>{label}
+                            <select name=field>
+                                <option value="">"None"</option>
+                                {scopes.iter().map(|s| {
+                                    let level = s.label().split(": ").nth(1).unwrap_or(s.label()).to_string();
+                                    view! { <option value=s.id()>{level}</option> }
+                                }).collect_view()}
+                            </select>
+                        </label>
+                    }).collect_view()}
+                </div>
+                <ActionError value=create.value() />
+                <button type="submit">"Create"</button>
+            </ActionForm>
+        </details>
+    }
+}
+
+#[component]
+fn NewAppPassword(created: CreatedAppPassword) -> impl IntoView {
+    view! {
+        <NewSecret
+            headline=format!("App password \"{}\" created.", created.app_password.name)
+            how="Use it with your username for the REST API and Git."
+            secret=created.secret
+            label="New app password"
+        />
+    }
+}
+
+/// "Active", "Retired" (after the cutoff) or "Revoked", as a badge.
+fn state_label(active: bool, retired: bool) -> impl IntoView {
+    let (class, label) = match (active, retired) {
+        (true, false) => ("state active", "Active"),
+        (true, true) => ("state expired", "Retired"),
+        (false, _) => ("state revoked", "Revoked"),
+    };
+    view! { <span class=class>{label}</span> }
+}
+
+#[component]
+fn AppPasswordList(
+    app_passwords: Vec<AppPasswordView>,
+    /// After the cutoff: unrevoked ones no longer work.
+    retired: bool,
+    revoke: ServerAction<RevokeAppPassword>,
+) -> impl IntoView {
+    if app_passwords.is_empty() {
+        return view! { <p class="muted">"You have no app passwords."</p> }.into_any();
+    }
+    view! {
+        <table class="tokens">
+            <thead><tr><th>"Label"</th><th>"Permissions"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
+            <tbody>
+                {app_passwords.into_iter().map(|a| {
+                    let active = a.revoked_at.is_none();
+                    let id = a.id;
+                    view! {
+                        <tr data-app-password=a.name.clone()>
+                            <td>{a.name.clone()}</td>
+                            <td class="perms">{scope_labels(&a)}</td>
+                            <td><LocalDate at=a.created_at /></td>
+                            <td><LastUse app_password=a.clone() /></td>
+                            <td>{state_label(active, retired)}</td>
+                            <td class="actions">
+                                {active.then(|| view! {
+                                    <a href=format!("/account/app-passwords/{id}/replace")>"Replace with API token"</a>
+                                    // The confirmation is plain HTML: no state per row.
+                                    <details class="confirm-revoke">
+                                        <summary class="link danger">"Revoke"</summary>
+                                        <ActionForm action=revoke attr:class="confirm">
+                                            <input type="hidden" name="id" value=id />
+                                            <span>"Anything using it stops working at once."</span>
+                                            <button type="submit" class="danger">"Revoke app password"</button>
+                                        </ActionForm>
+                                    </details>
+                                })}
+                            </td>
+                        </tr>
+                    }
+                }).collect_view()}
+            </tbody>
+        </table>
+    }
+    .into_any()
+}
