@@ -349,6 +349,10 @@ impl Client {
             http: reqwest::Client::builder()
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
+                // A request that never finishes fails the test instead of
+                // hanging the suite (one such hang was seen once, in
+                // `every_answer_carries_the_security_headers`).
+                .timeout(std::time::Duration::from_secs(120))
                 .build()
                 .unwrap(),
         }
