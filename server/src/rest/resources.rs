@@ -8,7 +8,7 @@ use super::{
     error::RestError,
     extract::{check_version, json_body, Authenticated, Caller},
     page::Page,
-    schemas::{self, Busy, Forbidden, Invalid, NotFound, TokenThrottled, TokenUnauthenticated, TooLarge},
+    schemas::{self, TokenCall, TokenChange},
 };
 use app::{
     error::AppError,
@@ -99,10 +99,7 @@ const APP_PASSWORD: &str = "app_password";
     security(("bearer" = []), ("tokenBasic" = [])),
     responses(
         (status = 200, description = "The calling token (or app password)", body = TokenDetails),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 404, response = NotFound),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
     )
 )]
 pub(crate) async fn token_self(
@@ -273,10 +270,7 @@ impl Layout {
     security(("bearer" = []), ("tokenBasic" = [])),
     responses(
         (status = 200, description = "A page of workspaces", body = Page<Workspace>),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 404, response = NotFound),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
     )
 )]
 pub(crate) async fn list_workspaces(
@@ -306,10 +300,7 @@ pub(crate) async fn list_workspaces(
     security(("bearer" = []), ("tokenBasic" = [])),
     responses(
         (status = 200, description = "The workspace", body = Workspace),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 404, response = NotFound),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
     )
 )]
 pub(crate) async fn get_workspace(
@@ -339,10 +330,7 @@ pub(crate) async fn get_workspace(
     security(("bearer" = []), ("tokenBasic" = [])),
     responses(
         (status = 200, description = "A page of projects", body = Page<Project>),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 404, response = NotFound),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
     )
 )]
 pub(crate) async fn list_projects(
@@ -380,10 +368,7 @@ pub(crate) async fn list_projects(
     security(("bearer" = []), ("tokenBasic" = [])),
     responses(
         (status = 200, description = "A page of repositories", body = Page<Repository>),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 404, response = NotFound),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
     )
 )]
 pub(crate) async fn list_repositories(
@@ -417,10 +402,7 @@ pub(crate) async fn list_repositories(
     security(("bearer" = []), ("tokenBasic" = [])),
     responses(
         (status = 200, description = "The repository", body = Repository),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 404, response = NotFound),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
     )
 )]
 pub(crate) async fn get_repository(
@@ -461,13 +443,8 @@ pub(crate) struct NewRepository {
     request_body = NewRepository,
     responses(
         (status = 201, description = "The new repository", body = Repository),
-        (status = 400, response = Invalid),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = TooLarge),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
+        TokenChange,
     )
 )]
 pub(crate) async fn create_repository(
@@ -522,13 +499,8 @@ pub(crate) struct RepositorySettings {
     request_body = RepositorySettings,
     responses(
         (status = 200, description = "The repository, renamed", body = Repository),
-        (status = 400, response = Invalid),
-        (status = 401, response = TokenUnauthenticated),
-        (status = 403, response = Forbidden),
-        (status = 404, response = NotFound),
-        (status = 413, response = TooLarge),
-        (status = 429, response = TokenThrottled),
-        (status = 503, response = Busy),
+        TokenCall,
+        TokenChange,
     )
 )]
 pub(crate) async fn update_repository(

@@ -4,12 +4,13 @@
 //! headers) and the schemas of validated fields, written from the rules
 //! crate's limits. `docs` assembles the document from the handlers.
 
+use std::collections::BTreeMap;
 use tokenwarden::validate;
 use utoipa::{
     openapi::{
         header::HeaderBuilder, response::ResponseBuilder, Content, Object, ObjectBuilder, Ref, RefOr, Response, Type,
     },
-    ToResponse,
+    IntoResponses, ToResponse,
 };
 
 /// A display name (token, repository): what `validate::display_name` takes.
@@ -92,4 +93,29 @@ refusals! {
         `Retry-After` seconds.",
         "Retry-After" = "Seconds to wait";
     Conflict: "The token is revoked already: it cannot be revoked or edited again.";
+}
+
+/// The refusals operations share, as groups an operation lists after its
+/// success (`responses((status = 200, …), TokenCall)`).
+macro_rules! refusal_groups {
+    ($($(#[$doc:meta])* $name:ident: $($status:literal => $response:ident),+;)*) => {$(
+        $(#[$doc])*
+        pub(crate) struct $name;
+
+        impl IntoResponses for $name {
+            fn responses() -> BTreeMap<String, RefOr<Response>> {
+                BTreeMap::from([$(($status.to_string(), Ref::from_response_name(stringify!($response)).into())),+])
+            }
+        }
+    )*};
+}
+
+refusal_groups! {
+    /// Any call with an access token (or app password).
+    TokenCall: "401" => TokenUnauthenticated, "404" => NotFound, "429" => TokenThrottled, "503" => Busy;
+    /// A change with an access token: its body, and its permission.
+    TokenChange: "400" => Invalid, "403" => Forbidden, "413" => TooLarge;
+    /// Any token-management call (password or session).
+    PasswordCall: "400" => Invalid, "401" => PasswordUnauthenticated, "403" => TokenNotAllowed, "404" => NotFound,
+        "429" => PasswordThrottled;
 }

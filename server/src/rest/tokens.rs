@@ -23,7 +23,7 @@ use super::{
     error::RestError,
     extract::{check_version, json_body, Manager},
     page::Page,
-    schemas::{Conflict, Invalid, NotFound, PasswordThrottled, PasswordUnauthenticated, TokenNotAllowed, TooLarge},
+    schemas::{Conflict, PasswordCall, TooLarge},
 };
 use app::{
     error::AppError,
@@ -228,11 +228,7 @@ impl ManagedToken {
     security(("password" = [])),
     responses(
         (status = 200, description = "A page of tokens", body = Page<ManagedToken>),
-        (status = 400, response = Invalid),
-        (status = 401, response = PasswordUnauthenticated),
-        (status = 403, response = TokenNotAllowed),
-        (status = 404, response = NotFound),
-        (status = 429, response = PasswordThrottled),
+        PasswordCall,
     )
 )]
 pub(crate) async fn list(
@@ -259,12 +255,8 @@ pub(crate) async fn list(
     security(("password" = [])),
     responses(
         (status = 201, description = "The token, with `token`: the secret, shown this once", body = ManagedToken),
-        (status = 400, response = Invalid),
-        (status = 401, response = PasswordUnauthenticated),
-        (status = 403, response = TokenNotAllowed),
-        (status = 404, response = NotFound),
+        PasswordCall,
         (status = 413, response = TooLarge),
-        (status = 429, response = PasswordThrottled),
     )
 )]
 pub(crate) async fn create(
@@ -312,13 +304,9 @@ pub(crate) async fn create(
     security(("password" = [])),
     responses(
         (status = 200, description = "The token as it is now", body = ManagedToken),
-        (status = 400, response = Invalid),
-        (status = 401, response = PasswordUnauthenticated),
-        (status = 403, response = TokenNotAllowed),
-        (status = 404, response = NotFound),
+        PasswordCall,
         (status = 409, response = Conflict),
         (status = 413, response = TooLarge),
-        (status = 429, response = PasswordThrottled),
     )
 )]
 pub(crate) async fn update(
@@ -355,12 +343,8 @@ pub(crate) async fn update(
     security(("password" = [])),
     responses(
         (status = 204, description = "Revoked: it stops working at once"),
-        (status = 400, response = Invalid),
-        (status = 401, response = PasswordUnauthenticated),
-        (status = 403, response = TokenNotAllowed),
-        (status = 404, response = NotFound),
+        PasswordCall,
         (status = 409, response = Conflict),
-        (status = 429, response = PasswordThrottled),
     )
 )]
 pub(crate) async fn revoke(
