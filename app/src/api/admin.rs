@@ -5,7 +5,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    guard,
+    authz::guard,
     request::respond,
     store::{users, workspaces},
 };

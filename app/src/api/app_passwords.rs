@@ -10,7 +10,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    guard,
+    authz::guard,
     request::{client_addr, parts, respond},
     store::app_passwords::{self, NewAppPassword},
 };

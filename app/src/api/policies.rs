@@ -6,7 +6,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    guard,
+    authz::guard,
     request::{client_addr, parts, respond},
     store::{policies, tokens},
 };

@@ -15,13 +15,15 @@ use tokenwarden::place::PlaceFields;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    guard,
+    authz::{
+        guard,
+        token_admin::{manageable, permissions, place, target},
+    },
     request::{client_addr, parts, respond},
     store::{
         policies,
         tokens::{self, NewToken},
     },
-    token_admin::{manageable, permissions, place, target},
 };
 
 /// The policy binding new tokens at this place, for the create form.

@@ -9,7 +9,7 @@ use leptos::prelude::*;
 
 #[cfg(feature = "ssr")]
 use crate::ssr::{
-    guard,
+    authz::guard,
     request::respond,
     store::{
         users,

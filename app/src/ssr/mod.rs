@@ -2,10 +2,10 @@
 //! Compiled only with the `ssr` feature, so none of it reaches the WASM client.
 
 pub mod auth;
+pub mod authz;
 pub mod db;
 pub mod files;
 pub mod git_repos;
-pub mod guard;
 pub mod last_used;
 pub mod password;
 pub mod request;
@@ -16,7 +16,6 @@ pub mod sign_in;
 pub mod state;
 pub mod store;
 pub mod throttle;
-pub mod token_admin;
 pub mod token_keys;
 
 pub use db::{Backend, Db};

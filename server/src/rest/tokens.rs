@@ -29,11 +29,11 @@ use app::{
     error::AppError,
     model::TokenView,
     ssr::{
+        authz::token_admin::{self, Manageable},
         store::{
             tokens::{self, NewToken},
             workspaces,
         },
-        token_admin::{self, Manageable},
         AppState,
     },
 };

@@ -2,7 +2,7 @@
 //! request, on the server, and checks one role; every server function starts
 //! with one of them, so no action trusts what the browser says about the user.
 
-use super::{
+use crate::ssr::{
     request::{parts, state},
     session,
     store::workspaces::{self, Workspace},
