@@ -24,8 +24,12 @@ use axum::{
 };
 use config::DatabaseConfig;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, LeptosRoutes};
-use std::{future::Future, net::SocketAddr, sync::Arc};
+use leptos_axum::{generate_route_list, AxumRouteListing, LeptosRoutes};
+use std::{
+    future::Future,
+    net::SocketAddr,
+    sync::{Arc, OnceLock},
+};
 use tokio::net::TcpListener;
 use tower_http::trace::TraceLayer;
 
@@ -98,8 +102,19 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
     })
 }
 
+/// The app's page routes, generated once per process. Generating them runs
+/// the app with resource loading suppressed by a flag that is global to the
+/// process (leptos_server's `SuppressResourceLoad`): a page rendering in the
+/// same process meanwhile would wait forever on a resource
+/// (leptos-rs/leptos#4773). Once, before the first router exists, nothing can
+/// be rendering yet; tests start many apps in one process.
+fn page_routes() -> Vec<AxumRouteListing> {
+    static ROUTES: OnceLock<Vec<AxumRouteListing>> = OnceLock::new();
+    ROUTES.get_or_init(|| generate_route_list(App)).clone()
+}
+
 pub fn router(state: AppState) -> Router {
-    let routes = generate_route_list(App);
+    let routes = page_routes();
     let leptos_options = state.leptos_options.clone();
     // Layers run outside in: the last added sees the request first.
     Router::new()

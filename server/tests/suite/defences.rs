@@ -828,3 +828,37 @@ both_backends!(
         }
     }
 );
+
+// Starting an app generates Leptos's route list, which runs the app with
+// resource loading suppressed by a process-wide flag: a page rendering in
+// the same process at that moment had a resource that never loaded and a
+// response that never ended (seen in this suite, and as
+// leptos-rs/leptos#4773). The server generates the list once per process.
+both_backends!(pages_render_while_other_apps_start, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let root = app.admin().await;
+    let starting = async {
+        for _ in 0..6 {
+            drop(TestApp::spawn(backend).await);
+        }
+    };
+    let rendering = futures::future::join_all((0..4).map(|_| {
+        let root = root.clone();
+        async move {
+            for _ in 0..15 {
+                for path in ["/", "/account/access-tokens"] {
+                    let page = tokio::time::timeout(std::time::Duration::from_secs(30), async {
+                        let response = root.get(path).await;
+                        (response.status().as_u16(), response.text().await.unwrap_or_default())
+                    })
+                    .await
+                    .unwrap_or_else(|_| panic!("{path} did not finish rendering within 30 seconds"));
+                    assert_eq!(page.0, 200, "{path}");
+                    let tail = &page.1[page.1.len().saturating_sub(300)..];
+                    assert!(page.1.contains("</html>"), "{path} ended early: {tail}");
+                }
+            }
+        }
+    }));
+    tokio::join!(starting, rendering);
+});

@@ -38,9 +38,20 @@ pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), St
     Ok(())
 }
 
+/// One audit event as stored.
+#[derive(sqlx::FromRow)]
+struct EventRow {
+    at: i64,
+    actor: String,
+    action: String,
+    target: String,
+    details: String,
+    client_addr: String,
+}
+
 /// The newest events first; only a workspace's when `workspace_id` is given.
 pub async fn list(db: &Db, workspace_id: Option<i64>, limit: i64) -> Result<Vec<AuditEvent>, StoreError> {
-    let rows: Vec<(i64, String, String, String, String, String)> =
+    let rows: Vec<EventRow> =
         match workspace_id {
             Some(id) => {
                 sqlx::query_as(
@@ -61,13 +72,13 @@ pub async fn list(db: &Db, workspace_id: Option<i64>, limit: i64) -> Result<Vec<
         };
     Ok(rows
         .into_iter()
-        .map(|(at, actor, action, target, details, client_addr)| AuditEvent {
-            at,
-            actor,
-            action,
-            target,
-            details,
-            client_addr,
+        .map(|row| AuditEvent {
+            at: row.at,
+            actor: row.actor,
+            action: row.action,
+            target: row.target,
+            details: row.details,
+            client_addr: row.client_addr,
         })
         .collect())
 }

@@ -396,12 +396,26 @@ pub async fn update(
         .bind(id)
         .execute(&mut *tx)
         .await?;
-    let before: Option<(String, String, Option<i64>, Option<i64>)> =
+    /// What an edit changes, and what it needs to know.
+    #[derive(sqlx::FromRow)]
+    struct Before {
+        name: String,
+        permissions: String,
+        revoked_at: Option<i64>,
+        workspace_id: Option<i64>,
+    }
+    let before: Option<Before> =
         sqlx::query_as("SELECT name, permissions, revoked_at, workspace_id FROM access_tokens WHERE id = $1")
             .bind(id)
             .fetch_optional(&mut *tx)
             .await?;
-    let Some((old_name, old_permissions, revoked_at, workspace_id)) = before else {
+    let Some(Before {
+        name: old_name,
+        permissions: old_permissions,
+        revoked_at,
+        workspace_id,
+    }) = before
+    else {
         return Err(StoreError::NotFound(Record::Token));
     };
     if revoked_at.is_some() {

@@ -28,18 +28,49 @@ pub async fn is_set_up(db: &Db) -> Result<bool, StoreError> {
     Ok(row.is_some())
 }
 
+/// A user as the rest of the app sees them (`SqlUser` → `User`, as
+/// Leptos's session example has it).
+#[derive(sqlx::FromRow)]
+struct UserRow {
+    id: i64,
+    username: String,
+    email: String,
+    display_name: String,
+    /// 0 or 1 (SQLite and PostgreSQL alike).
+    is_system_admin: i64,
+    created_at: i64,
+}
+
+impl UserRow {
+    fn current(self) -> CurrentUser {
+        CurrentUser {
+            id: self.id,
+            username: self.username,
+            display_name: self.display_name,
+            is_system_admin: self.is_system_admin != 0,
+        }
+    }
+
+    fn summary(self) -> UserSummary {
+        UserSummary {
+            id: self.id,
+            username: self.username,
+            email: self.email,
+            display_name: self.display_name,
+            is_system_admin: self.is_system_admin != 0,
+            created_at: self.created_at,
+        }
+    }
+}
+
+const SELECT_USER: &str = "SELECT id, username, email, display_name, is_system_admin, created_at FROM users";
+
 pub async fn current_user(db: &Db, id: i64) -> Result<Option<CurrentUser>, StoreError> {
-    let row: Option<(i64, String, String, i64)> =
-        sqlx::query_as("SELECT id, username, display_name, is_system_admin FROM users WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&db.pool)
-            .await?;
-    Ok(row.map(|(id, username, display_name, admin)| CurrentUser {
-        id,
-        username,
-        display_name,
-        is_system_admin: admin != 0,
-    }))
+    let row: Option<UserRow> = sqlx::query_as(&format!("{SELECT_USER} WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(UserRow::current))
 }
 
 /// What checking a password needs of a user.
@@ -181,20 +212,8 @@ pub async fn create_admin_from_cli(db: &Db, user: &NewUser) -> Result<i64, Store
 }
 
 pub async fn list(db: &Db) -> Result<Vec<UserSummary>, StoreError> {
-    let rows: Vec<(i64, String, String, String, i64, i64)> = sqlx::query_as(
-        "SELECT id, username, email, display_name, is_system_admin, created_at FROM users ORDER BY username",
-    )
-    .fetch_all(&db.pool)
-    .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, username, email, display_name, admin, created_at)| UserSummary {
-            id,
-            username,
-            email,
-            display_name,
-            is_system_admin: admin != 0,
-            created_at,
-        })
-        .collect())
+    let rows: Vec<UserRow> = sqlx::query_as(&format!("{SELECT_USER} ORDER BY username"))
+        .fetch_all(&db.pool)
+        .await?;
+    Ok(rows.into_iter().map(UserRow::summary).collect())
 }

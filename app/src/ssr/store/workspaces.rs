@@ -10,7 +10,7 @@ use tokenwarden::{
     Access, Grants, Role,
 };
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, sqlx::FromRow)]
 pub struct Workspace {
     pub id: i64,
     pub slug: String,
@@ -18,11 +18,10 @@ pub struct Workspace {
 }
 
 pub async fn find(db: &Db, slug: &str) -> Result<Option<Workspace>, StoreError> {
-    let row: Option<(i64, String, String)> = sqlx::query_as("SELECT id, slug, name FROM workspaces WHERE slug = $1")
+    Ok(sqlx::query_as("SELECT id, slug, name FROM workspaces WHERE slug = $1")
         .bind(slug.trim().to_lowercase())
         .fetch_optional(&db.pool)
-        .await?;
-    Ok(row.map(|(id, slug, name)| Workspace { id, slug, name }))
+        .await?)
 }
 
 /// Creates a workspace with `admin_id` as its first admin, in one transaction.
@@ -123,13 +122,9 @@ pub async fn list_for(db: &Db, user: &CurrentUser) -> Result<Vec<WorkspaceSummar
 
 /// Every workspace, by slug.
 pub async fn all(db: &Db) -> Result<Vec<Workspace>, StoreError> {
-    let rows: Vec<(i64, String, String)> = sqlx::query_as("SELECT id, slug, name FROM workspaces ORDER BY slug")
+    Ok(sqlx::query_as("SELECT id, slug, name FROM workspaces ORDER BY slug")
         .fetch_all(&db.pool)
-        .await?;
-    Ok(rows
-        .into_iter()
-        .map(|(id, slug, name)| Workspace { id, slug, name })
-        .collect())
+        .await?)
 }
 
 /// A project, as the REST API lists it.
@@ -278,9 +273,17 @@ pub async fn create_repository(
 }
 
 pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<MemberView>, StoreError> {
-    let rows: Vec<(i64, String, String, String)> = sqlx::query_as(
-        "SELECT u.id, u.username, u.display_name, m.role FROM workspace_members m JOIN users u ON u.id = m.user_id \
-         WHERE m.workspace_id = $1 ORDER BY u.username",
+    /// A member and the role of their membership.
+    #[derive(sqlx::FromRow)]
+    struct MemberRow {
+        user_id: i64,
+        username: String,
+        display_name: String,
+        role: String,
+    }
+    let rows: Vec<MemberRow> = sqlx::query_as(
+        "SELECT u.id AS user_id, u.username, u.display_name, m.role FROM workspace_members m \
+         JOIN users u ON u.id = m.user_id WHERE m.workspace_id = $1 ORDER BY u.username",
     )
     .bind(workspace_id)
     .fetch_all(&db.pool)
@@ -301,21 +304,21 @@ pub async fn members(db: &Db, workspace_id: i64) -> Result<Vec<MemberView>, Stor
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(user_id, username, display_name, role)| MemberView {
-            user_id,
-            username,
-            display_name,
-            workspace_admin: WorkspaceRole::parse(&role) == Some(WorkspaceRole::Admin),
+        .map(|row| MemberView {
+            user_id: row.user_id,
+            workspace_admin: WorkspaceRole::parse(&row.role) == Some(WorkspaceRole::Admin),
             admin_of_projects: project_grants
                 .iter()
-                .filter(|g| g.0 == user_id)
+                .filter(|g| g.0 == row.user_id)
                 .map(|g| g.1.clone())
                 .collect(),
             admin_of_repositories: repository_grants
                 .iter()
-                .filter(|g| g.0 == user_id)
+                .filter(|g| g.0 == row.user_id)
                 .map(|g| g.1.clone())
                 .collect(),
+            username: row.username,
+            display_name: row.display_name,
         })
         .collect())
 }

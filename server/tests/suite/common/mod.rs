@@ -350,8 +350,7 @@ impl Client {
                 .cookie_store(true)
                 .redirect(reqwest::redirect::Policy::none())
                 // A request that never finishes fails the test instead of
-                // hanging the suite (one such hang was seen once, in
-                // `every_answer_carries_the_security_headers`).
+                // hanging the suite (see `pages_render_while_other_apps_start`).
                 .timeout(std::time::Duration::from_secs(120))
                 .build()
                 .unwrap(),
