@@ -15,6 +15,7 @@ use app::{
     ssr::{password::Passwords, token_keys::TokenKeys, AppState, AuthSettings, TokenSettings},
     App,
 };
+use axum::serve::ListenerExt;
 use axum::{
     extract::State,
     middleware::{from_fn, from_fn_with_state},
@@ -155,6 +156,14 @@ pub async fn serve(
     router: Router,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
+    // TCP_NODELAY: a response written in more than one piece (headers, then
+    // a file's body; Git's streamed packs) would otherwise wait for the
+    // client's delayed ACK, about 40 ms per kept-alive request (Nagle).
+    let listener = listener.tap_io(|tcp| {
+        if let Err(e) = tcp.set_nodelay(true) {
+            tracing::warn!(error = %e, "cannot set TCP_NODELAY on a connection");
+        }
+    });
     axum::serve(listener, router.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown)
         .await
