@@ -1,4 +1,4 @@
-//! What both benchmarks share: an app server on loopback with a fresh
+//! What the benchmarks share: an app server on loopback with a fresh
 //! database and a bench user, a personal token, and closed-loop clients
 //! that record each request's latency.
 
@@ -23,8 +23,7 @@ pub struct Bench {
     pub base: String,
     pub db: Db,
     /// The app's app-password verifier, to count argon2 work (the flood
-    /// benchmark's; the token benchmark has no use for it).
-    #[allow(dead_code)]
+    /// benchmark's).
     pub app_passwords: app::ssr::auth::app_password::AppPasswordVerifier,
     pub keys: TokenKeys,
     pub user_id: i64,
