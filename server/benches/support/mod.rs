@@ -1,6 +1,7 @@
 //! What the benchmarks share: an app server on loopback with a fresh
 //! database and a bench user, a personal token, and closed-loop clients
-//! that record each request's latency.
+//! that record each request's latency. Each benchmark uses a part of it.
+#![allow(dead_code)]
 
 use app::ssr::{store::users, token_keys::TokenKeys, Db};
 use rand::RngCore;
