@@ -20,7 +20,7 @@ pub mod pages;
 pub mod ssr;
 
 use leptos::prelude::*;
-use leptos_meta::{provide_meta_context, MetaTags, Stylesheet, Title};
+use leptos_meta::{provide_meta_context, HashedStylesheet, MetaTags, Title};
 use leptos_router::{
     components::{Route, Router, Routes},
     path, SsrMode,
@@ -37,6 +37,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta charset="utf-8" />
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
+                <HashedStylesheet options=options.clone() id="leptos" />
                 <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
@@ -55,7 +56,6 @@ pub fn App() -> impl IntoView {
     // Pages render fully before the response starts (`SsrMode::Async`), so a
     // page that needs sign-in can still answer with a redirect.
     view! {
-        <Stylesheet id="leptos" href="/pkg/tokenwarden.css" />
         <Title formatter=|page: String| if page.is_empty() { "Tokenwarden".to_string() } else { format!("{page} · Tokenwarden") } />
         <Router>
             <components::Header />

@@ -85,6 +85,9 @@ pub struct Edge {
     https: bool,
     /// Where the built client's files are served (`pkg`).
     pkg_dir: String,
+    /// The client's files carry a hash of their content in their names
+    /// (`tokenwarden.<hash>.wasm`), so those may be kept for good.
+    hashed_files: Option<String>,
 }
 
 impl Edge {
@@ -93,6 +96,10 @@ impl Edge {
             trusted_proxies: state.auth.trusted_proxies.clone(),
             https: state.auth.secure_cookies,
             pkg_dir: state.leptos_options.site_pkg_dir.to_string(),
+            hashed_files: state
+                .leptos_options
+                .hash_files
+                .then(|| state.leptos_options.output_name.to_string()),
         })
     }
 }
@@ -102,6 +109,7 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
         request.extensions_mut().insert(ClientAddr(ip));
     }
     let part = Part::of(request.uri().path(), &edge.pkg_dir);
+    let cache = (part == Part::StaticFile).then(|| static_cache_control(&edge, request.uri().path()));
     let screened = if has_nul(request.uri().path()) {
         Err(nul_in_path(part))
     } else if reads_body(part, &request) {
@@ -111,11 +119,55 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
     } else {
         Ok(request)
     };
-    let response = match screened {
+    let mut response = match screened {
         Ok(request) => next.run(request).await,
         Err(refusal) => refusal,
     };
+    let status = response.status();
+    if let Some(cache) = cache {
+        let headers = response.headers_mut();
+        if status.is_success() || status == StatusCode::NOT_MODIFIED {
+            headers.insert(header::CACHE_CONTROL, cache);
+            // The same URL answers brotli, gzip or the file itself, by what
+            // the browser accepts: a shared cache must keep them apart.
+            headers.append(header::VARY, HeaderValue::from_static("accept-encoding"));
+        } else {
+            // A file that is missing now may be there after the next build.
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        }
+    }
     with_security_headers(&edge, part, response)
+}
+
+/// How long a browser may keep one of the client's files: a content-hashed
+/// name for a year without asking again (a new build has new names), any
+/// other name only after checking it is unchanged (`Last-Modified`).
+fn static_cache_control(edge: &Edge, path: &str) -> HeaderValue {
+    let file = path.rsplit('/').next().unwrap_or_default();
+    match &edge.hashed_files {
+        Some(output_name) if is_content_hashed(file, output_name) => {
+            HeaderValue::from_static("public, max-age=31536000, immutable")
+        }
+        _ => HeaderValue::from_static("no-cache"),
+    }
+}
+
+/// Whether `file` is `<output_name>.<hash>.<extension>` as cargo-leptos names
+/// the files it hashes: the hash is an MD5 in unpadded base64url (22 characters).
+fn is_content_hashed(file: &str, output_name: &str) -> bool {
+    let Some((hash, extension)) = file
+        .strip_prefix(output_name)
+        .and_then(|rest| rest.strip_prefix('.'))
+        .and_then(|rest| rest.split_once('.'))
+    else {
+        return false;
+    };
+    hash.len() == 22
+        && hash
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+        && !extension.is_empty()
+        && !extension.contains('.')
 }
 
 /// A server function's error, as Leptos would have answered it (JSON of
@@ -329,6 +381,23 @@ pub async fn no_such_server_function() -> Response {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_content_hashed_names_are_kept_for_good() {
+        let hashed = "tokenwarden.AbCdEfGhIjKlMnOpQrSt-_.wasm";
+        assert!(is_content_hashed(hashed, "tokenwarden"));
+        for plain in [
+            "tokenwarden.wasm",
+            "tokenwarden.css",
+            "tokenwarden.short.wasm",
+            "other.AbCdEfGhIjKlMnOpQrSt-_.wasm",
+            "tokenwarden.AbCdEfGhIjKlMnOpQrSt-_.wasm.br",
+            "tokenwarden.AbCdEfGhIjKlMnOpQrSt!_.js",
+            "tokenwarden.AbCdEfGhIjKlMnOpQrSt-_.",
+        ] {
+            assert!(!is_content_hashed(plain, "tokenwarden"), "{plain}");
+        }
+    }
 
     #[test]
     fn forms_must_be_utf8_without_nul() {

@@ -66,6 +66,21 @@ pub fn leptos_options(addr: SocketAddr) -> LeptosOptions {
             .build()
     });
     options.site_addr = addr;
+    // Content-hashed file names (`LEPTOS_HASH_FILES`, as `./dev run` builds
+    // the client) are looked up in the hash file cargo-leptos writes beside
+    // the server binary; without it Leptos fails on every page.
+    if options.hash_files {
+        let beside_binary = std::env::current_exe()
+            .ok()
+            .and_then(|exe| exe.parent().map(|dir| dir.join(options.hash_file.as_ref())));
+        if !beside_binary.as_ref().is_some_and(|path| path.is_file()) {
+            tracing::warn!(
+                hash_file = ?beside_binary,
+                "LEPTOS_HASH_FILES is set but the hash file is missing: serving the client's plain file names"
+            );
+            options.hash_files = false;
+        }
+    }
     options
 }
 

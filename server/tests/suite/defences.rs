@@ -862,3 +862,80 @@ both_backends!(pages_render_while_other_apps_start, |backend| async move {
     }));
     tokio::join!(starting, rendering);
 });
+
+// The client's files go out compressed when a compressed copy was built
+// beside them (`./dev run` builds them with `--precompress`), and are kept
+// by browsers for a year when their names carry a hash of their content
+// (`LEPTOS_HASH_FILES=true`); any other static file is revalidated, and
+// pages are never stored.
+both_backends!(
+    the_client_is_served_compressed_and_cached_by_its_hash,
+    |backend| async move {
+        let site = tempfile::tempdir().unwrap();
+        let pkg = site.path().join("pkg");
+        std::fs::create_dir_all(&pkg).unwrap();
+        let hashed = "tokenwarden.AbCdEfGhIjKlMnOpQrSt-_.wasm";
+        let wasm = vec![0u8; 50_000];
+        std::fs::write(pkg.join(hashed), &wasm).unwrap();
+        let brotli = b"not really brotli, but what was built beside the file";
+        std::fs::write(pkg.join(format!("{hashed}.br")), brotli).unwrap();
+        std::fs::write(pkg.join("plain.css"), "p { color: red }").unwrap();
+        let app = TestApp::spawn_serving(backend, site.path(), true).await;
+        let get = |path: String, encoding: &'static str| {
+            let base = app.base.clone();
+            async move {
+                reqwest::Client::builder()
+                    .no_brotli()
+                    .no_gzip()
+                    .build()
+                    .unwrap()
+                    .get(format!("{base}{path}"))
+                    .header("accept-encoding", encoding)
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        let header = |r: &reqwest::Response, name: &str| {
+            r.headers()
+                .get(name)
+                .map(|v| v.to_str().unwrap().to_string())
+                .unwrap_or_default()
+        };
+
+        let compressed = get(format!("/pkg/{hashed}"), "gzip, br").await;
+        assert_eq!(compressed.status().as_u16(), 200);
+        assert_eq!(header(&compressed, "content-encoding"), "br");
+        assert_eq!(
+            header(&compressed, "cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(header(&compressed, "content-type"), "application/wasm");
+        assert!(header(&compressed, "vary").to_lowercase().contains("accept-encoding"));
+        assert_eq!(compressed.bytes().await.unwrap().as_ref(), brotli);
+
+        // A browser that takes no brotli gets the file itself.
+        let identity = get(format!("/pkg/{hashed}"), "identity").await;
+        assert_eq!(header(&identity, "content-encoding"), "");
+        assert_eq!(identity.bytes().await.unwrap().len(), wasm.len());
+
+        let plain = get("/pkg/plain.css".into(), "br").await;
+        assert_eq!(plain.status().as_u16(), 200);
+        assert_eq!(header(&plain, "cache-control"), "no-cache");
+
+        // Without hashed names (pages are rendered here: with them, Leptos needs
+        // the hash file cargo-leptos writes beside the server binary), nothing
+        // is kept for good, even a name that looks hashed; a missing file is not
+        // cached; pages are never stored.
+        let unhashed = TestApp::spawn_serving(backend, site.path(), false).await;
+        let answer = reqwest::get(format!("{}/pkg/{hashed}", unhashed.base)).await.unwrap();
+        assert_eq!(header(&answer, "cache-control"), "no-cache");
+        let missing = reqwest::get(format!("{}/pkg/missing.wasm", unhashed.base))
+            .await
+            .unwrap();
+        assert_eq!(missing.status().as_u16(), 404);
+        assert_eq!(header(&missing, "cache-control"), "no-store");
+        let page = reqwest::get(format!("{}/login", unhashed.base)).await.unwrap();
+        assert_eq!(header(&page, "cache-control"), "no-store");
+    }
+);

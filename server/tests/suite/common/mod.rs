@@ -95,6 +95,27 @@ impl TestApp {
     }
 
     pub async fn spawn_configured(backend: Backend, auth: AuthSettings, tokens: app::ssr::TokenSettings) -> TestApp {
+        Self::start(backend, auth, tokens, None).await
+    }
+
+    /// An app serving the client's files from `site_root`, with
+    /// content-hashed names (`hash_files`) or plain ones.
+    pub async fn spawn_serving(backend: Backend, site_root: &std::path::Path, hash_files: bool) -> TestApp {
+        Self::start(
+            backend,
+            AuthSettings::default(),
+            Default::default(),
+            Some((site_root, hash_files)),
+        )
+        .await
+    }
+
+    async fn start(
+        backend: Backend,
+        auth: AuthSettings,
+        tokens: app::ssr::TokenSettings,
+        site: Option<(&std::path::Path, bool)>,
+    ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = fresh_database(backend, dir.path()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
@@ -109,7 +130,11 @@ impl TestApp {
             data_dir: dir.path().to_path_buf(),
             tokens,
         };
-        let state = server::build_state(&settings).await.expect("app state");
+        let mut state = server::build_state(&settings).await.expect("app state");
+        if let Some((root, hash_files)) = site {
+            state.leptos_options.site_root = root.to_string_lossy().into();
+            state.leptos_options.hash_files = hash_files;
+        }
         let db = state.db.clone();
         let last_used = state.last_used.clone();
         let (passwords, app_passwords) = (state.passwords.clone(), state.app_passwords.clone());
