@@ -53,6 +53,13 @@ export default defineConfig({
       dependencies: ['tokens'],
       use: chromium,
     },
+    {
+      // Every page at a phone's width, with the data the stories above left.
+      name: 'phone',
+      testMatch: /phone\.spec\.ts/,
+      dependencies: ['app-passwords'],
+      use: chromium,
+    },
   ],
   webServer: {
     command: 'rm -rf target/e2e-data && exec target/debug/tokenwarden',
