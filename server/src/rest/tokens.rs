@@ -205,7 +205,8 @@ fn token_state() -> Object {
 }
 
 impl ManagedToken {
-    fn of(t: &TokenView) -> Self {
+    /// `now` in Unix seconds, read once per answer.
+    fn of(t: &TokenView, now: i64) -> Self {
         ManagedToken {
             id: t.id.to_string(),
             name: t.name.clone(),
@@ -213,7 +214,7 @@ impl ManagedToken {
             created_date: t.created_at * 1000,
             expiry_date: t.expires_at.map(|at| at * 1000),
             last_authenticated: t.last_used_at.map(|at| at * 1000),
-            state: t.state(chrono::Utc::now().timestamp()).label(),
+            state: t.state(now).label(),
             token: None,
         }
     }
@@ -238,10 +239,11 @@ pub(crate) async fn list(
 ) -> Result<Json<Page<ManagedToken>>, RestError> {
     let place = path.place(&state, &manager).await?;
     let target = token_admin::target(&state, &manager.user, &place, false).await?;
+    let now = chrono::Utc::now().timestamp();
     let values = tokens::list(&state.db, target.home)
         .await?
         .iter()
-        .map(ManagedToken::of)
+        .map(|t| ManagedToken::of(t, now))
         .collect();
     Ok(Page::of(values))
 }
@@ -290,7 +292,7 @@ pub(crate) async fn create(
     let answer = ManagedToken {
         // The one and only time the secret is sent.
         token: Some(created.secret.expose().to_string()),
-        ..ManagedToken::of(&created.token)
+        ..ManagedToken::of(&created.token, chrono::Utc::now().timestamp())
     };
     Ok((StatusCode::CREATED, Json(answer)))
 }
@@ -332,7 +334,7 @@ pub(crate) async fn update(
     let names = request.permissions.unwrap_or(current.permissions.clone());
     let set = token.permissions(&names)?;
     let updated = tokens::update(&state.db, id, &name, &set, &manager.user, &manager.address).await?;
-    Ok(Json(ManagedToken::of(&updated)))
+    Ok(Json(ManagedToken::of(&updated, chrono::Utc::now().timestamp())))
 }
 
 #[utoipa::path(

@@ -14,7 +14,7 @@ use crate::{
 };
 use chrono::NaiveDate;
 use sqlx::AnyConnection;
-use tokenwarden::app_passwords::{creation_closed_message, ClassicScope, Schedule, MAX_ACTIVE_PER_USER};
+use tokenwarden::app_passwords::{ClassicScope, Phase, Schedule, MAX_ACTIVE_PER_USER};
 
 fn date(column: Option<String>) -> Result<Option<NaiveDate>, StoreError> {
     column
@@ -101,7 +101,7 @@ pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView,
         .await?;
     let schedule = read_schedule(&mut tx).await?;
     let phase = schedule.phase(chrono::Utc::now());
-    if creation_closed_message(phase).is_some() {
+    if phase != Phase::Open {
         return Err(StoreError::AppPasswordsClosed(phase));
     }
     let (active,): (i64,) =

@@ -63,10 +63,19 @@ impl UserRow {
     }
 }
 
-const SELECT_USER: &str = "SELECT id, username, email, display_name, is_system_admin, created_at FROM users";
+/// The columns of [`UserRow`], as a literal so each query is joined at
+/// compile time (`current_user` runs on every signed-in request).
+macro_rules! select_user {
+    ($rest:literal) => {
+        concat!(
+            "SELECT id, username, email, display_name, is_system_admin, created_at FROM users ",
+            $rest
+        )
+    };
+}
 
 pub async fn current_user(db: &Db, id: i64) -> Result<Option<CurrentUser>, StoreError> {
-    let row: Option<UserRow> = sqlx::query_as(&format!("{SELECT_USER} WHERE id = $1"))
+    let row: Option<UserRow> = sqlx::query_as(select_user!("WHERE id = $1"))
         .bind(id)
         .fetch_optional(&db.pool)
         .await?;
@@ -212,7 +221,7 @@ pub async fn create_admin_from_cli(db: &Db, user: &NewUser) -> Result<i64, Store
 }
 
 pub async fn list(db: &Db) -> Result<Vec<UserSummary>, StoreError> {
-    let rows: Vec<UserRow> = sqlx::query_as(&format!("{SELECT_USER} ORDER BY username"))
+    let rows: Vec<UserRow> = sqlx::query_as(select_user!("ORDER BY username"))
         .fetch_all(&db.pool)
         .await?;
     Ok(rows.into_iter().map(UserRow::summary).collect())
