@@ -54,10 +54,19 @@ export default defineConfig({
       use: chromium,
     },
     {
-      // Every page at a phone's width, with the data the stories above left.
-      name: 'phone',
-      testMatch: /phone\.spec\.ts/,
+      // The demanding user's story: a policy change followed at once,
+      // defaults and dates, the one-time secret, lists that say what they
+      // mean. Builds on what the app-password story leaves.
+      name: 'ux',
+      testMatch: /ux\.spec\.ts/,
       dependencies: ['app-passwords'],
+      use: chromium,
+    },
+    {
+      // Every page at 1280 and 390 px: axe, width, screenshots.
+      name: 'pages',
+      testMatch: /pages\.spec\.ts/,
+      dependencies: ['ux'],
       use: chromium,
     },
   ],

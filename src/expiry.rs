@@ -8,7 +8,10 @@
 //!
 //! Boundaries are exact: expiry may be at most `max_days × 86 400` seconds
 //! after "now". A custom date means the end (23:59:59) of that day in the
-//! creator's time zone, stored as a UTC instant.
+//! creator's time zone, stored as a UTC instant, except on the last day the
+//! policy reaches: there it is the limit itself, to the second. So the date
+//! picker ends on the day the longest allowed preset ends, and picking that
+//! day gives the same instant as the preset.
 
 use crate::{
     policy::{EffectivePolicy, Source},
@@ -19,8 +22,7 @@ use serde::{Deserialize, Serialize};
 use std::fmt;
 use thiserror::Error;
 
-/// The presets offered, in days.
-pub const PRESET_DAYS: [u32; 6] = [7, 30, 60, 90, 180, 365];
+pub use crate::policy::PRESET_DAYS;
 const SECONDS_PER_DAY: i64 = 86_400;
 /// Time zones span UTC−12:00 to UTC+14:00.
 const MAX_OFFSET_MINUTES: i32 = 14 * 60;
@@ -90,12 +92,14 @@ impl fmt::Display for Unavailable {
     }
 }
 
+/// Sources are named in ASCII ("the workspace policy"): no Unicode case
+/// tables reach the client for this.
 fn capitalized(source: Source) -> String {
-    let s = source.to_string();
-    let mut c = s.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
+    let mut s = source.to_string();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
+    }
+    s
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -103,12 +107,41 @@ pub struct ChoiceOption {
     pub choice: ExpiryChoice,
     /// `None` when the option may be chosen.
     pub unavailable: Option<Unavailable>,
+    /// The creator's local date a preset expires on.
+    pub until: Option<NaiveDate>,
 }
 
 impl ChoiceOption {
     pub fn allowed(&self) -> bool {
         self.unavailable.is_none()
     }
+
+    /// "30 days — until Thu 24 Dec 2026", "Custom date", "No expiry"; an
+    /// option that cannot be chosen gives no date (its reason instead).
+    pub fn label(&self) -> String {
+        match self.until {
+            Some(date) if self.allowed() => format!("{} — until {}", self.choice.label(), day_label(date)),
+            _ => self.choice.label(),
+        }
+    }
+}
+
+const WEEKDAYS: [&str; 7] = ["Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+const MONTHS: [&str; 12] = [
+    "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+];
+
+/// "Thu 24 Dec 2026". Written out by hand: chrono's formatting machinery
+/// would add much to the browser's download for one pattern.
+pub fn day_label(date: NaiveDate) -> String {
+    use chrono::Datelike;
+    format!(
+        "{} {} {} {}",
+        WEEKDAYS[date.weekday().num_days_from_monday() as usize],
+        date.day(),
+        MONTHS[date.month0() as usize],
+        date.year()
+    )
 }
 
 /// The selector's options, in order, each allowed or not with the reason,
@@ -118,6 +151,10 @@ pub struct Choices {
     pub options: Vec<ChoiceOption>,
     /// First and last allowed custom date (in the creator's time zone).
     pub date_range: Option<(NaiveDate, NaiveDate)>,
+    /// What the form pre-selects: the longest allowed preset not beyond the
+    /// policy's default (30 days unless an admin chose another), else the
+    /// first allowed option.
+    pub default: Option<ExpiryChoice>,
 }
 
 impl Choices {
@@ -125,14 +162,8 @@ impl Choices {
         self.options.iter().any(|o| o.choice == choice && o.allowed())
     }
 
-    /// The longest allowed preset: a sensible default selection.
     pub fn default_choice(&self) -> Option<ExpiryChoice> {
-        self.options
-            .iter()
-            .filter(|o| o.allowed() && matches!(o.choice, ExpiryChoice::Days(_)))
-            .map(|o| o.choice)
-            .next_back()
-            .or_else(|| self.options.iter().find(|o| o.allowed()).map(|o| o.choice))
+        self.default
     }
 }
 
@@ -146,20 +177,33 @@ pub fn choices(policy: &EffectivePolicy, now: DateTime<Utc>, utc_offset_minutes:
         .map(|&days| ChoiceOption {
             choice: ExpiryChoice::Days(days),
             unavailable: (days > policy.max_days).then_some(too_long),
+            until: local_date(now + Duration::days(i64::from(days)), utc_offset_minutes),
         })
         .collect();
     let date_range = custom_date_range(policy, now, utc_offset_minutes);
     options.push(ChoiceOption {
         choice: ExpiryChoice::CustomDate,
         unavailable: date_range.is_none().then_some(Unavailable::NoDateFits),
+        until: None,
     });
     options.push(ChoiceOption {
         choice: ExpiryChoice::NoExpiry,
         unavailable: policy
             .no_expiry_forbidden_by
             .map(|source| Unavailable::ExpiryRequired { source }),
+        until: None,
     });
-    Choices { options, date_range }
+    let default = options
+        .iter()
+        .filter(|o| o.allowed() && matches!(o.choice, ExpiryChoice::Days(d) if d <= policy.default_days))
+        .map(|o| o.choice)
+        .next_back()
+        .or_else(|| options.iter().find(|o| o.allowed()).map(|o| o.choice));
+    Choices {
+        options,
+        date_range,
+        default,
+    }
 }
 
 /// What a creator asked for.
@@ -255,13 +299,14 @@ pub fn resolve(
             if expires <= now {
                 return Err(ExpiryError::DateInPast);
             }
-            if expires - now > max {
-                let last = custom_date_range(policy, now, utc_offset_minutes)
-                    .map(|(_, last)| last)
-                    .unwrap_or(date);
+            let limit = now + max;
+            let last = local_date(limit, utc_offset_minutes).ok_or(ExpiryError::BadOffset)?;
+            if date > last {
                 return Err(ExpiryError::DateTooLate { last, reason: too_long });
             }
-            Ok(Some(expires))
+            // On the last day, the limit itself: the same instant as the
+            // longest preset.
+            Ok(Some(expires.min(limit)))
         }
     }
 }
@@ -284,7 +329,9 @@ pub fn local_date(now: DateTime<Utc>, utc_offset_minutes: i32) -> Option<NaiveDa
     Some((now + Duration::minutes(i64::from(utc_offset_minutes))).date_naive())
 }
 
-/// First and last date whose end is after `now` and within the policy.
+/// First and last date a custom expiry may take: from the first day whose
+/// end is still ahead to the day the policy's limit falls on (where the
+/// token expires at the limit, not at the end of the day).
 pub fn custom_date_range(
     policy: &EffectivePolicy,
     now: DateTime<Utc>,
@@ -297,10 +344,7 @@ pub fn custom_date_range(
     } else {
         today.succ_opt()?
     };
-    let mut last = local_date(now + max, utc_offset_minutes)?;
-    if end_of_day(last, utc_offset_minutes)? - now > max {
-        last = last.pred_opt()?;
-    }
+    let last = local_date(now + max, utc_offset_minutes)?;
     (first <= last).then_some((first, last))
 }
 
@@ -350,8 +394,41 @@ mod tests {
             reason(ExpiryChoice::NoExpiry),
             "The workspace policy requires an expiry"
         );
-        assert_eq!(c.default_choice(), Some(ExpiryChoice::Days(90)));
-        assert_eq!(c.date_range, Some((date("2026-11-23"), date("2027-02-20"))));
+        // Pre-selected: the policy's default (30 days), not the longest.
+        assert_eq!(c.default_choice(), Some(ExpiryChoice::Days(30)));
+        // The picker ends on the day the longest allowed preset ends.
+        assert_eq!(c.date_range, Some((date("2026-11-23"), date("2027-02-21"))));
+        let ninety = c.options.iter().find(|o| o.choice == ExpiryChoice::Days(90)).unwrap();
+        assert_eq!(ninety.until, Some(date("2027-02-21")));
+        assert_eq!(ninety.label(), "90 days — until Sun 21 Feb 2027");
+    }
+
+    #[test]
+    fn the_default_is_the_longest_allowed_preset_not_beyond_the_admins_choice() {
+        let now = at("2026-11-24T10:00:00Z");
+        let with_default = |max: u32, default: u32| {
+            let ws = WorkspacePolicy::new(max, true)
+                .unwrap()
+                .with_default_days(default)
+                .unwrap();
+            choices(&EffectivePolicy::for_workspace(SystemPolicy::default(), ws), now, 0).default_choice()
+        };
+        assert_eq!(with_default(365, 30), Some(ExpiryChoice::Days(30)));
+        assert_eq!(with_default(365, 180), Some(ExpiryChoice::Days(180)));
+        // A stricter system policy caps a longer workspace default.
+        let ws = WorkspacePolicy::new(365, false)
+            .unwrap()
+            .with_default_days(180)
+            .unwrap();
+        let strict = EffectivePolicy::for_workspace(SystemPolicy::new(true, 60).unwrap(), ws);
+        assert_eq!(choices(&strict, now, 0).default_choice(), Some(ExpiryChoice::Days(60)));
+        // Below every preset, a custom date.
+        let tiny = EffectivePolicy::for_personal(SystemPolicy::new(true, 3).unwrap());
+        assert_eq!(choices(&tiny, now, 0).default_choice(), Some(ExpiryChoice::CustomDate));
+        // Personal tokens with no system requirement: still 30 days, not "No expiry".
+        let open = EffectivePolicy::for_personal(SystemPolicy::default());
+        assert_eq!(choices(&open, now, 0).default_choice(), Some(ExpiryChoice::Days(30)));
+        assert_eq!(day_label(date("2026-12-24")), "Thu 24 Dec 2026");
     }
 
     #[test]
@@ -370,18 +447,29 @@ mod tests {
         .unwrap()
         .unwrap();
         assert_eq!(expires - now, Duration::days(90));
-        let p_now = at("2026-11-24T00:00:00Z") - Duration::seconds(2); // one second earlier
+        // One second earlier, the last day still ends beyond the limit: the
+        // token expires at the limit, as the 90-day preset would.
+        let p_now = now - Duration::seconds(1);
+        let last_day = ExpiryRequest::Date {
+            date: date("2027-02-21"),
+            utc_offset_minutes: 0,
+        };
+        assert_eq!(resolve(&p, p_now, last_day), Ok(Some(p_now + Duration::days(90))));
+        assert_eq!(
+            resolve(&p, p_now, last_day),
+            resolve(&p, p_now, ExpiryRequest::Days(90))
+        );
         let e = resolve(
             &p,
             p_now,
             ExpiryRequest::Date {
-                date: date("2027-02-21"),
+                date: date("2027-02-22"),
                 utc_offset_minutes: 0,
             },
         )
         .unwrap_err();
         assert!(
-            matches!(e, ExpiryError::DateTooLate { last, .. } if last == date("2027-02-20")),
+            matches!(e, ExpiryError::DateTooLate { last, .. } if last == date("2027-02-21")),
             "{e:?}"
         );
         assert_eq!(
@@ -505,13 +593,16 @@ mod tests {
             prop::sample::select(vec![90u32, 180, 365]),
             any::<bool>(),
             any::<bool>(),
+            prop::sample::select(PRESET_DAYS.to_vec()),
         )
-            .prop_map(|(required, sys_days, ws_days, no_expiry, personal)| {
+            .prop_map(|(required, sys_days, ws_days, no_expiry, personal, default)| {
                 let system = SystemPolicy::new(required, sys_days).unwrap();
+                let system = system.with_default_days(default).unwrap_or(system);
                 if personal {
                     EffectivePolicy::for_personal(system)
                 } else {
-                    EffectivePolicy::for_workspace(system, WorkspacePolicy::new(ws_days, no_expiry).unwrap())
+                    let ws = WorkspacePolicy::new(ws_days, no_expiry).unwrap();
+                    EffectivePolicy::for_workspace(system, ws.with_default_days(default).unwrap_or(ws))
                 }
             })
     }
@@ -548,6 +639,17 @@ mod tests {
             prop_assert_eq!(offered, resolved.is_ok(), "{:?}", resolved);
             if let Some((first, last)) = c.date_range {
                 prop_assert!(c.is_allowed(ExpiryChoice::CustomDate));
+                // The picker's last day is the day the policy's limit falls on,
+                // so it agrees with the longest allowed preset's date.
+                prop_assert_eq!(Some(last), local_date(now + Duration::days(i64::from(policy.max_days)), offset));
+                if let Some(longest) = c.options.iter().rfind(|o| o.allowed() && o.until.is_some()) {
+                    prop_assert!(longest.until.unwrap() <= last);
+                    if longest.choice == ExpiryChoice::Days(policy.max_days) {
+                        prop_assert_eq!(longest.until, Some(last));
+                    }
+                }
+                // The default is always an allowed option.
+                prop_assert!(c.default_choice().is_some_and(|d| c.is_allowed(d)));
                 for d in [first, last] {
                     let at_edge = resolve(&policy, now, ExpiryRequest::Date { date: d, utc_offset_minutes: offset });
                     prop_assert!(at_edge.is_ok(), "{:?}", at_edge);

@@ -124,6 +124,35 @@ impl Permission {
         }
     }
 
+    /// What the permission lets a token do, as lists and forms show it
+    /// beside its name: "Repository: write — push, and read".
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Permission::WorkspaceRead => "Workspace: read — read every project and repository in it",
+            Permission::WorkspaceAdmin => "Workspace: admin — manage every project and repository, and write",
+            Permission::ProjectRead => "Project: read — clone and read every repository in it",
+            Permission::ProjectWrite => "Project: write — create repositories, push to every one, and read",
+            Permission::ProjectAdmin => "Project: admin — manage the project and its repositories, and write",
+            Permission::RepoRead => "Repository: read — clone, fetch and read",
+            Permission::RepoWrite => "Repository: write — push, and read",
+            Permission::RepoAdmin => "Repository: admin — rename and manage it, and write",
+            Permission::AccountRead => "Account: read — your account's details",
+        }
+    }
+
+    /// The level alone with its meaning, for a select already labelled with
+    /// the group: "Write — push, and read".
+    pub fn level_meaning(self) -> String {
+        let meaning = self.meaning();
+        // After "Repository:" (a char pattern: no substring search code in the client).
+        let level = meaning.split_once(':').map_or(meaning, |(_, rest)| rest.trim_start());
+        let mut level = level.to_string();
+        if let Some(first) = level.get_mut(..1) {
+            first.make_ascii_uppercase();
+        }
+        level
+    }
+
     pub fn parse(s: &str) -> Option<Permission> {
         Permission::ALL
             .into_iter()
@@ -295,6 +324,22 @@ impl PermissionSet {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn every_permission_says_what_it_does() {
+        assert_eq!(Permission::RepoWrite.meaning(), "Repository: write — push, and read");
+        assert_eq!(Permission::RepoWrite.level_meaning(), "Write — push, and read");
+        for p in Permission::ALL {
+            let group = match p.group() {
+                Group::Workspace => "Workspace: ",
+                Group::Project => "Project: ",
+                Group::Repository => "Repository: ",
+                Group::Account => "Account: ",
+            };
+            assert!(p.meaning().starts_with(group), "{}", p.meaning());
+            assert!(p.level_meaning().contains(" — "), "{}", p.level_meaning());
+        }
+    }
+
     use super::*;
 
     #[test]

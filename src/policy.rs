@@ -10,6 +10,10 @@
 //! The effective policy for a token is the stricter of the two on each
 //! point, and remembers which one set each limit so pages can say so.
 //! Personal tokens belong to no workspace: only the system policy binds them.
+//!
+//! Each policy also names the expiry the create form pre-selects (30 days
+//! unless an admin chose another preset within the maximum): a token made in
+//! a hurry should not live for a year because that was the longest allowed.
 
 use serde::{Deserialize, Serialize};
 use std::fmt;
@@ -23,11 +27,16 @@ pub const SYSTEM_MAX_DAYS_RANGE: std::ops::RangeInclusive<u32> = 1..=3650;
 /// No token, whatever the policy, is created for longer than this: a custom
 /// date further out is refused as a typo.
 pub const ABSOLUTE_MAX_DAYS: u32 = 3650;
+/// The expiry presets offered to token creators, in days.
+pub const PRESET_DAYS: [u32; 6] = [7, 30, 60, 90, 180, 365];
+/// The preset pre-selected unless an admin chose another.
+pub const DEFAULT_EXPIRY_DAYS: u32 = 30;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub struct WorkspacePolicy {
     max_days: u32,
     pub allow_no_expiry: bool,
+    default_days: u32,
 }
 
 impl Default for WorkspacePolicy {
@@ -35,11 +44,13 @@ impl Default for WorkspacePolicy {
         WorkspacePolicy {
             max_days: DEFAULT_WORKSPACE_MAX_DAYS,
             allow_no_expiry: false,
+            default_days: DEFAULT_EXPIRY_DAYS,
         }
     }
 }
 
 impl WorkspacePolicy {
+    /// With the usual default expiry (30 days).
     pub fn new(max_days: u32, allow_no_expiry: bool) -> Result<Self, PolicyError> {
         if !WORKSPACE_MAX_DAYS_OPTIONS.contains(&max_days) {
             return Err(PolicyError::WorkspaceMaxDays(max_days));
@@ -47,18 +58,69 @@ impl WorkspacePolicy {
         Ok(WorkspacePolicy {
             max_days,
             allow_no_expiry,
+            default_days: DEFAULT_EXPIRY_DAYS,
         })
     }
     pub fn max_days(&self) -> u32 {
         self.max_days
     }
-
-    /// Reads the workspace policy form: the chosen longest expiry and the
-    /// "Allow No expiry" checkbox's value (absent when unchecked).
-    pub fn from_form(max_days: &str, allow_no_expiry: Option<&str>) -> Result<Self, PolicyError> {
-        let days = whole_number(max_days).ok_or(PolicyError::WorkspaceMaxDaysNotANumber)?;
-        WorkspacePolicy::new(days, checked(allow_no_expiry))
+    /// The preset the create form pre-selects.
+    pub fn default_days(&self) -> u32 {
+        self.default_days
     }
+
+    /// The same policy pre-selecting `days`: a preset within its maximum.
+    pub fn with_default_days(self, days: u32) -> Result<Self, PolicyError> {
+        check_default(days, self.max_days)?;
+        Ok(WorkspacePolicy {
+            default_days: days,
+            ..self
+        })
+    }
+
+    /// Reads the workspace policy form: the chosen longest expiry, the
+    /// "Allow No expiry" checkbox's value (absent when unchecked) and the
+    /// default expiry (absent: 30 days).
+    pub fn from_form(
+        max_days: &str,
+        allow_no_expiry: Option<&str>,
+        default_days: Option<&str>,
+    ) -> Result<Self, PolicyError> {
+        let days = whole_number(max_days).ok_or(PolicyError::WorkspaceMaxDaysNotANumber)?;
+        WorkspacePolicy::new(days, checked(allow_no_expiry))?.with_default_days(default_from_form(default_days)?)
+    }
+}
+
+/// The default expiry as the policy forms send it (absent: 30 days).
+fn default_from_form(value: Option<&str>) -> Result<u32, PolicyError> {
+    match value {
+        None => Ok(DEFAULT_EXPIRY_DAYS),
+        Some(text) => whole_number(text).ok_or(PolicyError::DefaultDaysNotANumber),
+    }
+}
+
+/// A default must be a preset, and one the maximum allows (`max_days`:
+/// `None` when nothing bounds it). When the maximum is below every preset
+/// there is nothing to pre-select but a custom date, and any preset is kept
+/// for when the maximum grows.
+fn check_default(days: u32, max_days: u32) -> Result<(), PolicyError> {
+    if !PRESET_DAYS.contains(&days) {
+        return Err(PolicyError::DefaultDays(days));
+    }
+    if days > max_days && max_days >= PRESET_DAYS[0] {
+        return Err(PolicyError::DefaultBeyondMax { days, max_days });
+    }
+    Ok(())
+}
+
+/// The presets a default may take under a maximum of `max_days`, each with
+/// whether it may be chosen: what the policy forms offer, and what
+/// [`WorkspacePolicy::with_default_days`] and
+/// [`SystemPolicy::with_default_days`] accept.
+pub fn default_options(max_days: Option<u32>) -> impl Iterator<Item = (u32, bool)> {
+    PRESET_DAYS
+        .into_iter()
+        .map(move |days| (days, max_days.is_none_or(|max| check_default(days, max).is_ok())))
 }
 
 /// Whether a checkbox was ticked: browsers send its value ("on") only then.
@@ -78,6 +140,8 @@ pub struct SystemPolicy {
     pub expiry_required: bool,
     /// Applies only while expiry is required (as in Bitbucket Data Center).
     max_days: u32,
+    /// What personal tokens' create form pre-selects.
+    default_days: u32,
 }
 
 impl Default for SystemPolicy {
@@ -85,11 +149,13 @@ impl Default for SystemPolicy {
         SystemPolicy {
             expiry_required: false,
             max_days: 365,
+            default_days: DEFAULT_EXPIRY_DAYS,
         }
     }
 }
 
 impl SystemPolicy {
+    /// With the usual default expiry (30 days).
     pub fn new(expiry_required: bool, max_days: u32) -> Result<Self, PolicyError> {
         if !SYSTEM_MAX_DAYS_RANGE.contains(&max_days) {
             return Err(PolicyError::SystemMaxDays(max_days));
@@ -97,17 +163,41 @@ impl SystemPolicy {
         Ok(SystemPolicy {
             expiry_required,
             max_days,
+            default_days: DEFAULT_EXPIRY_DAYS,
         })
     }
     pub fn max_days(&self) -> u32 {
         self.max_days
     }
+    /// The preset personal tokens' create form pre-selects.
+    pub fn default_days(&self) -> u32 {
+        self.default_days
+    }
+    /// What bounds a default: the max days while expiry is required.
+    pub fn default_bound(&self) -> Option<u32> {
+        self.expiry_required.then_some(self.max_days)
+    }
+
+    /// The same policy pre-selecting `days`: a preset, within the max days
+    /// while expiry is required.
+    pub fn with_default_days(self, days: u32) -> Result<Self, PolicyError> {
+        check_default(days, self.default_bound().unwrap_or(ABSOLUTE_MAX_DAYS))?;
+        Ok(SystemPolicy {
+            default_days: days,
+            ..self
+        })
+    }
 
     /// Reads the system policy form: the "Expiry required" checkbox's value
-    /// (absent when unchecked) and "Max days until expiry" as typed.
-    pub fn from_form(expiry_required: Option<&str>, max_days: &str) -> Result<Self, PolicyError> {
+    /// (absent when unchecked), "Max days until expiry" as typed and the
+    /// default expiry (absent: 30 days).
+    pub fn from_form(
+        expiry_required: Option<&str>,
+        max_days: &str,
+        default_days: Option<&str>,
+    ) -> Result<Self, PolicyError> {
         let days = whole_number(max_days).ok_or(PolicyError::SystemMaxDaysNotANumber)?;
-        SystemPolicy::new(checked(expiry_required), days)
+        SystemPolicy::new(checked(expiry_required), days)?.with_default_days(default_from_form(default_days)?)
     }
 }
 
@@ -121,6 +211,24 @@ pub enum PolicyError {
     SystemMaxDays(u32),
     #[error("Max days until expiry must be a whole number from 1 to 3650.")]
     SystemMaxDaysNotANumber,
+    #[error("The default expiry must be 7, 30, 60, 90, 180 or 365 days, not {0}.")]
+    DefaultDays(u32),
+    #[error("The default expiry must be 7, 30, 60, 90, 180 or 365 days.")]
+    DefaultDaysNotANumber,
+    #[error("The default expiry ({days} days) must be within the longest allowed ({max_days} days).")]
+    DefaultBeyondMax { days: u32, max_days: u32 },
+}
+
+impl PolicyError {
+    /// The form field the error is about.
+    pub fn field(&self) -> &'static str {
+        match self {
+            PolicyError::DefaultDays(_) | PolicyError::DefaultDaysNotANumber | PolicyError::DefaultBeyondMax { .. } => {
+                "default_days"
+            }
+            _ => "max_days",
+        }
+    }
 }
 
 /// Which policy set a limit.
@@ -151,6 +259,9 @@ pub struct EffectivePolicy {
     pub max_days_source: Source,
     /// `None` when "No expiry" is allowed; else the policy that forbids it.
     pub no_expiry_forbidden_by: Option<Source>,
+    /// The preset an admin chose to pre-select; the create form takes the
+    /// longest allowed preset not beyond it.
+    pub default_days: u32,
 }
 
 impl EffectivePolicy {
@@ -173,6 +284,7 @@ impl EffectivePolicy {
             max_days,
             max_days_source,
             no_expiry_forbidden_by,
+            default_days: workspace.default_days,
         }
     }
 
@@ -183,12 +295,14 @@ impl EffectivePolicy {
                 max_days: system.max_days,
                 max_days_source: Source::System,
                 no_expiry_forbidden_by: Some(Source::System),
+                default_days: system.default_days,
             }
         } else {
             EffectivePolicy {
                 max_days: ABSOLUTE_MAX_DAYS,
                 max_days_source: Source::Product,
                 no_expiry_forbidden_by: None,
+                default_days: system.default_days,
             }
         }
     }
@@ -230,26 +344,78 @@ mod tests {
 
     #[test]
     fn forms_are_read_strictly() {
-        assert_eq!(WorkspacePolicy::from_form(" 180 ", Some("on")), Ok(ws(180, true)));
-        assert_eq!(WorkspacePolicy::from_form("90", None), Ok(ws(90, false)));
-        assert_eq!(WorkspacePolicy::from_form("90", Some("false")), Ok(ws(90, false)));
+        assert_eq!(WorkspacePolicy::from_form(" 180 ", Some("on"), None), Ok(ws(180, true)));
+        assert_eq!(WorkspacePolicy::from_form("90", None, None), Ok(ws(90, false)));
+        assert_eq!(WorkspacePolicy::from_form("90", Some("false"), None), Ok(ws(90, false)));
         assert_eq!(
-            WorkspacePolicy::from_form("ninety", None),
+            WorkspacePolicy::from_form("ninety", None, None),
             Err(PolicyError::WorkspaceMaxDaysNotANumber)
         );
         assert_eq!(
-            WorkspacePolicy::from_form("30", None),
+            WorkspacePolicy::from_form("30", None, None),
             Err(PolicyError::WorkspaceMaxDays(30))
         );
-        assert_eq!(SystemPolicy::from_form(Some("on"), "45"), Ok(sys(true, 45)));
+        assert_eq!(SystemPolicy::from_form(Some("on"), "45", None), Ok(sys(true, 45)));
         for bad in ["", "-1", "1e3", "4.5", "99999999999999999999"] {
             assert_eq!(
-                SystemPolicy::from_form(None, bad),
+                SystemPolicy::from_form(None, bad, None),
                 Err(PolicyError::SystemMaxDaysNotANumber),
                 "{bad}"
             );
         }
-        assert_eq!(SystemPolicy::from_form(None, "0"), Err(PolicyError::SystemMaxDays(0)));
+        assert_eq!(
+            SystemPolicy::from_form(None, "0", None),
+            Err(PolicyError::SystemMaxDays(0))
+        );
+    }
+
+    #[test]
+    fn defaults_are_presets_within_the_maximum() {
+        assert_eq!(WorkspacePolicy::default().default_days(), 30);
+        assert_eq!(SystemPolicy::default().default_days(), 30);
+        assert_eq!(
+            WorkspacePolicy::from_form("90", None, Some("60")).map(|p| p.default_days()),
+            Ok(60)
+        );
+        assert_eq!(
+            WorkspacePolicy::from_form("90", None, Some("180")),
+            Err(PolicyError::DefaultBeyondMax {
+                days: 180,
+                max_days: 90
+            })
+        );
+        assert_eq!(
+            WorkspacePolicy::from_form("365", None, Some("14")),
+            Err(PolicyError::DefaultDays(14))
+        );
+        assert_eq!(
+            WorkspacePolicy::from_form("365", None, Some("a month")),
+            Err(PolicyError::DefaultDaysNotANumber)
+        );
+        assert_eq!(PolicyError::DefaultDaysNotANumber.field(), "default_days");
+        // The system's max days bounds the default only while expiry is required.
+        assert_eq!(
+            SystemPolicy::from_form(None, "45", Some("365")).map(|p| p.default_days()),
+            Ok(365)
+        );
+        assert_eq!(
+            SystemPolicy::from_form(Some("on"), "45", Some("60")),
+            Err(PolicyError::DefaultBeyondMax { days: 60, max_days: 45 })
+        );
+        // Below every preset, only a custom date fits: the default waits.
+        assert!(SystemPolicy::from_form(Some("on"), "5", Some("30")).is_ok());
+        let offered: Vec<u32> = default_options(Some(90))
+            .filter(|(_, ok)| *ok)
+            .map(|(d, _)| d)
+            .collect();
+        assert_eq!(offered, [7, 30, 60, 90]);
+        assert!(default_options(None).all(|(_, ok)| ok));
+        let p = EffectivePolicy::for_workspace(sys(true, 45), ws(180, false).with_default_days(90).unwrap());
+        assert_eq!(p.default_days, 90);
+        assert_eq!(
+            EffectivePolicy::for_personal(SystemPolicy::default().with_default_days(7).unwrap()).default_days,
+            7
+        );
     }
 
     #[test]

@@ -135,8 +135,12 @@ fn crc32(data: &[u8]) -> u32 {
     !crc
 }
 
-/// A token is "expiring soon" within this many days of its expiry.
+/// A token is "expiring soon" within at most this many days of its expiry…
 pub const EXPIRING_SOON_DAYS: i64 = 7;
+/// …and only in the last quarter of its own lifetime: a new 7-day token is
+/// not "expiring soon" the moment it is made (it is for its last 42 hours),
+/// while a year-long one is for its last week.
+pub const EXPIRING_SOON_SHARE_OF_LIFETIME: i64 = 4;
 
 /// Where a token stands, as the lists show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
@@ -155,14 +159,22 @@ impl TokenState {
         TokenState::Revoked,
     ];
 
-    /// From Unix seconds: a token works while `now < expires_at`.
-    pub fn at(now: i64, expires_at: Option<i64>, revoked: bool) -> TokenState {
+    /// From Unix seconds: a token works while `now < expires_at`; it is
+    /// "expiring soon" in the last quarter of its lifetime (from
+    /// `created_at`), at most the last [`EXPIRING_SOON_DAYS`].
+    pub fn at(now: i64, created_at: i64, expires_at: Option<i64>, revoked: bool) -> TokenState {
         match expires_at {
             _ if revoked => TokenState::Revoked,
             Some(e) if now >= e => TokenState::Expired,
-            Some(e) if e - now <= EXPIRING_SOON_DAYS * 86_400 => TokenState::ExpiringSoon,
+            Some(e) if e - now <= Self::soon_window(created_at, e) => TokenState::ExpiringSoon,
             _ => TokenState::Active,
         }
+    }
+
+    /// How long before its expiry a token counts as expiring soon.
+    pub fn soon_window(created_at: i64, expires_at: i64) -> i64 {
+        let lifetime = expires_at.saturating_sub(created_at).max(0);
+        (lifetime / EXPIRING_SOON_SHARE_OF_LIFETIME).min(EXPIRING_SOON_DAYS * 86_400)
     }
 
     pub fn label(self) -> &'static str {
@@ -187,12 +199,29 @@ mod tests {
     #[test]
     fn states_follow_the_clock_to_the_second() {
         let day = 86_400;
-        assert_eq!(TokenState::at(0, None, false), TokenState::Active);
-        assert_eq!(TokenState::at(0, Some(8 * day), false), TokenState::Active);
-        assert_eq!(TokenState::at(0, Some(7 * day), false), TokenState::ExpiringSoon);
-        assert_eq!(TokenState::at(99, Some(100), false), TokenState::ExpiringSoon);
-        assert_eq!(TokenState::at(100, Some(100), false), TokenState::Expired);
-        assert_eq!(TokenState::at(0, Some(100), true), TokenState::Revoked);
+        let year_old = -358 * day;
+        assert_eq!(TokenState::at(0, 0, None, false), TokenState::Active);
+        assert_eq!(TokenState::at(0, year_old, Some(8 * day), false), TokenState::Active);
+        assert_eq!(
+            TokenState::at(0, year_old, Some(7 * day), false),
+            TokenState::ExpiringSoon
+        );
+        assert_eq!(TokenState::at(99, 0, Some(100), false), TokenState::ExpiringSoon);
+        assert_eq!(TokenState::at(100, 0, Some(100), false), TokenState::Expired);
+        assert_eq!(TokenState::at(0, 0, Some(100), true), TokenState::Revoked);
+        // A new 7-day token is active; it is expiring soon in its last quarter.
+        assert_eq!(TokenState::at(0, 0, Some(7 * day), false), TokenState::Active);
+        assert_eq!(TokenState::at(5 * day, 0, Some(7 * day), false), TokenState::Active);
+        assert_eq!(
+            TokenState::at(6 * day, 0, Some(7 * day), false),
+            TokenState::ExpiringSoon
+        );
+        // A 30-day token: its last 7 days.
+        assert_eq!(TokenState::at(22 * day, 0, Some(30 * day), false), TokenState::Active);
+        assert_eq!(
+            TokenState::at(23 * day, 0, Some(30 * day), false),
+            TokenState::ExpiringSoon
+        );
         assert!(!TokenState::Expired.works() && TokenState::ExpiringSoon.works());
     }
 

@@ -39,12 +39,13 @@ pub enum AppError {
     Transport(String),
 }
 
+/// Field names are ASCII: no Unicode case tables in the client for them.
 fn capitalize(s: &str) -> String {
-    let mut chars = s.chars();
-    match chars.next() {
-        Some(first) => first.to_uppercase().chain(chars).collect(),
-        None => String::new(),
+    let mut s = s.to_string();
+    if let Some(first) = s.get_mut(..1) {
+        first.make_ascii_uppercase();
     }
+    s
 }
 
 fn minutes(secs: u64) -> u64 {

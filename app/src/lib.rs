@@ -87,6 +87,9 @@ pub fn App() -> impl IntoView {
 #[cfg(feature = "hydrate")]
 #[wasm_bindgen::prelude::wasm_bindgen]
 pub fn hydrate() {
+    // Readable panics in the console for debug builds (the browser tests
+    // run one); the release client leaves the hook's formatting out.
+    #[cfg(debug_assertions)]
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     // For browser tests: the client runs (each island counts itself too,

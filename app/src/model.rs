@@ -93,12 +93,14 @@ pub struct TokenView {
     pub expires_at: Option<i64>,
     pub last_used_at: Option<i64>,
     pub last_used_addr: Option<String>,
+    /// `rest` or `git`.
+    pub last_used_via: Option<String>,
     pub revoked_at: Option<i64>,
 }
 
 impl TokenView {
     pub fn state(&self, now: i64) -> tokenwarden::token::TokenState {
-        tokenwarden::token::TokenState::at(now, self.expires_at, self.revoked_at.is_some())
+        tokenwarden::token::TokenState::at(now, self.created_at, self.expires_at, self.revoked_at.is_some())
     }
 }
 
@@ -159,6 +161,8 @@ impl AppPasswordView {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CreatedAppPassword {
     pub app_password: AppPasswordView,
+    /// Its user's name, which Git and HTTP Basic take with it.
+    pub username: String,
     pub secret: tokenwarden::secret::Secret,
 }
 

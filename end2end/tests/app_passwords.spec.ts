@@ -26,7 +26,18 @@ async function createAppPassword(page: Page, label: string, repositories: string
   await expect(page.getByText(`App password "${label}" created.`)).toBeVisible();
   const secret = page.getByRole('textbox', { name: 'New app password' });
   await expect(secret).toHaveCount(1);
-  return secret.inputValue();
+  // The form starts over and the secret has the focus, so a second press of
+  // Create makes nothing; beside it, how to use it, with this host.
+  await expect(secret).toBeFocused();
+  await expect(page.getByLabel('Label')).toHaveValue('');
+  await expect(page.getByLabel('Repositories')).toHaveValue('');
+  const usage = page.locator('.new-token pre.usage');
+  await expect(usage).toContainText('curl -u "bob:$APP_PASSWORD" http://127.0.0.1:3100/rest/api/latest/tokens/self');
+  await expect(usage).toContainText('git clone http://bob@127.0.0.1:3100/scm/<workspace>/<repository>.git');
+  const value = await secret.inputValue();
+  await page.getByRole('button', { name: 'Done' }).click();
+  await expect(secret).toHaveCount(0);
+  return value;
 }
 
 test.describe.serial('app passwords', () => {

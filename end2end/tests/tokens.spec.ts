@@ -99,7 +99,7 @@ test.describe.serial('access tokens', () => {
     const edit = page.locator('tr.subrow form');
     await expect(edit.getByText('it cannot be changed')).toBeVisible();
     await expect(edit.locator('input[name="expiry"], input[name="expiry_date"]')).toHaveCount(0);
-    await edit.getByLabel('Name').fill('CI deploy (prod)');
+    await edit.getByLabel('Name', { exact: true }).fill('CI deploy (prod)');
     await edit.getByLabel('Repository permission').selectOption('REPO_WRITE');
     await edit.getByRole('button', { name: 'Save changes' }).click();
     await expect(row(page, 'CI deploy (prod)')).toContainText('REPO_WRITE');

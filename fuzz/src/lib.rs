@@ -248,16 +248,20 @@ pub fn names(data: &[u8]) {
     let _ = validate::new_password(&text, "alice");
 }
 
-/// The policy forms: workspace (line 1 days, line 2 checkbox) and system
-/// (line 3 checkbox, line 4 days). What is accepted is within the bounds.
+/// The policy forms: workspace (line 1 days, line 2 checkbox, line 3
+/// default) and system (line 4 checkbox, line 5 days, line 6 default). What
+/// is accepted is within the bounds, and its default a preset within them.
 pub fn policy(data: &[u8]) {
     let lines = lines(data);
-    let checkbox = |n: usize| (lines.len() > n).then(|| line(&lines, n));
-    if let Ok(ws) = WorkspacePolicy::from_form(line(&lines, 0), checkbox(1)) {
+    let optional = |n: usize| (lines.len() > n).then(|| line(&lines, n));
+    if let Ok(ws) = WorkspacePolicy::from_form(line(&lines, 0), optional(1), optional(2)) {
         assert!(tokenwarden::policy::WORKSPACE_MAX_DAYS_OPTIONS.contains(&ws.max_days()));
+        assert!(tokenwarden::policy::PRESET_DAYS.contains(&ws.default_days()));
+        assert!(ws.default_days() <= ws.max_days());
     }
-    if let Ok(system) = SystemPolicy::from_form(checkbox(2), line(&lines, 3)) {
+    if let Ok(system) = SystemPolicy::from_form(optional(3), line(&lines, 4), optional(5)) {
         assert!(tokenwarden::policy::SYSTEM_MAX_DAYS_RANGE.contains(&system.max_days()));
+        assert!(tokenwarden::policy::PRESET_DAYS.contains(&system.default_days()));
         let p = EffectivePolicy::for_personal(system);
         let now = now_from(data);
         let c = expiry::choices(&p, now, 0);

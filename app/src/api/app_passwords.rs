@@ -85,6 +85,7 @@ pub async fn create_app_password(
             .await?;
             Ok(CreatedAppPassword {
                 app_password,
+                username: user.username.clone(),
                 secret: tokenwarden::secret::Secret::new(secret.expose()),
             })
         }

@@ -31,17 +31,24 @@ pub async fn get_system_policy() -> Result<PolicyView, AppError> {
     )
 }
 
-/// `expiry_required` is a checkbox; `max_days` a whole number from 1 to 3650.
+/// `expiry_required` is a checkbox; `max_days` a whole number from 1 to
+/// 3650; `default_days` the preset personal tokens' form pre-selects
+/// (absent: 30).
 #[server(prefix = "/api", endpoint = "set_system_policy")]
 pub async fn set_system_policy(
     #[server(default)] expiry_required: Option<String>,
     max_days: String,
+    #[server(default)] default_days: Option<String>,
 ) -> Result<(), AppError> {
     respond(
         async {
             let (state, user) = guard::system_admin().await?;
-            let policy = tokenwarden::policy::SystemPolicy::from_form(expiry_required.as_deref(), &max_days)
-                .map_err(|e| AppError::refused("max_days", e))?;
+            let policy = tokenwarden::policy::SystemPolicy::from_form(
+                expiry_required.as_deref(),
+                &max_days,
+                default_days.as_deref(),
+            )
+            .map_err(|e| AppError::refused(e.field(), e))?;
             Ok(policies::set_system(&state.db, &user, &client_addr(&parts()?), policy).await?)
         }
         .await,
@@ -69,18 +76,25 @@ pub async fn get_workspace_policy(workspace: String) -> Result<PolicyView, AppEr
     )
 }
 
-/// `max_days` is 90, 180 or 365; `allow_no_expiry` a checkbox.
+/// `max_days` is 90, 180 or 365; `allow_no_expiry` a checkbox;
+/// `default_days` the preset the create form pre-selects, within `max_days`
+/// (absent: 30).
 #[server(prefix = "/api", endpoint = "set_workspace_policy")]
 pub async fn set_workspace_policy(
     workspace: String,
     max_days: String,
     #[server(default)] allow_no_expiry: Option<String>,
+    #[server(default)] default_days: Option<String>,
 ) -> Result<(), AppError> {
     respond(
         async {
             let (state, user, ws) = guard::workspace_admin(&workspace).await?;
-            let policy = tokenwarden::policy::WorkspacePolicy::from_form(&max_days, allow_no_expiry.as_deref())
-                .map_err(|e| AppError::refused("max_days", e))?;
+            let policy = tokenwarden::policy::WorkspacePolicy::from_form(
+                &max_days,
+                allow_no_expiry.as_deref(),
+                default_days.as_deref(),
+            )
+            .map_err(|e| AppError::refused(e.field(), e))?;
             Ok(policies::set_workspace(&state.db, &user, &client_addr(&parts()?), ws.id, &ws.slug, policy).await?)
         }
         .await,

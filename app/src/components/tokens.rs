@@ -4,17 +4,22 @@
 //! The expiry options are computed in the browser from the policy with
 //! `tokenwarden::expiry::choices`, the same code the server runs when it
 //! stores the token: a disallowed option is disabled, with its reason, the
-//! moment the form renders or changes, with no request.
+//! moment the form renders or changes, with no request. When a policy is
+//! saved elsewhere on the page the form fetches the new one and offers its
+//! choices at once ([`policy_saves`]).
 
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
-    components::{island_ready, ActionError, ErrorBox, LocalDate, NewSecret},
+    components::{
+        island_ready, policy_saves, reset_on_success, ActionError, ErrorBox, LastUse, LocalDate, NewSecret, Scroller,
+        Usage,
+    },
     model::{CreatedToken, PolicyView, TokenView},
 };
 use leptos::prelude::*;
 use tokenwarden::validate::NAME_MAX_CHARS;
 use tokenwarden::{
-    expiry::{choices, ExpiryChoice},
+    expiry::{choices, day_label, ExpiryChoice},
     permissions::{Group, Permission, TokenKind},
     place::Place,
     token::TokenState,
@@ -40,6 +45,22 @@ pub fn relative(now: i64, at: i64) -> String {
         (true, n) => format!("in {}", unit(n)),
         (false, 0) => "expired today".into(),
         (false, n) => format!("expired {} ago", unit(n)),
+    }
+}
+
+/// Names in the reader's order: the browser's collation (locale-aware, and
+/// no Unicode case tables in the WASM); the server, which never sorts by
+/// name before hydration, folds case.
+fn by_name(a: &str, b: &str) -> std::cmp::Ordering {
+    #[cfg(feature = "hydrate")]
+    {
+        js_sys::JsString::from(a)
+            .locale_compare(b, &js_sys::Array::new(), &js_sys::Object::new())
+            .cmp(&0)
+    }
+    #[cfg(not(feature = "hydrate"))]
+    {
+        a.to_lowercase().cmp(&b.to_lowercase())
     }
 }
 
@@ -73,9 +94,15 @@ pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
     let state_filter = RwSignal::new(String::from("all"));
     let sort = RwSignal::new(String::from("created"));
     let kind = place.kind();
+    let heading = match kind {
+        TokenKind::Workspace => "Workspace tokens",
+        TokenKind::Project => "Project tokens",
+        TokenKind::Repository => "Repository tokens",
+        TokenKind::Personal => "Tokens",
+    };
     view! {
         <section class="card">
-            <h2>"Access tokens"</h2>
+            <h2>{heading}</h2>
             {(kind != TokenKind::Personal).then(|| view! {
                 <p class="hint">"These tokens belong to the "{kind.as_str()}", not to whoever made them: they keep working when their creator leaves the workspace or loses a role, until they expire or are revoked. Tokens whose creator is no longer a member are marked, so you can review them."</p>
             })}
@@ -116,21 +143,21 @@ pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
                                 .collect();
                             match sort.get().as_str() {
                                 "expires" => list.sort_by_key(|t| t.expires_at.unwrap_or(i64::MAX)),
-                                "name" => list.sort_by_key(|t| t.name.to_lowercase()),
+                                "name" => list.sort_by(|a, b| by_name(&a.name, &b.name)),
                                 _ => {}
                             }
                             if list.is_empty() {
                                 return view! { <p class="muted">"No tokens to show."</p> }.into_any();
                             }
                             view! {
-                                <table class="tokens">
+                                <Scroller label="Tokens"><table class="tokens">
                                     <thead><tr>
                                         <th>"Name"</th><th>"Permissions"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"State"</th><th></th>
                                     </tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|t| view! { <TokenRow token=t kind now update revoke /> }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></Scroller>
                             }.into_any()
                         }
                     }
@@ -162,11 +189,8 @@ fn TokenRow(
         Some(at) => relative(now, at),
         None => "never".into(),
     };
-    let (last_used_at, last_used_addr) = (token.last_used_at, token.last_used_addr.clone());
-    let last_used = move || match last_used_at {
-        Some(at) => view! { <LocalDate at /> {last_used_addr.clone().map(|a| format!(" from {a}"))} }.into_any(),
-        None => "Never".into_any(),
-    };
+    let last_used =
+        view! { <LastUse at=token.last_used_at addr=token.last_used_addr.clone() via=token.last_used_via.clone() /> };
     let state_class = match state {
         TokenState::Active => "state active",
         TokenState::ExpiringSoon => "state expiring",
@@ -182,7 +206,7 @@ fn TokenRow(
     view! {
         <tr data-token=token.name.clone()>
             <td>{token.name.clone()}</td>
-            <td class="perms">{token.permissions.join(", ")}</td>
+            <td class="perms"><PermissionList names=token.permissions.clone() /></td>
             <td>
                 <LocalDate at=token.created_at /> {token.created_by.map(|by| format!(" by {by}"))}
                 {token.creator_left.then(|| view! { <span class="badge left" title="The creator is no longer a member of this workspace; the token keeps working until it expires or is revoked.">"creator no longer a member"</span> })}
@@ -192,9 +216,9 @@ fn TokenRow(
             <td><span class=state_class>{state.label()}</span></td>
             <td class="actions">
                 {live.then(|| view! {
-                    <button type="button" class="link" on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
+                    <button type="button" class="link" aria-label=format!("Edit {}", token.name) on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
                     " "
-                    <button type="button" class="link danger" on:click=move |_| confirming.set(true)>"Revoke"</button>
+                    <button type="button" class="link danger" aria-label=format!("Revoke {}", token.name) on:click=move |_| confirming.set(true)>"Revoke"</button>
                 })}
             </td>
         </tr>
@@ -224,6 +248,20 @@ fn TokenRow(
                 </ActionForm>
             </td></tr>
         })}}
+    }
+}
+
+/// A token's permissions, each with what it lets the token do, and its
+/// name as the REST API takes it.
+#[component]
+fn PermissionList(names: Vec<String>) -> impl IntoView {
+    view! {
+        <ul class="perm-list">
+            {names.into_iter().map(|name| {
+                let meaning = Permission::parse(&name).map(|p| p.meaning());
+                view! { <li>{meaning.map(|m| format!("{m} "))}<code>{name}</code></li> }
+            }).collect_view()}
+        </ul>
     }
 }
 
@@ -262,7 +300,7 @@ fn PermissionFields(kind: TokenKind, #[prop(default = vec![])] selected: Vec<Str
                         <option value="" selected=current.is_empty()>"None"</option>
                         {options.into_iter().map(|p| {
                             let selected = current == p.name();
-                            view! { <option value=p.name() selected=selected>{p.name()}</option> }
+                            view! { <option value=p.name() selected=selected>{p.level_meaning()}</option> }
                         }).collect_view()}
                     </select>
                 </label>
@@ -274,15 +312,17 @@ fn PermissionFields(kind: TokenKind, #[prop(default = vec![])] selected: Vec<Str
 #[component]
 fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>) -> impl IntoView {
     let policy_place = place.clone();
+    // Refetched when a policy is saved on this page: the choices follow it.
+    let saves = policy_saves();
     let policy = Resource::new(
-        || (),
+        move || saves.get(),
         move |_| {
             let p = policy_place.fields();
             token_policy(p.kind, p.workspace, p.project, p.repository)
         },
     );
     view! {
-        <Suspense fallback=|| ()>
+        <Transition fallback=|| ()>
             {move || {
                 let place = place.clone();
                 Suspend::new(async move {
@@ -292,8 +332,10 @@ fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>) -> impl Into
                     }
                 })
             }}
-        </Suspense>
-        {move || create.value().get().and_then(Result::ok).map(|created| view! { <NewTokenSecret created /> })}
+        </Transition>
+        {move || create.value().get().and_then(Result::ok).map(|created| view! {
+            <NewTokenSecret created on_done=Callback::new(move |_| create.value().set(None)) />
+        })}
     }
 }
 
@@ -317,11 +359,20 @@ pub(crate) fn CreateTokenFields(
     let offset = RwSignal::new(0i32);
     Effect::new(move |_| offset.set(browser_utc_offset_minutes()));
     let options = Memo::new(move |_| choices(&effective, chrono::Utc::now(), offset.get()));
-    let selected = RwSignal::new(
-        choices(&effective, chrono::Utc::now(), 0)
-            .default_choice()
+    let default = move || {
+        options
+            .with_untracked(|c| c.default_choice())
             .map(|c| c.value())
-            .unwrap_or_default(),
+            .unwrap_or_default()
+    };
+    let selected = RwSignal::new(default());
+    // Made: the form starts over (name, permissions, the default expiry), so
+    // a second press of Create cannot make a twin; the secret takes focus.
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(
+        move || matches!(create.value().get(), Some(Ok(_))),
+        form,
+        move || selected.set(default()),
     );
     let limit_note = format!(
         "Tokens here can last at most {} days ({}){}.",
@@ -338,7 +389,7 @@ pub(crate) fn CreateTokenFields(
     view! {
         <details class="create" open>
             <summary>{title}</summary>
-            <ActionForm action=create attr:class="stack">
+            <ActionForm action=create node_ref=form attr:class="stack">
                 <input type="hidden" name="kind" value=fields.kind />
                 <input type="hidden" name="workspace" value=fields.workspace />
                 <input type="hidden" name="project" value=fields.project />
@@ -359,7 +410,7 @@ pub(crate) fn CreateTokenFields(
                                 <input type="radio" name="expiry" value=value.clone() disabled=disabled
                                     prop:checked=move || selected.get() == checked
                                     on:change=move |_| selected.set(v.clone()) />
-                                {option.choice.label()}
+                                {option.label()}
                                 {reason.map(|r| view! { <span class="reason">{r}</span> })}
                             </label>
                         }
@@ -369,8 +420,14 @@ pub(crate) fn CreateTokenFields(
                             let range = options.get().date_range;
                             let min = range.map(|(a, _)| a.to_string()).unwrap_or_default();
                             let max = range.map(|(_, b)| b.to_string()).unwrap_or_default();
+                            let rule = range.map(|(_, last)| format!(
+                                "The token expires at the end of the chosen day; on {}, the last day allowed, at the {}-day limit to the minute.",
+                                day_label(last),
+                                effective.max_days
+                            ));
                             view! {
                                 <label>"Expires at the end of" <input type="date" name="expiry_date" required min=min.clone() max=max value=min /></label>
+                                <p class="hint">{rule}</p>
                             }
                         }}
                     </Show>
@@ -383,9 +440,40 @@ pub(crate) fn CreateTokenFields(
     }
 }
 
+/// How a token is used: Git's username and the repository path its
+/// `git clone` line names (`scope` is where it reaches: `ws/PROJ/repo`,
+/// `ws/PROJ`, `ws`, or a personal token's user).
+pub(crate) fn token_usage(kind: TokenKind, scope: &str) -> Usage {
+    let workspace = scope.split('/').next().unwrap_or_default();
+    let (username, repository) = match kind {
+        TokenKind::Personal => (scope.to_string(), "<workspace>/<repository>".to_string()),
+        TokenKind::Repository => (
+            "x-token-auth".to_string(),
+            format!("{workspace}/{}", scope.rsplit('/').next().unwrap_or_default()),
+        ),
+        TokenKind::Project | TokenKind::Workspace => ("x-token-auth".to_string(), format!("{workspace}/<repository>")),
+    };
+    Usage {
+        username,
+        repository,
+        bearer: true,
+    }
+}
+
 #[component]
-pub(crate) fn NewTokenSecret(created: CreatedToken) -> impl IntoView {
+pub(crate) fn NewTokenSecret(created: CreatedToken, on_done: Callback<()>) -> impl IntoView {
+    let token = &created.token;
+    let expiry = match token.expires_at {
+        Some(at) => {
+            let day = chrono::DateTime::from_timestamp(at, 0)
+                .map(|d| day_label(d.with_timezone(&chrono::Local).date_naive()))
+                .unwrap_or_default();
+            format!("It expires on {day} ({}).", relative(now_secs(), at))
+        }
+        None => "It never expires.".to_string(),
+    };
+    let usage = token_usage(token.kind, &token.scope);
     view! {
-        <NewSecret headline=format!("Token \"{}\" created.", created.token.name) secret=created.secret label="New token" />
+        <NewSecret headline=format!("Token \"{}\" created.", token.name) secret=created.secret label="New token" expiry usage on_done />
     }
 }

@@ -3,17 +3,64 @@
 use crate::components::tokens::{relative, TokensPanel};
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
-    components::{island_ready, ActionResult, ErrorBox, LocalDate, SignedIn, SystemAdminOnly},
+    components::{
+        announce_policy_saved, island_ready, run_when, ActionResult, ErrorBox, LocalDate, Scroller, SignedIn,
+        SystemAdminOnly,
+    },
     model::{AuditEvent, PolicyView, TokenView},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
-use tokenwarden::{place::Place, policy::WORKSPACE_MAX_DAYS_OPTIONS};
+use tokenwarden::{
+    place::Place,
+    policy::{default_options, WORKSPACE_MAX_DAYS_OPTIONS},
+};
 
 fn param(name: &'static str) -> Memo<String> {
     let params = use_params_map();
     Memo::new(move |_| params.read().get(name).unwrap_or_default())
+}
+
+/// The "Pre-selected expiry" select of a policy form: the presets, those
+/// beyond `max_days` disabled with the reason (the same rule the server
+/// checks), following the maximum as it is edited, without a request.
+#[component]
+fn DefaultExpirySelect(
+    /// `None`: nothing bounds the default.
+    #[prop(into)]
+    max_days: Signal<Option<u32>>,
+    initial: u32,
+) -> impl IntoView {
+    let chosen = RwSignal::new(initial);
+    // A maximum below the choice moves it down to the longest preset allowed.
+    run_when(
+        Box::new(move || {
+            let max = max_days.get();
+            !default_options(max).any(|(days, ok)| ok && days == chosen.get_untracked())
+        }),
+        Box::new(move || {
+            let current = chosen.get_untracked();
+            let fallback = default_options(max_days.get_untracked())
+                .filter(|&(days, ok)| ok && days < current)
+                .last();
+            if let Some((days, _)) = fallback {
+                chosen.set(days);
+            }
+        }),
+    );
+    view! {
+        <label>"Pre-selected expiry for new tokens"
+            <select name="default_days" on:change=move |ev| {
+                if let Ok(days) = event_target_value(&ev).parse() { chosen.set(days) }
+            }>
+                {move || default_options(max_days.get()).map(|(days, allowed)| {
+                    let label = if allowed { format!("{days} days") } else { format!("{days} days — longer than allowed") };
+                    view! { <option value=days.to_string() disabled=!allowed selected=move || chosen.get() == days>{label}</option> }
+                }).collect_view()}
+            </select>
+        </label>
+    }
 }
 
 /// How many existing tokens exceed the policy, linking to their list.
@@ -39,7 +86,7 @@ fn BeyondPolicy(tokens: Vec<TokenView>) -> impl IntoView {
         view! {
             <section class="card" id="beyond">
                 <h2>"Active tokens beyond this policy"</h2>
-                <table>
+                <Scroller label="Active tokens beyond this policy"><table>
                     <thead><tr><th>"Name"</th><th>"Kind"</th><th>"Where"</th><th>"Expires"</th></tr></thead>
                     <tbody>
                         {tokens.into_iter().map(|t| view! {
@@ -51,7 +98,7 @@ fn BeyondPolicy(tokens: Vec<TokenView>) -> impl IntoView {
                             </tr>
                         }).collect_view()}
                     </tbody>
-                </table>
+                </table></Scroller>
             </section>
         }
     })
@@ -67,14 +114,14 @@ fn AuditTable(events: Vec<AuditEvent>) -> impl IntoView {
                 view! { <p class="muted">"Nothing recorded yet."</p> }.into_any()
             } else {
                 view! {
-                    <table>
+                    <Scroller label="Audit log"><table>
                         <thead><tr><th>"When"</th><th>"Who"</th><th>"What"</th><th>"Target"</th><th>"Details"</th><th>"From"</th></tr></thead>
                         <tbody>
                             {events.into_iter().map(|e| view! {
                                 <tr><td><LocalDate at=e.at /></td><td>{e.actor}</td><td>{e.action}</td><td>{e.target}</td><td>{e.details}</td><td>{e.client_addr}</td></tr>
                             }).collect_view()}
                         </tbody>
-                    </table>
+                    </table></Scroller>
                 }.into_any()
             }}
         </section>
@@ -92,7 +139,7 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
                 let ws = workspace.get();
                 view! {
                     <div class="page-head">
-                        <h1>"Access tokens"</h1>
+                        <h1>{format!("Access tokens of workspace {ws}")}</h1>
                         <a href=format!("/w/{ws}/settings")>"Back to workspace settings"</a>
                     </div>
                     <WorkspacePolicyForm workspace=ws.clone() />
@@ -110,6 +157,10 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
     let save = ServerAction::<SetWorkspacePolicy>::new();
     let ws = workspace.clone();
     let policy = Resource::new(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
+    run_when(
+        Box::new(move || matches!(save.value().get(), Some(Ok(())))),
+        Box::new(announce_policy_saved),
+    );
     view! {
         <section class="card" id="policy">
             <h2>"Access token expiry"</h2>
@@ -127,15 +178,17 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
                             "The system policy requires an expiry within {} days; the stricter of the two applies.",
                             policy.system.max_days()
                         ));
+                        let max_days = RwSignal::new(current.max_days());
                         view! {
                             <ActionForm action=save attr:class="stack">
                                 <input type="hidden" name="workspace" value=workspace />
                                 <fieldset>
                                     <legend>"Longest expiry allowed for new tokens"</legend>
                                     {WORKSPACE_MAX_DAYS_OPTIONS.into_iter().map(|days| view! {
-                                        <label class="choice"><input type="radio" name="max_days" value=days.to_string() checked=current.max_days() == days />{format!("{days} days")}</label>
+                                        <label class="choice"><input type="radio" name="max_days" value=days.to_string() checked=current.max_days() == days on:change=move |_| max_days.set(days) />{format!("{days} days")}</label>
                                     }).collect_view()}
                                 </fieldset>
+                                <DefaultExpirySelect max_days=Signal::derive(move || Some(max_days.get())) initial=current.default_days() />
                                 <label class="check"><input type="checkbox" name="allow_no_expiry" checked=current.allow_no_expiry />"Allow \"No expiry\""</label>
                                 <p class="hint">"Applies to every new workspace, project and repository token in this workspace."</p>
                                 {system_note.map(|n| view! { <p class="hint">{n}</p> })}
@@ -245,6 +298,10 @@ fn SystemPolicyPanel() -> impl IntoView {
     let save = ServerAction::<SetSystemPolicy>::new();
     let policy = Resource::new(move || save.version().get(), |_| get_system_policy());
     let events = Resource::new(move || save.version().get(), |_| audit_log(String::new()));
+    run_when(
+        Box::new(move || matches!(save.value().get(), Some(Ok(())))),
+        Box::new(announce_policy_saved),
+    );
     view! {
         <div>
         <Transition fallback=|| ()>
@@ -255,12 +312,19 @@ fn SystemPolicyPanel() -> impl IntoView {
                 };
                 let events = events.await.unwrap_or_default();
                 let (note, beyond) = (beyond_note(&policy), policy.tokens_beyond_policy.clone());
+                // What bounds the default while the admin edits the form.
+                let required = RwSignal::new(policy.system.expiry_required);
+                let max_days = RwSignal::new(policy.system.max_days());
+                let bound = Signal::derive(move || required.get().then(|| max_days.get()));
                 view! {
                     <section class="card">
                         <h2>"System expiry policy"</h2>
                         <ActionForm action=save attr:class="stack">
-                            <label class="check"><input type="checkbox" name="expiry_required" checked=policy.system.expiry_required />"Expiry required"</label>
-                            <label>"Max days until expiry" <input type="number" name="max_days" min="1" max="3650" required value=policy.system.max_days().to_string() /></label>
+                            <label class="check"><input type="checkbox" name="expiry_required" checked=policy.system.expiry_required on:change=move |ev| required.set(event_target_checked(&ev)) />"Expiry required"</label>
+                            <label>"Max days until expiry" <input type="number" name="max_days" min="1" max="3650" required value=policy.system.max_days().to_string()
+                                on:input=move |ev| if let Ok(days) = event_target_value(&ev).trim().parse() { max_days.set(days) } /></label>
+                            <DefaultExpirySelect max_days=bound initial=policy.system.default_days() />
+                            <p class="hint">"The pre-selected expiry applies to personal tokens; each workspace sets its own."</p>
                             <p class="hint">"When expiry is required it bounds every new token: personal tokens, and every workspace's tokens together with its own policy."</p>
                             {note}
                             <ActionResult value=save.value() done="Policy saved." />

@@ -5,7 +5,7 @@ use crate::{
         admin::{list_users, CreateUser, CreateWorkspace},
         workspaces::list_workspaces,
     },
-    components::{date, island_ready, ActionResult, ErrorBox, SystemAdminOnly},
+    components::{date, island_ready, reset_on_success, ActionResult, ErrorBox, Scroller, SystemAdminOnly},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -38,6 +38,21 @@ fn Users() -> impl IntoView {
     island_ready();
     let create = ServerAction::<CreateUser>::new();
     let users = Resource::new(move || create.version().get(), |_| list_users());
+    // Created: the form empties (both passwords too) and the focus goes
+    // back to Username, for the next one.
+    let (form, username) = (
+        NodeRef::<leptos::html::Form>::new(),
+        NodeRef::<leptos::html::Input>::new(),
+    );
+    reset_on_success(
+        move || matches!(create.value().get(), Some(Ok(_))),
+        form,
+        move || {
+            if let Some(input) = username.get_untracked() {
+                let _ = input.focus();
+            }
+        },
+    );
     view! {
         <section class="card">
             <h2>"Users"</h2>
@@ -46,7 +61,7 @@ fn Users() -> impl IntoView {
                     match users.await {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
                         Ok(users) => view! {
-                            <table>
+                            <Scroller label="Users"><table>
                                 <thead><tr><th>"Username"</th><th>"Name"</th><th>"Email"</th><th>"Role"</th><th>"Created"</th><th></th></tr></thead>
                                 <tbody>
                                     {users.into_iter().map(|u| view! {
@@ -60,14 +75,14 @@ fn Users() -> impl IntoView {
                                         </tr>
                                     }).collect_view()}
                                 </tbody>
-                            </table>
+                            </table></Scroller>
                         }.into_any(),
                     }
                 })}
             </Transition>
             <h3>"Create user"</h3>
-            <ActionForm action=create attr:class="grid-form">
-                <label>"Username" <input name="username" required minlength=USERNAME_MIN_CHARS maxlength=USERNAME_MAX_CHARS /></label>
+            <ActionForm action=create node_ref=form attr:class="grid-form">
+                <label>"Username" <input name="username" node_ref=username required minlength=USERNAME_MIN_CHARS maxlength=USERNAME_MAX_CHARS /></label>
                 <label>"Email" <input name="email" type="email" required maxlength=EMAIL_MAX_CHARS /></label>
                 <label>"Full name" <input name="display_name" required maxlength=NAME_MAX_CHARS /></label>
                 <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
@@ -85,6 +100,8 @@ fn Workspaces() -> impl IntoView {
     island_ready();
     let create = ServerAction::<CreateWorkspace>::new();
     let workspaces = Resource::new(move || create.version().get(), |_| list_workspaces());
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());
     view! {
         <section class="card">
             <h2>"Workspaces"</h2>
@@ -103,7 +120,7 @@ fn Workspaces() -> impl IntoView {
                 })}
             </Transition>
             <h3>"Create workspace"</h3>
-            <ActionForm action=create attr:class="grid-form">
+            <ActionForm action=create node_ref=form attr:class="grid-form">
                 <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS /></label>
                 <label>"Slug (used in URLs)" <input name="slug" required minlength=WORKSPACE_SLUG_MIN_CHARS maxlength=WORKSPACE_SLUG_MAX_CHARS pattern="[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9]" /></label>
                 <label>"Workspace admin (username; empty for you)" <input name="admin_username" /></label>

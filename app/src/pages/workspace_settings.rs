@@ -4,7 +4,7 @@
 use super::workspace::workspace_param;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{island_ready, ActionError, ActionResult, ErrorBox, SignedIn},
+    components::{island_ready, ActionError, ActionResult, ErrorBox, Scroller, SignedIn},
     model::WorkspaceView,
 };
 use leptos::prelude::*;
@@ -151,7 +151,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
                         match members.await {
                             Err(error) => view! { <ErrorBox error /> }.into_any(),
                             Ok(list) => view! {
-                                <table>
+                                <Scroller label="Members"><table>
                                     <thead><tr><th>"User"</th><th>"Roles"</th><th></th></tr></thead>
                                     <tbody>
                                         {list.into_iter().map(|m| {
@@ -174,7 +174,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></Scroller>
                             }.into_any(),
                         }
                     })

@@ -387,6 +387,7 @@ fn no_secret_prints_through_debug() {
         expires_at: None,
         last_used_at: None,
         last_used_addr: None,
+        last_used_via: None,
         revoked_at: None,
     };
     let app_password = app::model::AppPasswordView {
@@ -443,6 +444,7 @@ fn no_secret_prints_through_debug() {
             "{:?}",
             app::model::CreatedAppPassword {
                 app_password,
+                username: "alice".into(),
                 secret: secret()
             }
         ),

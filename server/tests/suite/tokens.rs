@@ -134,6 +134,86 @@ both_backends!(
 );
 
 both_backends!(
+    each_policy_keeps_its_pre_selected_expiry_within_its_maximum,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (root, alice, _) = world(&app).await;
+        // Unset, 30 days, for workspace and personal tokens alike.
+        let policy: PolicyView = root
+            .call("get_workspace_policy", &[("workspace", "acme")])
+            .await
+            .unwrap();
+        assert_eq!(policy.effective.default_days, 30);
+        let policy: PolicyView = root.call("get_system_policy", &[]).await.unwrap();
+        assert_eq!(policy.effective.default_days, 30);
+
+        // Kept with the policy, and what the create form is given.
+        ok(
+            &root,
+            "set_workspace_policy",
+            &[("workspace", "acme"), ("max_days", "180"), ("default_days", "90")],
+        )
+        .await;
+        let policy: PolicyView = alice
+            .call(
+                "token_policy",
+                &[("kind", "repository"), ("workspace", "acme"), ("repository", "website")],
+            )
+            .await
+            .unwrap();
+        assert_eq!((policy.effective.max_days, policy.effective.default_days), (180, 90));
+
+        // Beyond the maximum, or not a preset: refused on `default_days`, nothing changed.
+        for (max, default) in [("90", "180"), ("365", "14"), ("365", "soon")] {
+            refused(
+                &root
+                    .call::<()>(
+                        "set_workspace_policy",
+                        &[("workspace", "acme"), ("max_days", max), ("default_days", default)],
+                    )
+                    .await
+                    .unwrap_err(),
+                "default_days",
+            );
+        }
+        refused(
+            &root
+                .call::<()>(
+                    "set_system_policy",
+                    &[("expiry_required", "on"), ("max_days", "45"), ("default_days", "60")],
+                )
+                .await
+                .unwrap_err(),
+            "default_days",
+        );
+        let policy: PolicyView = root
+            .call("get_workspace_policy", &[("workspace", "acme")])
+            .await
+            .unwrap();
+        assert_eq!(
+            policy.workspace.map(|w| (w.max_days(), w.default_days())),
+            Some((180, 90))
+        );
+
+        ok(
+            &root,
+            "set_system_policy",
+            &[("expiry_required", "on"), ("max_days", "45"), ("default_days", "7")],
+        )
+        .await;
+        let policy: PolicyView = alice.call("token_policy", &[("kind", "personal")]).await.unwrap();
+        assert_eq!((policy.effective.max_days, policy.effective.default_days), (45, 7));
+        let events: Vec<AuditEvent> = root.call("audit_log", &[]).await.unwrap();
+        assert!(
+            events.iter().any(|e| e
+                .details
+                .ends_with("expiry required: yes, max days: 45, default 7 days")),
+            "{events:?}"
+        );
+    }
+);
+
+both_backends!(
     the_workspace_policy_bounds_every_level_and_forged_requests_fail,
     |backend| async move {
         let app = TestApp::spawn(backend).await;

@@ -1,10 +1,11 @@
 //! Administration > App passwords: the retirement schedule and the
 //! migration dashboard (who still uses app passwords, and from where).
 
-use super::{scope_labels, LastUse};
+use super::scope_labels;
+use crate::components::LastUse;
 use crate::{
     api::app_passwords::{app_password_dashboard, RevokeAppPassword, SetAppPasswordSchedule},
-    components::{island_ready, ActionResult, ErrorBox, LocalDate, SystemAdminOnly},
+    components::{island_ready, ActionResult, ErrorBox, LocalDate, Scroller, SystemAdminOnly},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -64,7 +65,7 @@ fn AppPasswordMigration() -> impl IntoView {
                             view! { <p class="muted">"No active app passwords: nothing left to migrate."</p> }.into_any()
                         } else {
                             view! {
-                                <table class="tokens">
+                                <Scroller label="App passwords in use"><table class="tokens">
                                     <thead><tr><th>"Owner"</th><th>"Label"</th><th>"Permissions"</th><th>"Created"</th><th>"Last used"</th><th>"Days left"</th><th></th></tr></thead>
                                     <tbody>
                                         {d.active.into_iter().map(|row| {
@@ -75,7 +76,7 @@ fn AppPasswordMigration() -> impl IntoView {
                                                     <td>{row.app_password.name.clone()}</td>
                                                     <td class="perms">{scope_labels(&row.app_password)}</td>
                                                     <td><LocalDate at=row.app_password.created_at /></td>
-                                                    <td class="last-used"><LastUse app_password=row.app_password.clone() /></td>
+                                                    <td class="last-used"><LastUse at=row.app_password.last_used_at addr=row.app_password.last_used_addr.clone() via=row.app_password.last_used_via.clone() /></td>
                                                     <td>{days_left.map(|n| n.to_string()).unwrap_or_else(|| "No cutoff".into())}</td>
                                                     <td class="actions">
                                                         <ActionForm action=revoke>
@@ -87,7 +88,7 @@ fn AppPasswordMigration() -> impl IntoView {
                                             }
                                         }).collect_view()}
                                     </tbody>
-                                </table>
+                                </table></Scroller>
                             }.into_any()
                         }}
                     </section>

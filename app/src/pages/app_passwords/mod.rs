@@ -11,7 +11,9 @@ pub use replace::ReplaceAppPasswordPage;
 
 use crate::{
     api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
-    components::{island_ready, ActionError, ErrorBox, LocalDate, NewSecret, SignedIn},
+    components::{
+        island_ready, reset_on_success, ActionError, ErrorBox, LastUse, LocalDate, NewSecret, Scroller, SignedIn, Usage,
+    },
     model::{AppPasswordView, CreatedAppPassword},
 };
 use leptos::prelude::*;
@@ -28,26 +30,6 @@ fn scope_labels(app_password: &AppPasswordView) -> String {
         .map(ClassicScope::label)
         .collect::<Vec<_>>()
         .join(", ")
-}
-
-/// "2026-05-01 from 10.0.0.7 (Git)", or "Never".
-#[component]
-fn LastUse(app_password: AppPasswordView) -> impl IntoView {
-    match app_password.last_used_at {
-        None => "Never".into_any(),
-        Some(at) => {
-            let via = match app_password.last_used_via.as_deref() {
-                Some("git") => " (Git)",
-                Some("rest") => " (REST)",
-                _ => "",
-            };
-            let from = app_password
-                .last_used_addr
-                .map(|a| format!(" from {a}"))
-                .unwrap_or_default();
-            view! { <LocalDate at /> {format!("{from}{via}")} }.into_any()
-        }
-    }
 }
 
 /// Personal settings > App passwords.
@@ -98,7 +80,9 @@ fn AppPasswordsPanel() -> impl IntoView {
                     }
                 })}
             </Transition>
-            {move || create.value().get().and_then(Result::ok).map(|created| view! { <NewAppPassword created /> })}
+            {move || create.value().get().and_then(Result::ok).map(|created| view! {
+                <NewAppPassword created on_done=Callback::new(move |_| create.value().set(None)) />
+            })}
             <ActionError value=revoke.value() />
         </section>
     }
@@ -106,6 +90,8 @@ fn AppPasswordsPanel() -> impl IntoView {
 
 #[component]
 fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoView {
+    let form = NodeRef::<leptos::html::Form>::new();
+    reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());
     // One select per group: choosing Write includes Read, as in Bitbucket.
     let groups: [(&str, &str, &[ClassicScope]); 4] = [
         (
@@ -140,7 +126,7 @@ fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoVi
     view! {
         <details class="create" open>
             <summary>"Create app password"</summary>
-            <ActionForm action=create attr:class="stack">
+            <ActionForm action=create node_ref=form attr:class="stack">
                 <label>"Label" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Build server" /></label>
                 <div class="grid-form">
                     {groups.into_iter().map(|(field, label, scopes)| view! {
@@ -163,13 +149,20 @@ fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoVi
 }
 
 #[component]
-fn NewAppPassword(created: CreatedAppPassword) -> impl IntoView {
+fn NewAppPassword(created: CreatedAppPassword, on_done: Callback<()>) -> impl IntoView {
+    let usage = Usage {
+        username: created.username,
+        repository: "<workspace>/<repository>".into(),
+        bearer: false,
+    };
     view! {
         <NewSecret
             headline=format!("App password \"{}\" created.", created.app_password.name)
-            how="Use it with your username for the REST API and Git."
             secret=created.secret
             label="New app password"
+            expiry="It does not expire, but stops working when app passwords are retired.".to_string()
+            usage
+            on_done
         />
     }
 }
@@ -195,7 +188,7 @@ fn AppPasswordList(
         return view! { <p class="muted">"You have no app passwords."</p> }.into_any();
     }
     view! {
-        <table class="tokens">
+        <Scroller label="App passwords"><table class="tokens">
             <thead><tr><th>"Label"</th><th>"Permissions"</th><th>"Created"</th><th>"Last used"</th><th>"State"</th><th></th></tr></thead>
             <tbody>
                 {app_passwords.into_iter().map(|a| {
@@ -206,7 +199,7 @@ fn AppPasswordList(
                             <td>{a.name.clone()}</td>
                             <td class="perms">{scope_labels(&a)}</td>
                             <td><LocalDate at=a.created_at /></td>
-                            <td><LastUse app_password=a.clone() /></td>
+                            <td><LastUse at=a.last_used_at addr=a.last_used_addr.clone() via=a.last_used_via.clone() /></td>
                             <td>{state_label(active, retired)}</td>
                             <td class="actions">
                                 {active.then(|| view! {
@@ -226,7 +219,7 @@ fn AppPasswordList(
                     }
                 }).collect_view()}
             </tbody>
-        </table>
+        </table></Scroller>
     }
     .into_any()
 }

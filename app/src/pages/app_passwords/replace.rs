@@ -2,7 +2,8 @@
 //! token prefilled from the app password's scopes, then revoke the app
 //! password, as two steps of one screen.
 
-use super::{scope_labels, LastUse, API_TOKENS};
+use super::{scope_labels, API_TOKENS};
+use crate::components::LastUse;
 use crate::{
     api::{
         app_passwords::{my_app_passwords, RevokeAppPassword},
@@ -71,7 +72,7 @@ fn ReplaceAppPassword(id: i64) -> impl IntoView {
                 view! {
                     <section class="card">
                         <h2>{format!("App password \"{}\"", app_password.name)}</h2>
-                        <p>"Permissions: " {scope_labels(&app_password)} ". Last used: " <LastUse app_password=app_password.clone() /></p>
+                        <p>"Permissions: " {scope_labels(&app_password)} ". Last used: " <LastUse at=app_password.last_used_at addr=app_password.last_used_addr.clone() via=app_password.last_used_via.clone() /></p>
                         <p class="hint">
                             "The API token below starts with the nearest permissions ("
                             {if permissions.is_empty() { "none map: choose some".to_string() } else { permissions.join(", ") }}
@@ -96,6 +97,8 @@ fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyV
     let create = ServerAction::<CreateToken>::new();
     let revoke = ServerAction::<RevokeAppPassword>::new();
     let created = move || create.value().get().and_then(Result::ok);
+    // "Done" hides the secret; step 2 stays.
+    let secret_open = RwSignal::new(true);
     let revoked = move || revoke.value().get().is_some_and(|r| r.is_ok());
     let prefill = Prefill {
         name: name.clone(),
@@ -111,7 +114,9 @@ fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyV
                 <CreateTokenFields place=place.clone() policy=policy.clone() create prefill=prefill.clone() title="1. Create the API token" />
             </Show>
             {move || created().map(|created| view! {
-                <NewTokenSecret created />
+                {move || secret_open.get().then(|| view! {
+                    <NewTokenSecret created=created.clone() on_done=Callback::new(move |_| secret_open.set(false)) />
+                })}
                 <h3>"2. Put the token where the app password was, then revoke the app password"</h3>
             })}
             <Show when=move || created().is_some() && !revoked() fallback=|| ()>

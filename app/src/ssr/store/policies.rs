@@ -20,29 +20,54 @@ pub async fn lock(conn: &mut AnyConnection) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// The system row as stored.
+#[derive(sqlx::FromRow)]
+struct SystemRow {
+    expiry_required: i64,
+    max_days: i64,
+    default_days: i64,
+}
+
+/// A workspace's row as stored.
+#[derive(sqlx::FromRow)]
+struct WorkspaceRow {
+    max_days: i64,
+    allow_no_expiry: i64,
+    default_days: i64,
+}
+
+/// A stored policy the rules refuse: a bug or a hand edit, logged and refused.
+fn inconsistent(error: tokenwarden::policy::PolicyError, which: &str) -> StoreError {
+    tracing::error!(error = %error, policy = which, "stored policy is invalid");
+    StoreError::Inconsistent
+}
+
+fn days(value: i64) -> u32 {
+    u32::try_from(value).unwrap_or(u32::MAX)
+}
+
 pub async fn system(conn: &mut AnyConnection) -> Result<SystemPolicy, StoreError> {
-    let (required, max_days): (i64, i64) =
-        sqlx::query_as("SELECT expiry_required, max_days FROM system_policy WHERE id = 1")
+    let row: SystemRow =
+        sqlx::query_as("SELECT expiry_required, max_days, default_days FROM system_policy WHERE id = 1")
             .fetch_one(conn)
             .await?;
-    SystemPolicy::new(required != 0, max_days as u32).map_err(|e| {
-        tracing::error!(error = %e, "stored system policy is invalid");
-        StoreError::Inconsistent
-    })
+    SystemPolicy::new(row.expiry_required != 0, days(row.max_days))
+        .and_then(|p| p.with_default_days(days(row.default_days)))
+        .map_err(|e| inconsistent(e, "system"))
 }
 
 pub async fn workspace(conn: &mut AnyConnection, workspace_id: i64) -> Result<WorkspacePolicy, StoreError> {
-    let row: Option<(i64, i64)> =
-        sqlx::query_as("SELECT max_days, allow_no_expiry FROM workspace_policies WHERE workspace_id = $1")
-            .bind(workspace_id)
-            .fetch_optional(conn)
-            .await?;
+    let row: Option<WorkspaceRow> = sqlx::query_as(
+        "SELECT max_days, allow_no_expiry, default_days FROM workspace_policies WHERE workspace_id = $1",
+    )
+    .bind(workspace_id)
+    .fetch_optional(conn)
+    .await?;
     match row {
         None => Ok(WorkspacePolicy::default()),
-        Some((days, allow)) => WorkspacePolicy::new(days as u32, allow != 0).map_err(|e| {
-            tracing::error!(error = %e, "stored workspace policy is invalid");
-            StoreError::Inconsistent
-        }),
+        Some(row) => WorkspacePolicy::new(days(row.max_days), row.allow_no_expiry != 0)
+            .and_then(|p| p.with_default_days(days(row.default_days)))
+            .map_err(|e| inconsistent(e, "workspace")),
     }
 }
 
@@ -65,19 +90,22 @@ pub async fn set_system(
     lock(&mut tx).await?;
     let before = system(&mut tx).await?;
     sqlx::query(
-        "UPDATE system_policy SET expiry_required = $1, max_days = $2, updated_at = $3, updated_by = $4 WHERE id = 1",
+        "UPDATE system_policy SET expiry_required = $1, max_days = $2, default_days = $3, updated_at = $4, \
+         updated_by = $5 WHERE id = 1",
     )
     .bind(policy.expiry_required as i64)
     .bind(i64::from(policy.max_days()))
+    .bind(i64::from(policy.default_days()))
     .bind(now())
     .bind(actor.id)
     .execute(&mut *tx)
     .await?;
     let describe = |p: SystemPolicy| {
         format!(
-            "expiry required: {}, max days: {}",
+            "expiry required: {}, max days: {}, default {} days",
             if p.expiry_required { "yes" } else { "no" },
-            p.max_days()
+            p.max_days(),
+            p.default_days()
         )
     };
     audit::record(
@@ -109,23 +137,25 @@ pub async fn set_workspace(
     lock(&mut tx).await?;
     let before = workspace(&mut tx, workspace_id).await?;
     sqlx::query(
-        "INSERT INTO workspace_policies (workspace_id, max_days, allow_no_expiry, updated_at, updated_by) \
-         VALUES ($1, $2, $3, $4, $5) ON CONFLICT (workspace_id) DO UPDATE SET \
+        "INSERT INTO workspace_policies (workspace_id, max_days, allow_no_expiry, default_days, updated_at, \
+         updated_by) VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (workspace_id) DO UPDATE SET \
          max_days = excluded.max_days, allow_no_expiry = excluded.allow_no_expiry, \
-         updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+         default_days = excluded.default_days, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     )
     .bind(workspace_id)
     .bind(i64::from(policy.max_days()))
     .bind(policy.allow_no_expiry as i64)
+    .bind(i64::from(policy.default_days()))
     .bind(now())
     .bind(actor.id)
     .execute(&mut *tx)
     .await?;
     let describe = |p: WorkspacePolicy| {
         format!(
-            "max {} days, no expiry {}",
+            "max {} days, no expiry {}, default {} days",
             p.max_days(),
-            if p.allow_no_expiry { "allowed" } else { "not allowed" }
+            if p.allow_no_expiry { "allowed" } else { "not allowed" },
+            p.default_days()
         )
     };
     audit::record(

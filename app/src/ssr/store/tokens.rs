@@ -199,7 +199,7 @@ const VIEW_SELECT: &str = "SELECT t.id, t.kind, t.name, t.permissions, w.slug AS
      CASE WHEN t.kind <> 'personal' AND c.id IS NOT NULL AND c.is_system_admin = 0 AND NOT EXISTS \
        (SELECT 1 FROM workspace_members m WHERE m.workspace_id = t.workspace_id AND m.user_id = c.id) \
        THEN 1 ELSE 0 END AS creator_left, \
-     t.expires_at, t.last_used_at, t.last_used_addr, t.revoked_at \
+     t.expires_at, t.last_used_at, t.last_used_addr, t.last_used_via, t.revoked_at \
      FROM access_tokens t \
      LEFT JOIN workspaces w ON w.id = t.workspace_id \
      LEFT JOIN projects p ON p.id = t.project_id \
@@ -225,6 +225,7 @@ struct ViewRow {
     expires_at: Option<i64>,
     last_used_at: Option<i64>,
     last_used_addr: Option<String>,
+    last_used_via: Option<String>,
     revoked_at: Option<i64>,
 }
 
@@ -253,6 +254,7 @@ impl ViewRow {
             expires_at: self.expires_at,
             last_used_at: self.last_used_at,
             last_used_addr: self.last_used_addr,
+            last_used_via: self.last_used_via,
             revoked_at: self.revoked_at,
         })
     }
