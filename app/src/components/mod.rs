@@ -164,7 +164,7 @@ pub fn NewSecret(
     secret: tokenwarden::secret::Secret,
     /// The field's accessible name ("New token").
     label: &'static str,
-    /// "Expires Thu 24 Dec 2026 (in 30 days)."
+    /// "It expires on Thu 24 Dec 2026 (in 30 days)."
     #[prop(optional)]
     expiry: Option<String>,
     #[prop(optional)] usage: Option<Usage>,
@@ -336,8 +336,9 @@ pub fn reset_on_success(
     );
 }
 
-/// Runs `then` each time `condition` turns true (an effect, so only in the
-/// browser). Not generic, so the client carries its code once.
+/// Runs `then` whenever a signal `condition` reads changes and `condition`
+/// holds (an effect, so only in the browser). Not generic, so the client
+/// carries its code once.
 pub fn run_when(condition: Box<dyn Fn() -> bool>, then: Box<dyn Fn()>) {
     Effect::new(move |_| {
         if condition() {
