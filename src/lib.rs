@@ -16,6 +16,8 @@
 //!   from there.
 //! - [`app_passwords`]: legacy app passwords, their classic scopes and
 //!   their retirement schedule.
+//! - [`warnings`]: the warning ladder (which threshold is due, and when the
+//!   next one falls).
 //!
 //! And the readers of untrusted text, kept here so each has one copy and a
 //! fuzz target (`fuzz/`): [`credentials`] (`Authorization` headers),
@@ -38,6 +40,7 @@ pub mod scope;
 pub mod secret;
 pub mod token;
 pub mod validate;
+pub mod warnings;
 
 pub use access::{Access, Grants, Role};
 pub use validate::ValidationError;

@@ -249,8 +249,9 @@ pub fn names(data: &[u8]) {
 }
 
 /// The policy forms: workspace (line 1 days, line 2 checkbox, line 3
-/// default) and system (line 4 checkbox, line 5 days, line 6 default). What
-/// is accepted is within the bounds, and its default a preset within them.
+/// default), system (line 4 checkbox, line 5 days, line 6 default) and a
+/// warning ladder (line 7). What is accepted is within the bounds, and its
+/// default a preset within them.
 pub fn policy(data: &[u8]) {
     let lines = lines(data);
     let optional = |n: usize| (lines.len() > n).then(|| line(&lines, n));
@@ -258,6 +259,15 @@ pub fn policy(data: &[u8]) {
         assert!(tokenwarden::policy::WORKSPACE_MAX_DAYS_OPTIONS.contains(&ws.max_days()));
         assert!(tokenwarden::policy::PRESET_DAYS.contains(&ws.default_days()));
         assert!(ws.default_days() <= ws.max_days());
+    }
+    // The warning ladder as an admin types it (line 7).
+    if let Ok(ladder) = tokenwarden::warnings::Ladder::parse(line(&lines, 6)) {
+        let days = ladder.days();
+        assert!(days.len() <= 10);
+        assert!(days.windows(2).all(|w| w[0] > w[1]), "furthest first, no repeats");
+        assert!(days
+            .iter()
+            .all(|d| (1..=tokenwarden::warnings::MAX_LADDER_DAYS).contains(d)));
     }
     if let Ok(system) = SystemPolicy::from_form(optional(3), line(&lines, 4), optional(5)) {
         assert!(tokenwarden::policy::SYSTEM_MAX_DAYS_RANGE.contains(&system.max_days()));

@@ -9,6 +9,7 @@
 
 use crate::rest::{
     error::{describe, Reason, RestError},
+    expiration,
     extract::Caller,
 };
 use app::ssr::{auth, git_repos, last_used::Channel, request::client_addr, store::workspaces, AppState};
@@ -29,7 +30,9 @@ use tokio::{
 use tokio_util::io::ReaderStream;
 
 pub fn routes() -> Router<AppState> {
-    Router::new().route("/scm/{workspace}/{*path}", any(serve))
+    Router::new()
+        .route("/scm/{workspace}/{*path}", any(serve))
+        .layer(axum::middleware::from_fn(expiration::announce))
 }
 
 fn text(status: StatusCode, message: &str) -> Response<Body> {
@@ -105,6 +108,7 @@ async fn authorize_and_run(
     let (parts, body) = request.into_parts();
     let address = client_addr(&parts);
     let principal = auth::authenticate(state, &parts.headers, &address, Channel::Git).await?;
+    expiration::record(&parts, &principal);
     let caller = Caller::load(state, principal).await?;
     let ws = workspaces::find(&state.db, workspace)
         .await?

@@ -80,7 +80,7 @@ a token."
             Conflict,
         )
     ),
-    modifiers(&SecuritySchemes, &TokenManagement, &PathParameters)
+    modifiers(&SecuritySchemes, &TokenManagement, &PathParameters, &ExpirationHeader)
 )]
 struct ApiDoc;
 
@@ -123,6 +123,58 @@ impl Modify for PathParameters {
             item.parameters = Some(names_in(path).map(parameter).collect());
         }
     }
+}
+
+/// `Tokenwarden-Token-Expiration` on the answers of every operation a token
+/// can call (see `super::expiration`): not required, since an app password
+/// calling the same operation gets none.
+struct ExpirationHeader;
+
+impl Modify for ExpirationHeader {
+    fn modify(&self, doc: &mut Document) {
+        let header = utoipa::openapi::HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String).build())
+            .description(Some(
+                "When the access token that authenticated the request expires: an RFC 3339 instant in UTC \
+                 (2026-12-24T10:00:00Z), or `never`. Absent for app passwords.",
+            ))
+            .build();
+        for item in doc.paths.paths.values_mut() {
+            for operation in operations(item) {
+                let by_token = operation
+                    .security
+                    .iter()
+                    .flatten()
+                    .any(|requirement| serde_json::to_value(requirement).is_ok_and(|v| v.get("bearer").is_some()));
+                if !by_token {
+                    continue;
+                }
+                for response in operation.responses.responses.values_mut() {
+                    if let RefOr::T(response) = response {
+                        response
+                            .headers
+                            .insert(super::expiration::HEADER.as_str().to_string(), header.clone());
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Every operation of a path.
+fn operations(item: &mut utoipa::openapi::PathItem) -> impl Iterator<Item = &mut Operation> {
+    [
+        &mut item.get,
+        &mut item.put,
+        &mut item.post,
+        &mut item.delete,
+        &mut item.patch,
+        &mut item.head,
+        &mut item.options,
+        &mut item.trace,
+    ]
+    .into_iter()
+    .flatten()
 }
 
 struct SecuritySchemes;
@@ -350,6 +402,31 @@ mod tests {
     }
 
     /// The permissions each place's bodies offer are the rules crate's.
+    #[test]
+    fn every_answer_a_token_gets_documents_its_expiration_header() {
+        let doc = json();
+        let self_ok = &doc["paths"]["/rest/api/1.0/tokens/self"]["get"]["responses"]["200"];
+        assert!(
+            self_ok["headers"]["tokenwarden-token-expiration"].is_object(),
+            "{self_ok}"
+        );
+        // Token management takes no token: no such header there.
+        let managed = doc["paths"]
+            .as_object()
+            .unwrap()
+            .iter()
+            .filter(|(path, _)| path.starts_with("/rest/access-tokens/"))
+            .flat_map(|(_, item)| item.as_object().unwrap().values())
+            .filter_map(|op| op.get("responses"))
+            .flat_map(|responses| responses.as_object().unwrap().values());
+        for response in managed {
+            assert!(
+                response["headers"]["tokenwarden-token-expiration"].is_null(),
+                "{response}"
+            );
+        }
+    }
+
     #[test]
     fn token_bodies_offer_what_the_rules_allow() {
         let doc = json();

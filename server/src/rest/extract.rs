@@ -37,6 +37,7 @@ impl FromRequestParts<AppState> for Authenticated {
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let principal = auth::authenticate(state, &parts.headers, &client_addr(parts), Channel::Rest).await?;
+        super::expiration::record(parts, &principal);
         Ok(Authenticated(principal))
     }
 }

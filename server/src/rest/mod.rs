@@ -4,10 +4,12 @@
 //! projects, repositories), [`tokens`] (`/rest/access-tokens/1.0`: token
 //! management shaped like Bitbucket Data Center's) and [`docs`] (the
 //! OpenAPI document, generated from the handlers and their types). Git uses
-//! the first two only.
+//! the first two only, and [`expiration`] (the token's expiry on every
+//! answer), like every REST route.
 
 mod docs;
 pub mod error;
+pub mod expiration;
 pub mod extract;
 mod page;
 mod resources;
@@ -31,6 +33,7 @@ pub fn routes() -> Router<AppState> {
     resources::routes()
         .route(&resources::api(OPENAPI), get(openapi))
         .merge(tokens::routes())
+        .layer(axum::middleware::from_fn(expiration::announce))
 }
 
 /// The OpenAPI document of both APIs.

@@ -25,7 +25,7 @@ use axum::{
     Json, Router,
 };
 use serde::{Deserialize, Serialize};
-use tokenwarden::{permissions::TokenKind, scope::Resource, validate, Access};
+use tokenwarden::{permissions::TokenKind, scope::Resource, validate, warnings::Ladder, Access};
 use utoipa::{
     openapi::{Object, ObjectBuilder, Type},
     ToSchema,
@@ -74,6 +74,35 @@ pub(crate) struct TokenDetails {
     created_date: i64,
     /// Milliseconds since the epoch; null: no expiry.
     expiry_date: Option<i64>,
+    /// The next expiry warning still ahead on the warning ladder; null when
+    /// none is (no expiry, or every warning sent). Every answer to a token
+    /// also carries its expiry in the `Tokenwarden-Token-Expiration` header.
+    next_warning: Option<NextWarning>,
+}
+
+/// One rung of the warning ladder, as `tokens/self` shows the next one.
+#[derive(Serialize, ToSchema)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct NextWarning {
+    /// Milliseconds since the epoch.
+    date: i64,
+    /// Days before expiry; 0: the warning at expiry.
+    days_before_expiry: u32,
+    /// What it will say: "expires in 7 days", "expired".
+    message: String,
+}
+
+impl NextWarning {
+    /// The next warning for a token created at `created_at` that expires at
+    /// `expires_at` (Unix seconds), on the default ladder.
+    fn of(now: i64, created_at: i64, expires_at: Option<i64>) -> Option<NextWarning> {
+        let (threshold, at) = Ladder::default().next(now, created_at, expires_at?)?;
+        Some(NextWarning {
+            date: at * 1000,
+            days_before_expiry: threshold.days(),
+            message: threshold.to_string(),
+        })
+    }
 }
 
 /// What `kind` can say: a token's kind, or `app_password`.
@@ -114,6 +143,7 @@ pub(crate) async fn token_self(
             permissions: token.permissions,
             created_date: token.created_at * 1000,
             expiry_date: token.expires_at.map(|at| at * 1000),
+            next_warning: NextWarning::of(chrono::Utc::now().timestamp(), token.created_at, token.expires_at),
             name: token.name,
         },
         Principal::AppPassword(app_password) => TokenDetails {
@@ -122,6 +152,7 @@ pub(crate) async fn token_self(
             permissions: app_password.scopes.iter().map(|s| s.id().to_string()).collect(),
             created_date: app_password.created_at * 1000,
             expiry_date: None,
+            next_warning: None,
             name: app_password.name,
         },
     }))

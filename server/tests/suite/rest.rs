@@ -904,3 +904,82 @@ both_backends!(every_endpoint_for_every_kind_of_token, |backend| async move {
         assert_eq!(status, want, "{who} creates a repository: {answer}");
     }
 });
+
+/// Sends `GET path` with a token and returns the status and the
+/// `Tokenwarden-Token-Expiration` header, if any.
+async fn expiration_header(app: &TestApp, path: &str, authorization: &str) -> (u16, Option<String>) {
+    let response = anonymous()
+        .get(format!("{}{path}", app.base))
+        .header("authorization", authorization)
+        .send()
+        .await
+        .expect("request");
+    let header = response
+        .headers()
+        .get("tokenwarden-token-expiration")
+        .map(|v| v.to_str().unwrap().to_string());
+    (response.status().as_u16(), header)
+}
+
+both_backends!(every_answer_to_a_token_says_when_it_expires, |backend| async move {
+    let app = TestApp::spawn(backend).await;
+    let root = world(&app).await;
+    let repo = repo_token(&root, "CI read").await;
+    let expires = chrono::DateTime::from_timestamp(repo.token.expires_at.unwrap(), 0)
+        .unwrap()
+        .to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let bearer = format!("Bearer {}", repo.secret.expose());
+
+    // REST: a success, and a refusal for missing rights, both carry it.
+    assert_eq!(
+        expiration_header(&app, SELF_PATH, &bearer).await,
+        (200, Some(expires.clone()))
+    );
+    let (status, header) = expiration_header(&app, "/rest/api/1.0/workspaces/acme/projects", &bearer).await;
+    assert_eq!(header.as_deref(), Some(expires.as_str()), "status {status}");
+    // Git, with the token as the password.
+    let git = basic("x-token-auth", repo.secret.expose());
+    assert_eq!(
+        expiration_header(&app, "/scm/acme/website.git/info/refs?service=git-upload-pack", &git).await,
+        (200, Some(expires.clone()))
+    );
+    // No token, no header: refused before anything is known.
+    assert_eq!(expiration_header(&app, SELF_PATH, "Bearer twr_nonsense").await.1, None);
+
+    // A token without expiry says so.
+    ok(
+        &root,
+        "set_workspace_policy",
+        &[("workspace", "acme"), ("max_days", "365"), ("allow_no_expiry", "on")],
+    )
+    .await;
+    let forever: CreatedToken = root
+        .call(
+            "create_token",
+            &[
+                ("kind", "repository"),
+                ("workspace", "acme"),
+                ("repository", "website"),
+                ("name", "forever"),
+                ("repository_permission", "REPO_READ"),
+                ("expiry", "never"),
+            ],
+        )
+        .await
+        .unwrap();
+    let bearer_forever = format!("Bearer {}", forever.secret.expose());
+    assert_eq!(
+        expiration_header(&app, SELF_PATH, &bearer_forever).await,
+        (200, Some("never".to_string()))
+    );
+
+    // tokens/self names the next warning on the ladder: a new 30-day token's
+    // is 14 days before expiry (60 and 30 fall before it was made).
+    let (_, _, body) = get_with(&app, SELF_PATH, Some(&bearer)).await;
+    let expires_ms = repo.token.expires_at.unwrap() * 1000;
+    assert_eq!(body["nextWarning"]["daysBeforeExpiry"], 14, "{body}");
+    assert_eq!(body["nextWarning"]["date"], expires_ms - 14 * 86_400_000);
+    assert_eq!(body["nextWarning"]["message"], "expires in 14 days");
+    let (_, _, body) = get_with(&app, SELF_PATH, Some(&bearer_forever)).await;
+    assert!(body["nextWarning"].is_null(), "{body}");
+});
