@@ -63,10 +63,17 @@ export default defineConfig({
       use: chromium,
     },
     {
+      // Warnings in the app and webhooks, after the demanding user's story.
+      name: 'warnings',
+      testMatch: /warnings\.spec\.ts/,
+      dependencies: ['ux'],
+      use: chromium,
+    },
+    {
       // Every page at 1280 and 390 px: axe, width, screenshots.
       name: 'pages',
       testMatch: /pages\.spec\.ts/,
-      dependencies: ['ux'],
+      dependencies: ['warnings'],
       use: chromium,
     },
   ],
@@ -82,6 +89,9 @@ export default defineConfig({
       TOKENWARDEN_DATA_DIR: 'target/e2e-data',
       TOKENWARDEN_SITE_ROOT: 'target/site',
       RUST_LOG: 'warn',
+      // Rounds every second, and webhooks to the tests' receivers on loopback.
+      TOKENWARDEN_SWEEP_SECONDS: '1',
+      TOKENWARDEN_WEBHOOKS_ALLOW_PRIVATE: 'true',
     },
   },
 });

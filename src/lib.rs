@@ -18,6 +18,8 @@
 //!   their retirement schedule.
 //! - [`warnings`]: the warning ladder (which threshold is due, and when the
 //!   next one falls).
+//! - [`webhooks`]: webhook events, which addresses deliveries may go to,
+//!   and when a failed delivery is tried again.
 //!
 //! And the readers of untrusted text, kept here so each has one copy and a
 //! fuzz target (`fuzz/`): [`credentials`] (`Authorization` headers),
@@ -41,6 +43,7 @@ pub mod secret;
 pub mod token;
 pub mod validate;
 pub mod warnings;
+pub mod webhooks;
 
 pub use access::{Access, Grants, Role};
 pub use validate::ValidationError;

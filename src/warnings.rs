@@ -90,7 +90,38 @@ pub enum LadderError {
     TooMany,
 }
 
+/// The stored and typed form, `60,30,14,7,1`: what [`Ladder::parse`] reads.
+impl fmt::Display for Ladder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let days: Vec<String> = self.days.iter().map(u32::to_string).collect();
+        f.write_str(&days.join(","))
+    }
+}
+
 impl Ladder {
+    /// For a sentence: "60, 30, 14, 7 and 1 day(s)", or "on no day".
+    pub fn describe_before(&self) -> String {
+        let days: Vec<String> = self.days.iter().map(u32::to_string).collect();
+        match days.split_last() {
+            None => "on no day".into(),
+            Some((last, [])) => format!("{last} day{}", if last == "1" { "" } else { "s" }),
+            Some((last, rest)) => format!(
+                "{} and {last} day{}",
+                rest.join(", "),
+                if last == "1" { "(s)" } else { "s" }
+            ),
+        }
+    }
+
+    /// For people: "60, 30, 14, 7, 1 days", or "none".
+    pub fn describe(&self) -> String {
+        if self.days.is_empty() {
+            return "none".into();
+        }
+        let days: Vec<String> = self.days.iter().map(u32::to_string).collect();
+        format!("{} days", days.join(", "))
+    }
+
     /// Days before expiry, in any order; repeats are dropped. Empty: only the
     /// warning at expiry.
     pub fn new(days: impl IntoIterator<Item = u32>) -> Result<Ladder, LadderError> {
@@ -237,6 +268,15 @@ mod tests {
 
     #[test]
     fn ladders_are_read_strictly_and_combined() {
+        let ladder = Ladder::parse("7, 30").unwrap();
+        assert_eq!(Ladder::parse(&ladder.to_string()).unwrap(), ladder);
+        assert_eq!(
+            (ladder.to_string().as_str(), ladder.describe().as_str()),
+            ("30,7", "30, 7 days")
+        );
+        assert_eq!(Ladder::new([]).unwrap().describe(), "none");
+        assert_eq!(Ladder::default().describe_before(), "60, 30, 14, 7 and 1 day(s)");
+        assert_eq!(Ladder::parse("20").unwrap().describe_before(), "20 days");
         assert_eq!(Ladder::parse(" 7, 30 ,60,30 ").unwrap().days(), [60, 30, 7]);
         assert_eq!(Ladder::parse("").unwrap().days(), [] as [u32; 0]);
         assert_eq!(Ladder::parse("0"), Err(LadderError::NotADay("0".into())));

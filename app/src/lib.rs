@@ -60,6 +60,7 @@ pub fn App() -> impl IntoView {
         <Router>
             <components::Header />
             <components::AppPasswordBanner />
+            <components::ExpiryBanner />
             <main>
                 <Routes fallback=pages::NotFound>
                     <Route path=path!("/") view=pages::Home ssr=SsrMode::Async />

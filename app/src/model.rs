@@ -99,6 +99,19 @@ pub struct TokenView {
 }
 
 impl TokenView {
+    /// The page that lists the token, where it can be replaced (a path).
+    pub fn page(&self) -> String {
+        use tokenwarden::permissions::TokenKind;
+        let mut parts = self.scope.split('/');
+        let (ws, second, third) = (parts.next().unwrap_or_default(), parts.next(), parts.next());
+        match (self.kind, second, third) {
+            (TokenKind::Workspace, _, _) => format!("/w/{ws}/settings/access-tokens"),
+            (TokenKind::Project, Some(project), _) => format!("/w/{ws}/projects/{project}/access-tokens"),
+            (TokenKind::Repository, _, Some(repository)) => format!("/w/{ws}/repos/{repository}/access-tokens"),
+            _ => "/account/access-tokens".into(),
+        }
+    }
+
     pub fn state(&self, now: i64) -> tokenwarden::token::TokenState {
         tokenwarden::token::TokenState::at(now, self.created_at, self.expires_at, self.revoked_at.is_some())
     }
@@ -202,4 +215,60 @@ pub struct MigrationDashboard {
 pub struct RetirementNotice {
     pub active: i64,
     pub phase: tokenwarden::app_passwords::Phase,
+}
+
+/// Warning settings as their form shows them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WarningSettings {
+    /// The system's days, or a workspace's additions ("60,30,14,7,1").
+    pub warning_days: String,
+    /// Who is warned and when, and whether email is off, in words.
+    pub note: String,
+    /// A workspace's time zone for warning emails (`None` for the system).
+    pub time_zone: Option<String>,
+}
+
+/// A registered webhook as its admins see it. Never carries the secret.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct WebhookView {
+    pub id: i64,
+    pub url: String,
+    /// Event names, e.g. `token.expiring`.
+    pub events: Vec<String>,
+    pub created_by: Option<String>,
+    pub created_at: i64,
+    /// The latest deliveries, newest first.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// One delivery of one event to one webhook, with its latest try.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct DeliveryView {
+    pub id: i64,
+    /// Sent as `Tokenwarden-Delivery`.
+    pub delivery_id: String,
+    pub event: String,
+    pub created_at: i64,
+    /// `pending`, `delivered` or `failed`.
+    pub state: String,
+    pub attempts: i64,
+    pub last_attempt_at: Option<i64>,
+    /// The receiver's HTTP status, when it answered.
+    pub last_status: Option<i64>,
+    /// Why the latest try failed, when it did.
+    pub last_error: Option<String>,
+    /// When the next try is due, while pending.
+    pub next_attempt_at: Option<i64>,
+}
+
+/// Tokens the signed-in user is warned about (theirs, or at places they
+/// administer) that expire soon, for the banner on every page.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ExpiringNotice {
+    pub count: i64,
+    /// The one expiring first.
+    pub first_name: String,
+    pub first_expires_at: i64,
+    /// Where to replace it.
+    pub first_link: String,
 }

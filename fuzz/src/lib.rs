@@ -33,6 +33,7 @@ pub const TARGETS: &[(&str, Target)] = &[
     ("permissions", permissions),
     ("names", names),
     ("policy", policy),
+    ("webhook", webhook),
 ];
 
 /// The input's lines, as text (invalid UTF-8 replaced, as a form decoder
@@ -278,5 +279,36 @@ pub fn policy(data: &[u8]) {
         if let Some(default) = c.default_choice() {
             assert!(c.is_allowed(default));
         }
+    }
+}
+
+/// The webhook form: a URL (line 1, read with private addresses refused,
+/// then allowed), a secret (line 2) and event names (line 3, comma-
+/// separated). What is accepted names a port, a public address unless
+/// allowed, https unless allowed, and known events.
+pub fn webhook(data: &[u8]) {
+    use tokenwarden::webhooks::{check_secret, is_public, parse_events, parse_url, Event};
+    let lines = lines(data);
+    for allow in [false, true] {
+        if let Ok(target) = parse_url(line(&lines, 0), allow) {
+            assert!(target.port != 0);
+            assert!(target.https || allow, "http only where private addresses are allowed");
+            assert!(!target.host.is_empty());
+            if let Some(ip) = target.ip {
+                assert!(allow || is_public(ip), "{ip} is not public");
+            } else {
+                assert!(target
+                    .host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.' || b == b'-'));
+            }
+        }
+    }
+    if check_secret(line(&lines, 1)).is_ok() {
+        assert!((16..=200).contains(&line(&lines, 1).chars().count()));
+    }
+    if let Ok(events) = parse_events(line(&lines, 2).split(',')) {
+        assert!(!events.is_empty() && events.len() <= Event::ALL.len());
+        assert!(events.windows(2).all(|w| w[0] < w[1]), "sorted, no repeats");
     }
 }

@@ -14,11 +14,8 @@
 
 mod support;
 
-use rand::RngCore;
 use std::time::{Duration, Instant};
 use support::{figures, run, Figures, CONCURRENCY};
-
-const BATCH: usize = 500;
 
 #[tokio::main(flavor = "multi_thread")]
 async fn main() {
@@ -48,7 +45,7 @@ async fn main() {
         .unwrap_or(1_000_000);
     for target in [1_000usize, 1_000_000].into_iter().filter(|&n| n <= largest) {
         let started = Instant::now();
-        fill(&db, user_id, target - stored).await;
+        support::fill(&db, user_id, target - stored, None).await;
         stored = target;
         eprintln!("(stored {target} tokens in {:.1} s)", started.elapsed().as_secs_f64());
         let (open, auth) = measure_pair(&client, &healthz, &authenticated, &bearer, seconds).await;
@@ -74,38 +71,6 @@ async fn main() {
 }
 
 /// Stores `count` more personal tokens with random hashes, in batches.
-async fn fill(db: &app::ssr::Db, user_id: i64, count: usize) {
-    let mut rng = rand::thread_rng();
-    let mut left = count;
-    let mut tx = db.pool.begin().await.expect("transaction");
-    while left > 0 {
-        let n = left.min(BATCH);
-        let rows: Vec<String> = (0..n)
-            .map(|_| {
-                let mut hash = [0u8; 32];
-                rng.fill_bytes(&mut hash);
-                format!(
-                    "('personal', {user_id}, 'filler', 'REPO_READ', '{}', 'k', 0)",
-                    hex(&hash)
-                )
-            })
-            .collect();
-        sqlx::query(&format!(
-            "INSERT INTO access_tokens (kind, user_id, name, permissions, token_hash, key_id, created_at) VALUES {}",
-            rows.join(", ")
-        ))
-        .execute(&mut *tx)
-        .await
-        .expect("filler tokens");
-        left -= n;
-    }
-    tx.commit().await.expect("commit");
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
 /// Both endpoints, `seconds` each, measured in alternating half-second
 /// rounds so that whatever else the machine does weighs on both alike.
 async fn measure_pair(

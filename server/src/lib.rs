@@ -8,6 +8,7 @@ pub mod db;
 pub mod demo;
 pub mod git;
 pub mod hardening;
+pub mod notify;
 pub mod rest;
 
 use app::{
@@ -47,6 +48,42 @@ pub struct Settings {
     /// The data directory: the first-run setup code is written here.
     pub data_dir: std::path::PathBuf,
     pub tokens: TokenSettings,
+    pub notify: NotifySettings,
+}
+
+/// Warnings and webhooks: where email goes, where webhooks may go.
+#[derive(Debug, Clone, Default)]
+pub struct NotifySettings {
+    /// `--smtp-url`; `None`: email is off.
+    pub smtp_url: Option<String>,
+    /// `--mail-from`, required with an SMTP URL.
+    pub mail_from: Option<String>,
+    /// Links in messages start with this (`--public-url`).
+    pub public_url: String,
+    pub webhooks: app::ssr::outbound::WebhookSettings,
+}
+
+impl NotifySettings {
+    /// The mailer (`None`: email is off); an error line for a bad SMTP URL
+    /// or sender. Checked before anything starts.
+    pub fn mailer(&self) -> Result<Option<notify::mail::Mailer>, String> {
+        match (&self.smtp_url, &self.mail_from) {
+            (None, _) => Ok(None),
+            (Some(_), None) => {
+                Err("--smtp-url needs --mail-from (or TOKENWARDEN_MAIL_FROM): the sender's address".into())
+            }
+            (Some(url), Some(from)) => notify::mail::Mailer::new(url, from, &self.public_url).map(Some),
+        }
+    }
+
+    /// The notifier for `db`.
+    pub fn notifier(&self, db: &app::ssr::Db) -> Result<notify::Notifier, String> {
+        Ok(notify::Notifier {
+            db: db.clone(),
+            mail: self.mailer()?,
+            webhooks: notify::webhook::Sender::new(self.webhooks),
+        })
+    }
 }
 
 /// Where the compiled client (WASM, JS, CSS) is served from. cargo-leptos
@@ -114,6 +151,8 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
             settings.auth.throttle.clone(),
         ),
         git_root: Arc::new(settings.git_root.clone()),
+        webhooks: settings.notify.webhooks,
+        email_enabled: settings.notify.smtp_url.is_some(),
         setup_code_file: Arc::new(setup_code_file),
     })
 }

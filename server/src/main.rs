@@ -82,6 +82,19 @@ struct ServeArgs {
     /// Reverse proxies (CIDR ranges, comma-separated) whose X-Forwarded-For names the client [default: none].
     #[arg(long, env = "TOKENWARDEN_TRUSTED_PROXIES")]
     trusted_proxies: Option<String>,
+    /// Send expiry warnings by email through this SMTP server: smtp://host:port (plain, loopback only),
+    /// smtp://host:587?tls=required (STARTTLS) or smtps://host:465 (TLS); user:password@ to log in [default: email off].
+    #[arg(long, env = "TOKENWARDEN_SMTP_URL")]
+    smtp_url: Option<String>,
+    /// The sender of warning emails, e.g. "Tokenwarden <tokenwarden@example.com>".
+    #[arg(long, env = "TOKENWARDEN_MAIL_FROM")]
+    mail_from: Option<String>,
+    /// Let webhooks go to loopback, private and link-local addresses, and over plain http.
+    #[arg(long, env = "TOKENWARDEN_WEBHOOKS_ALLOW_PRIVATE")]
+    webhooks_allow_private: bool,
+    /// Seconds between warning sweeps (and webhook retries).
+    #[arg(long, env = "TOKENWARDEN_SWEEP_SECONDS", default_value_t = 60)]
+    sweep_seconds: u32,
 }
 
 #[derive(Args)]
@@ -159,7 +172,19 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             "max active tokens must be at least 1 (flag --max-active-tokens or TOKENWARDEN_MAX_ACTIVE_TOKENS)".into(),
         );
     }
+    if args.sweep_seconds == 0 || args.sweep_seconds > 3600 {
+        return Err("sweep seconds must be from 1 to 3600 (flag --sweep-seconds or TOKENWARDEN_SWEEP_SECONDS)".into());
+    }
+    let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
     let settings = server::Settings {
+        notify: server::NotifySettings {
+            smtp_url: args.smtp_url.clone().filter(|u| !u.trim().is_empty()),
+            mail_from: args.mail_from.clone(),
+            public_url: public_url.clone(),
+            webhooks: app::ssr::outbound::WebhookSettings {
+                allow_private: args.webhooks_allow_private,
+            },
+        },
         addr,
         database: database.clone(),
         token_key_file: args.keys.path(),
@@ -178,11 +203,11 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
             ..AuthSettings::default()
         },
     };
+    settings.notify.mailer()?;
     // The demo goes in first: it creates an administrator, so no setup
     // code is made for it.
     if args.demo {
         let db = server::db::open(&database).await?;
-        let public_url = args.public_url.clone().unwrap_or_else(|| format!("http://{addr}"));
         match server::demo::seed(&db).await? {
             Some(accounts) => server::demo::print_accounts(&accounts, &public_url),
             None => tracing::info!("demo not seeded: the database already has users"),
@@ -191,16 +216,26 @@ async fn serve(args: ServeArgs) -> Result<(), String> {
     }
     let state = server::build_state(&settings).await?;
     tracing::info!(database = %database.describe(), "database ready");
+    let notifier = settings.notify.notifier(&state.db)?;
+    if notifier.mail.is_none() {
+        tracing::info!("email is off: expiry warnings go to webhooks and the app only (set --smtp-url to send them)");
+    }
     let listener = tokio::net::TcpListener::bind(addr)
         .await
         .map_err(|e| format!("cannot listen on {addr}: {e}; choose another address with --addr or TOKENWARDEN_ADDR"))?;
     let db = state.db.clone();
     let last_used = state.last_used.clone();
     last_used.spawn_flusher();
+    let (stop_notifier, stopped) = tokio::sync::watch::channel(false);
+    let notifier = tokio::spawn(notifier.run(std::time::Duration::from_secs(u64::from(args.sweep_seconds)), stopped));
     tracing::info!("listening on http://{addr}");
     server::serve(listener, server::router(state), server::shutdown_signal())
         .await
         .map_err(|e| format!("server failed: {e}"))?;
+    // A round in progress finishes; what it claimed but did not send is
+    // claimed again by the next server to run.
+    let _ = stop_notifier.send(true);
+    let _ = notifier.await;
     // The last minute of "last used" notes, before the database closes.
     if let Err(e) = last_used.flush(app::ssr::db::now(), true).await {
         tracing::error!(error = %e, "could not record when tokens were last used");

@@ -7,4 +7,5 @@ pub mod app_passwords;
 pub mod auth;
 pub mod policies;
 pub mod tokens;
+pub mod webhooks;
 pub mod workspaces;

@@ -118,3 +118,111 @@ pub async fn audit_log(#[server(default)] workspace: String) -> Result<Vec<crate
         .await,
     )
 }
+
+/// Said under the warning days when no SMTP server is configured.
+#[cfg(feature = "ssr")]
+fn email_note(enabled: bool) -> &'static str {
+    if enabled {
+        ""
+    } else {
+        " Email is off: warnings reach webhooks and the banner in the app only (start the server with --smtp-url \
+         and --mail-from to email them too)."
+    }
+}
+
+/// Warning days (and a workspace's time zone): the system's for system
+/// admins when `workspace` is empty, else the workspace's additions.
+#[server(prefix = "/api", endpoint = "get_warnings")]
+pub async fn get_warnings(#[server(default)] workspace: String) -> Result<crate::model::WarningSettings, AppError> {
+    use crate::ssr::store::warnings::{self, WarningsOf};
+    respond(
+        async {
+            let (state, of) = warnings_place(&workspace).await?;
+            let (ladders, time_zone) = warnings::settings(&state.db, &of).await?;
+            let system = ladders.system.describe_before();
+            Ok(match of {
+                WarningsOf::System => crate::model::WarningSettings {
+                    warning_days: ladders.system.to_string(),
+                    note: format!(
+                        "Token owners, the admins of where a token lives, and webhooks are warned {system} before \
+                         a token expires, and when it expires; workspaces may add days.{}",
+                        email_note(state.email_enabled)
+                    ),
+                    time_zone,
+                },
+                WarningsOf::Workspace { id, .. } => crate::model::WarningSettings {
+                    warning_days: ladders.extra(id).to_string(),
+                    note: format!(
+                        "Owners, admins and webhooks are warned {system} before a token expires (the system's \
+                         days), and when it expires. Add days for this workspace, comma-separated.{}",
+                        email_note(state.email_enabled)
+                    ),
+                    time_zone,
+                },
+            })
+        }
+        .await,
+    )
+}
+
+/// Whose warnings: the system's (system admins, `workspace` empty) or a
+/// workspace's (its admins).
+#[cfg(feature = "ssr")]
+async fn warnings_place(
+    workspace: &str,
+) -> Result<(crate::ssr::AppState, crate::ssr::store::warnings::WarningsOf), AppError> {
+    use crate::ssr::store::warnings::WarningsOf;
+    if workspace.trim().is_empty() {
+        Ok((guard::system_admin().await?.0, WarningsOf::System))
+    } else {
+        let (state, _, ws) = guard::workspace_admin(workspace).await?;
+        Ok((
+            state,
+            WarningsOf::Workspace {
+                id: ws.id,
+                slug: ws.slug,
+            },
+        ))
+    }
+}
+
+/// Saves warning days: the system's list (`workspace` empty; system admins)
+/// or a workspace's additions, comma-separated ("60, 30, 14, 7, 1"); and a
+/// workspace's `time_zone` for warning emails (an IANA name such as
+/// Europe/Berlin; empty: UTC; absent: unchanged).
+#[server(prefix = "/api", endpoint = "set_warnings")]
+pub async fn set_warnings(
+    #[server(default)] workspace: String,
+    #[server(default)] warning_days: String,
+    #[server(default)] time_zone: Option<String>,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            let (state, of) = warnings_place(&workspace).await?;
+            let user = guard::signed_in().await?.1;
+            let days = tokenwarden::warnings::Ladder::parse(&warning_days)
+                .map_err(|e| AppError::refused("warning_days", e))?;
+            let zone =
+                match time_zone.as_deref().map(str::trim) {
+                    None => None,
+                    Some("") => Some("UTC".to_string()),
+                    Some(name) => Some(name.parse::<chrono_tz::Tz>().map(|tz| tz.name().to_string()).map_err(
+                        |_| {
+                            AppError::refused(
+                                "time_zone",
+                                format!(
+                                    "\"{}\" is not a time zone: use a name such as Europe/Berlin or America/New_York.",
+                                    name.chars().take(60).collect::<String>()
+                                ),
+                            )
+                        },
+                    )?),
+                };
+            Ok(
+                crate::ssr::store::warnings::set(&state.db, &user, &client_addr(&parts()?), of, &days, zone.as_deref())
+                    .await?,
+            )
+        }
+        .await,
+    )
+}

@@ -72,17 +72,66 @@ pub async fn list_tokens(
     #[server(default)] user: String,
 ) -> Result<Vec<TokenView>, AppError> {
     respond(
+        tokens_at(PlaceFields {
+            kind,
+            workspace,
+            project,
+            repository,
+            user,
+        })
+        .await,
+    )
+}
+
+/// The tokens at a place the signed-in user may see, newest first.
+#[cfg(feature = "ssr")]
+async fn tokens_at(fields: PlaceFields) -> Result<Vec<TokenView>, AppError> {
+    let (state, me) = guard::signed_in().await?;
+    let t = target(&state, &me, &place(&fields)?, false).await?;
+    Ok(tokens::list(&state.db, t.home).await?)
+}
+
+/// How many tokens at a place are expiring soon (the rules crate's
+/// `TokenState::ExpiringSoon`), for the count beside the list.
+#[server(prefix = "/api", endpoint = "count_expiring")]
+pub async fn count_expiring(
+    kind: String,
+    #[server(default)] workspace: String,
+    #[server(default)] project: String,
+    #[server(default)] repository: String,
+) -> Result<usize, AppError> {
+    respond(
         async {
-            let (state, me) = guard::signed_in().await?;
-            let place = place(&PlaceFields {
+            let now = crate::ssr::db::now();
+            let fields = PlaceFields {
                 kind,
                 workspace,
                 project,
                 repository,
-                user,
-            })?;
-            let t = target(&state, &me, &place, false).await?;
-            Ok(tokens::list(&state.db, t.home).await?)
+                user: String::new(),
+            };
+            Ok(tokens_at(fields)
+                .await?
+                .iter()
+                .filter(|t| t.state(now) == tokenwarden::token::TokenState::ExpiringSoon)
+                .count())
+        }
+        .await,
+    )
+}
+
+/// The banner's notice: tokens the signed-in user is warned about that
+/// expire within 7 days (`None`: none, or signed out).
+#[server(prefix = "/api", endpoint = "expiring_notice")]
+pub async fn expiring_notice() -> Result<Option<crate::model::ExpiringNotice>, AppError> {
+    respond(
+        async {
+            let Ok((state, me)) = guard::signed_in().await else {
+                return Ok(None);
+            };
+            let now = crate::ssr::db::now();
+            let found = crate::ssr::store::warnings::expiring_for(&state.db, me.id, now, now + 7 * 86_400).await?;
+            Ok(found.map(|(count, first)| crate::ssr::store::warnings::notice(count, first)))
         }
         .await,
     )

@@ -3,9 +3,12 @@
 //! retirement banner in [`app_password_banner`].
 
 mod app_password_banner;
+mod expiry_banner;
 pub mod tokens;
+pub mod webhooks;
 
 pub use app_password_banner::AppPasswordBanner;
+pub use expiry_banner::ExpiryBanner;
 
 use crate::{api::auth::Logout, auth::use_auth, error::AppError, model::CurrentUser};
 use leptos::prelude::*;
@@ -286,6 +289,18 @@ pub async fn signed_in_user() -> Option<CurrentUser> {
 #[component]
 pub fn ErrorBox(error: AppError) -> impl IntoView {
     view! { <p class="error" role="alert">{error.to_string()}</p> }
+}
+
+/// The refusal of server function `path` that sent the browser back to
+/// this page: a plain form (one rendered on the server, without client
+/// code) posts to its server function, which answers with a redirect back,
+/// carrying a refusal in the URL (`__path`, `__err`). Read on the server.
+pub fn refusal(path: &str) -> Option<AppError> {
+    let query = leptos_router::hooks::use_query_map().read_untracked().clone();
+    (query.get("__path").as_deref() == Some(path))
+        .then(|| query.get("__err"))
+        .flatten()
+        .map(|err| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&err))
 }
 
 /// Shows the error of an action's last submission, if it failed.

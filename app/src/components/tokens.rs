@@ -78,7 +78,12 @@ fn browser_utc_offset_minutes() -> i32 {
 
 /// An island: everything here runs in the browser too.
 #[island]
-pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
+pub fn TokensPanel(
+    place: Place,
+    can_create: bool,
+    /// The list's first filter: `all`, `active`, `expiring`, `expired` or `revoked`.
+    show: String,
+) -> impl IntoView {
     island_ready();
     let create = ServerAction::<CreateToken>::new();
     let update = ServerAction::<UpdateToken>::new();
@@ -91,7 +96,7 @@ pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
             list_tokens(p.kind, p.workspace, p.project, p.repository, p.user)
         },
     );
-    let state_filter = RwSignal::new(String::from("all"));
+    let state_filter = RwSignal::new(show);
     let sort = RwSignal::new(String::from("created"));
     let kind = place.kind();
     let heading = match kind {
@@ -101,7 +106,7 @@ pub fn TokensPanel(place: Place, can_create: bool) -> impl IntoView {
         TokenKind::Personal => "Tokens",
     };
     view! {
-        <section class="card">
+        <section class="card" id="tokens">
             <h2>{heading}</h2>
             {(kind != TokenKind::Personal).then(|| view! {
                 <p class="hint">"These tokens belong to the "{kind.as_str()}", not to whoever made them: they keep working when their creator leaves the workspace or loses a role, until they expire or are revoked. Tokens whose creator is no longer a member are marked, so you can review them."</p>

@@ -1,15 +1,20 @@
 //! Pages for access tokens and their policies at each level.
 
-use crate::components::tokens::{relative, TokensPanel};
+use crate::components::{
+    tokens::{relative, TokensPanel},
+    webhooks::WebhooksPanel,
+};
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
+    api::policies::{get_warnings, SetWarnings},
+    api::tokens::count_expiring,
     components::{
-        announce_policy_saved, island_ready, run_when, ActionResult, ErrorBox, LocalDate, Scroller, SignedIn,
+        announce_policy_saved, island_ready, refusal, run_when, ActionResult, ErrorBox, LocalDate, Scroller, SignedIn,
         SystemAdminOnly,
     },
     model::{AuditEvent, PolicyView, TokenView},
 };
-use leptos::prelude::*;
+use leptos::{prelude::*, server_fn::ServerFn};
 use leptos_meta::Title;
 use leptos_router::hooks::use_params_map;
 use tokenwarden::{
@@ -20,6 +25,78 @@ use tokenwarden::{
 fn param(name: &'static str) -> Memo<String> {
     let params = use_params_map();
     Memo::new(move |_| params.read().get(name).unwrap_or_default())
+}
+
+/// Which tokens the list starts showing (`?show=expiring`, from the count);
+/// `all` for anything else. Read on the server.
+fn shown() -> String {
+    let show = leptos_router::hooks::use_query_map().read_untracked().get("show");
+    match show.as_deref() {
+        Some(s @ ("active" | "expiring" | "expired" | "revoked")) => s.to_string(),
+        _ => "all".to_string(),
+    }
+}
+
+/// When warnings go out: the system's days (`workspace` empty) or a
+/// workspace's additions and its time zone. A plain form, rendered on the
+/// server (no client code); a refusal comes back with the page.
+#[component]
+fn WarningsForm(workspace: String) -> impl IntoView {
+    let ws = workspace.clone();
+    let settings = Resource::new(|| (), move |_| get_warnings(ws.clone()));
+    let refused = refusal(SetWarnings::PATH);
+    let (label, hidden) = if workspace.is_empty() {
+        ("Warn this many days before expiry", String::new())
+    } else {
+        ("Also warn this many days before expiry", workspace)
+    };
+    view! {
+        <section class="card" id="warnings">
+            <h2>"Warnings before expiry"</h2>
+            <Suspense fallback=|| ()>
+                {move || { let (hidden, refused) = (hidden.clone(), refused.clone()); Suspend::new(async move {
+                    let settings = match settings.await {
+                        Ok(s) => s,
+                        Err(error) => return view! { <ErrorBox error /> }.into_any(),
+                    };
+                    view! {
+                        <form method="post" action=SetWarnings::url() class="stack">
+                            <input type="hidden" name="workspace" value=hidden />
+                            <label>{label} <input name="warning_days" value=settings.warning_days /></label>
+                            <p class="hint">{settings.note}</p>
+                            {settings.time_zone.map(|zone| view! {
+                                <label>"Time zone of warning emails" <input name="time_zone" value=zone placeholder="Europe/Berlin" /></label>
+                            })}
+                            {refused.map(|error| view! { <ErrorBox error /> })}
+                            <button type="submit">"Save warnings"</button>
+                        </form>
+                    }.into_any()
+                })}}
+            </Suspense>
+        </section>
+    }
+}
+
+/// "Expiring soon: N" beside a token list's heading, linking to the list
+/// filtered to them. Rendered on the server.
+#[component]
+fn ExpiringCount(place: Place) -> impl IntoView {
+    let fields = place.fields();
+    let count = Resource::new(
+        || (),
+        move |_| {
+            let f = fields.clone();
+            count_expiring(f.kind, f.workspace, f.project, f.repository)
+        },
+    );
+    view! {
+        <Suspense fallback=|| ()>
+            {move || Suspend::new(async move {
+                let n = count.await.ok()?;
+                Some(view! { <a class="expiring-count" href="?show=expiring#tokens" data-test="expiring-count">{format!("Expiring soon: {n}")}</a> })
+            })}
+        </Suspense>
+    }
 }
 
 /// The "Pre-selected expiry" select of a policy form: the presets, those
@@ -140,10 +217,13 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
                 view! {
                     <div class="page-head">
                         <h1>{format!("Access tokens of workspace {ws}")}</h1>
+                        <ExpiringCount place=Place::Workspace { workspace: ws.clone() } />
                         <a href=format!("/w/{ws}/settings")>"Back to workspace settings"</a>
                     </div>
                     <WorkspacePolicyForm workspace=ws.clone() />
-                    <TokensPanel place=Place::Workspace { workspace: ws.clone() } can_create=true />
+                    <WarningsForm workspace=ws.clone() />
+                    <TokensPanel place=Place::Workspace { workspace: ws.clone() } can_create=true show=shown() />
+                    <WebhooksPanel workspace=ws.clone() />
                     <WorkspaceAudit workspace=ws />
                 }
             }}
@@ -216,9 +296,10 @@ pub fn ProjectAccessTokens() -> impl IntoView {
                 view! {
                     <div class="page-head">
                         <h1>{format!("Access tokens of project {key}")}</h1>
+                        <ExpiringCount place=Place::Project { workspace: ws.clone(), project: key.clone() } />
                         <a href=format!("/w/{ws}")>"Back to workspace"</a>
                     </div>
-                    <TokensPanel place=Place::Project { workspace: ws, project: key } can_create=true />
+                    <TokensPanel place=Place::Project { workspace: ws, project: key } can_create=true show=shown() />
                 }
             }}
         </SignedIn>
@@ -236,9 +317,10 @@ pub fn RepositoryAccessTokens() -> impl IntoView {
                 view! {
                     <div class="page-head">
                         <h1>{format!("Access tokens of repository {slug}")}</h1>
+                        <ExpiringCount place=Place::Repository { workspace: ws.clone(), project: None, repository: slug.clone() } />
                         <a href=format!("/w/{ws}")>"Back to workspace"</a>
                     </div>
-                    <TokensPanel place=Place::Repository { workspace: ws, project: None, repository: slug } can_create=true />
+                    <TokensPanel place=Place::Repository { workspace: ws, project: None, repository: slug } can_create=true show=shown() />
                 }
             }}
         </SignedIn>
@@ -253,7 +335,7 @@ pub fn PersonalAccessTokens() -> impl IntoView {
         <SignedIn>
             <h1>"Personal access tokens"</h1>
             <p class="muted">"Personal tokens act as you, never beyond your own rights, in place of your password for the REST API and Git over HTTPS."</p>
-            <TokensPanel place=Place::mine() can_create=true />
+            <TokensPanel place=Place::mine() can_create=true show=shown() />
         </SignedIn>
     }
 }
@@ -272,7 +354,7 @@ pub fn UserAccessTokens() -> impl IntoView {
                         <h1>{format!("Access tokens of {username}")}</h1>
                         <a href="/admin">"Back to administration"</a>
                     </div>
-                    <TokensPanel place=Place::Personal { user: Some(username) } can_create=false />
+                    <TokensPanel place=Place::Personal { user: Some(username) } can_create=false show=shown() />
                 }
             }}
         </SignedIn>
@@ -287,6 +369,8 @@ pub fn SystemAccessTokens() -> impl IntoView {
         <SystemAdminOnly title="Access tokens">
             <h1>"Access tokens"</h1>
             <SystemPolicyPanel />
+            <WarningsForm workspace=String::new() />
+            <WebhooksPanel workspace=String::new() />
         </SystemAdminOnly>
     }
 }

@@ -4,9 +4,11 @@
 pub mod auth;
 pub mod authz;
 pub mod db;
+pub mod events;
 pub mod files;
 pub mod git_repos;
 pub mod last_used;
+pub mod outbound;
 pub mod password;
 pub mod request;
 pub mod security;

@@ -67,10 +67,20 @@ pub fn user_agent(parts: &Parts) -> String {
 }
 
 /// Sets the response status from the error, so callers other than the
-/// browser (scripts, tests) can tell a 401 from a 409 without parsing.
+/// browser (scripts, tests) can tell a 401 from a 409 without parsing. Not
+/// for a plain HTML form's post (one that accepts `text/html`): Leptos
+/// answers that with a redirect back to the form's page, carrying the
+/// error in the URL, and a status set here would replace the redirect's.
 pub fn respond<T>(result: Result<T, AppError>) -> Result<T, AppError> {
     if let Err(e) = &result {
-        if let Some(options) = use_context::<ResponseOptions>() {
+        let plain_form = use_context::<Parts>().is_some_and(|parts| {
+            parts
+                .headers
+                .get(http::header::ACCEPT)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|accept| accept.contains("text/html"))
+        });
+        if let Some(options) = use_context::<ResponseOptions>().filter(|_| !plain_form) {
             options.set_status(StatusCode::from_u16(e.status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR));
         }
     }

@@ -22,6 +22,11 @@ pub struct AppState {
     pub app_passwords: AppPasswordVerifier,
     /// Where the bare Git repositories live: `<workspace>/<repository>.git`.
     pub git_root: Arc<std::path::PathBuf>,
+    /// Where webhooks may be sent.
+    pub webhooks: super::outbound::WebhookSettings,
+    /// Whether warning emails are sent (an SMTP server is configured).
+    #[from_ref(skip)]
+    pub email_enabled: bool,
     /// The first-run setup code's file (`setup-code` in the data directory),
     /// removed once setup is done.
     #[from_ref(skip)]

@@ -43,6 +43,7 @@ pub async fn start() -> Bench {
         },
     };
     let settings = server::Settings {
+        notify: Default::default(),
         addr: "127.0.0.1:0".parse().unwrap(),
         database,
         auth: app::ssr::AuthSettings {
@@ -178,4 +179,49 @@ pub fn line(name: &str, f: &Figures) -> String {
         f.p50.as_secs_f64() * 1e3,
         f.p99.as_secs_f64() * 1e3
     )
+}
+
+/// When filler tokens were made, expire and are next looked at by the
+/// warning sweep (Unix seconds).
+#[derive(Clone, Copy)]
+pub struct Times {
+    pub created: i64,
+    pub expires: i64,
+    pub next_look: i64,
+}
+
+/// Stores `count` personal REPO_READ tokens of `user_id` in bulk, with
+/// random hashes: without expiry (created at 0) unless `times` says.
+pub async fn fill(db: &Db, user_id: i64, count: usize, times: Option<Times>) {
+    const BATCH: usize = 1_000;
+    let mut rng = rand::thread_rng();
+    let mut left = count;
+    let mut tx = db.pool.begin().await.expect("transaction");
+    let (created, expires, next_look) = match times {
+        Some(t) => (t.created.to_string(), t.expires.to_string(), t.next_look.to_string()),
+        None => ("0".into(), "NULL".into(), "NULL".into()),
+    };
+    while left > 0 {
+        let n = left.min(BATCH);
+        let rows: Vec<String> = (0..n)
+            .map(|_| {
+                let mut hash = [0u8; 32];
+                rng.fill_bytes(&mut hash);
+                let hash: String = hash.iter().map(|b| format!("{b:02x}")).collect();
+                format!(
+                    "('personal', {user_id}, 'filler', 'REPO_READ', '{hash}', 'k', {created}, {expires}, {next_look})"
+                )
+            })
+            .collect();
+        sqlx::query(&format!(
+            "INSERT INTO access_tokens (kind, user_id, name, permissions, token_hash, key_id, created_at, expires_at, \
+             next_warning_at) VALUES {}",
+            rows.join(", ")
+        ))
+        .execute(&mut *tx)
+        .await
+        .expect("filler tokens");
+        left -= n;
+    }
+    tx.commit().await.expect("commit");
 }

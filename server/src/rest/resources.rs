@@ -14,7 +14,10 @@ use app::{
     error::AppError,
     ssr::{
         auth::Principal,
-        store::workspaces::{self, ProjectRow, RepositoryRow},
+        store::{
+            warnings,
+            workspaces::{self, ProjectRow, RepositoryRow},
+        },
         AppState,
     },
 };
@@ -94,9 +97,9 @@ pub(crate) struct NextWarning {
 
 impl NextWarning {
     /// The next warning for a token created at `created_at` that expires at
-    /// `expires_at` (Unix seconds), on the default ladder.
-    fn of(now: i64, created_at: i64, expires_at: Option<i64>) -> Option<NextWarning> {
-        let (threshold, at) = Ladder::default().next(now, created_at, expires_at?)?;
+    /// `expires_at` (Unix seconds), on its ladder.
+    fn of(ladder: &Ladder, now: i64, created_at: i64, expires_at: Option<i64>) -> Option<NextWarning> {
+        let (threshold, at) = ladder.next(now, created_at, expires_at?)?;
         Some(NextWarning {
             date: at * 1000,
             days_before_expiry: threshold.days(),
@@ -132,18 +135,30 @@ const APP_PASSWORD: &str = "app_password";
     )
 )]
 pub(crate) async fn token_self(
+    State(state): State<AppState>,
     Path(version): Path<String>,
     Authenticated(principal): Authenticated,
 ) -> Result<Json<TokenDetails>, RestError> {
     check_version(&version)?;
     Ok(Json(match principal {
         Principal::Token(token) => TokenDetails {
+            // The ladder is read only for a token that expires.
+            next_warning: match token.expires_at {
+                None => None,
+                Some(_) => NextWarning::of(
+                    &warnings::ladder_for(&state.db, token.home.workspace_id())
+                        .await
+                        .map_err(AppError::from)?,
+                    chrono::Utc::now().timestamp(),
+                    token.created_at,
+                    token.expires_at,
+                ),
+            },
             id: token.id,
             kind: token.kind().as_str(),
             permissions: token.permissions,
             created_date: token.created_at * 1000,
             expiry_date: token.expires_at.map(|at| at * 1000),
-            next_warning: NextWarning::of(chrono::Utc::now().timestamp(), token.created_at, token.expires_at),
             name: token.name,
         },
         Principal::AppPassword(app_password) => TokenDetails {

@@ -77,6 +77,38 @@ fn bad_configuration_stops_startup_with_one_clear_line() {
             .args(["--public-url", "tw.example.com"]),
     );
     assert!(e.contains("must start with http:// or https://"), "{e}");
+    let e = fails(tokenwarden().env("TOKENWARDEN_DATA_DIR", dir.path()).args([
+        "--smtp-url",
+        "ftp://mail.example.com",
+        "--mail-from",
+        "tw@example.com",
+    ]));
+    assert!(
+        e.contains("--smtp-url ftp://mail.example.com is not an SMTP URL"),
+        "{e}"
+    );
+    let e = fails(
+        tokenwarden()
+            .env("TOKENWARDEN_DATA_DIR", dir.path())
+            .env("TOKENWARDEN_SMTP_URL", "smtps://tw:hunter2@mail.example.com"),
+    );
+    assert!(e.contains("needs --mail-from") && !e.contains("hunter2"), "{e}");
+    let e = fails(tokenwarden().env("TOKENWARDEN_DATA_DIR", dir.path()).args([
+        "--smtp-url",
+        "smtp://127.0.0.1:2525",
+        "--mail-from",
+        "not an address",
+    ]));
+    assert!(
+        e.contains("--mail-from \"not an address\" is not an email address"),
+        "{e}"
+    );
+    let e = fails(
+        tokenwarden()
+            .env("TOKENWARDEN_DATA_DIR", dir.path())
+            .args(["--sweep-seconds", "0"]),
+    );
+    assert!(e.contains("sweep seconds must be from 1 to 3600"), "{e}");
 }
 
 /// A port nothing listens on now.
@@ -460,6 +492,7 @@ fn no_secret_prints_through_debug() {
         format!(
             "{:?}",
             server::Settings {
+                notify: Default::default(),
                 addr: "127.0.0.1:0".parse().unwrap(),
                 database,
                 auth: Default::default(),

@@ -16,4 +16,5 @@ mod openapi;
 mod rest;
 mod rest_tokens;
 mod tokens;
+mod warnings;
 mod workspaces;

@@ -64,6 +64,9 @@ pub enum Record {
     Token,
     Member,
     Workspace,
+    Webhook,
+    /// One delivery in a webhook's log.
+    Delivery,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -101,6 +104,8 @@ impl From<StoreError> for AppError {
                     Record::Token => "Token",
                     Record::Member => "Member",
                     Record::Workspace => "Workspace",
+                    Record::Webhook => "Webhook",
+                    Record::Delivery => "Delivery",
                 }
                 .into(),
             ),

@@ -11,6 +11,8 @@ pub mod sessions;
 pub mod throttle;
 pub mod tokens;
 pub mod users;
+pub mod warnings;
+pub mod webhooks;
 pub mod workspaces;
 
 pub use error::StoreError;

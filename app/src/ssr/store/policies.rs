@@ -3,12 +3,15 @@
 
 use super::audit::{self, Entry};
 use super::error::*;
+use super::webhooks;
+use crate::ssr::events::EventBody;
 use crate::{
     model::CurrentUser,
     ssr::db::{now, Db},
 };
 use sqlx::AnyConnection;
 use tokenwarden::policy::{EffectivePolicy, SystemPolicy, WorkspacePolicy};
+use tokenwarden::webhooks::Event;
 
 /// Takes the write lock that orders token creation against policy changes:
 /// a row lock on the one system row in PostgreSQL, the database write lock
@@ -121,6 +124,9 @@ pub async fn set_system(
         },
     )
     .await?;
+    let change = format!("{} → {}", describe(before), describe(policy));
+    let body = EventBody::policy("system".into(), change, now());
+    webhooks::enqueue(&mut tx, None, Event::PolicyChanged, &body, now()).await?;
     tx.commit().await?;
     Ok(())
 }
@@ -171,6 +177,9 @@ pub async fn set_workspace(
         },
     )
     .await?;
+    let change = format!("{} → {}", describe(before), describe(policy));
+    let body = EventBody::policy(workspace_slug.to_string(), change, now());
+    webhooks::enqueue(&mut tx, Some(workspace_id), Event::PolicyChanged, &body, now()).await?;
     tx.commit().await?;
     Ok(())
 }

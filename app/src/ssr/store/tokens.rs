@@ -4,8 +4,9 @@
 use super::error::*;
 use super::{
     audit::{self, Entry},
-    policies,
+    policies, warnings, webhooks,
 };
+use crate::ssr::events::EventBody;
 use crate::{
     model::{CreatedToken, CurrentUser, TokenView},
     ssr::{
@@ -15,6 +16,8 @@ use crate::{
     },
 };
 use rand::RngCore;
+use sqlx::AnyConnection;
+use tokenwarden::webhooks::Event;
 use tokenwarden::{
     expiry::{resolve, ExpiryRequest},
     permissions::{PermissionSet, TokenKind},
@@ -146,10 +149,14 @@ pub async fn create(
     let hashed = keys.hash(&secret);
     let columns = HomeRow::of(new.home);
     let permissions = new.permissions.names().join(" ");
+    let ladder = warnings::Ladders::read(&mut tx)
+        .await?
+        .for_workspace(columns.workspace_id);
+    let first_check = warnings::first_check(&ladder, now.timestamp(), expires_at);
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO access_tokens (kind, workspace_id, project_id, repository_id, user_id, name, permissions, \
-         token_hash, key_id, created_by, created_at, expires_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) RETURNING id",
+         token_hash, key_id, created_by, created_at, expires_at, next_warning_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
     )
     .bind(&columns.kind)
     .bind(columns.workspace_id)
@@ -163,8 +170,10 @@ pub async fn create(
     .bind(new.actor.id)
     .bind(now.timestamp())
     .bind(expires_at)
+    .bind(first_check)
     .fetch_one(&mut *tx)
     .await?;
+    announce(&mut tx, id, Event::TokenCreated, now.timestamp()).await?;
     audit::record(
         &mut tx,
         Entry {
@@ -258,6 +267,43 @@ impl ViewRow {
             revoked_at: self.revoked_at,
         })
     }
+}
+
+/// Queues `event` about token `id` for the webhooks that want it, in the
+/// caller's transaction.
+async fn announce(conn: &mut AnyConnection, id: i64, event: Event, now: i64) -> Result<(), StoreError> {
+    let subscriptions = webhooks::subscriptions(&mut *conn).await?;
+    if subscriptions.is_empty() {
+        return Ok(());
+    }
+    for view in views(&mut *conn, &[id]).await? {
+        let workspace_id: Option<(Option<i64>,)> =
+            sqlx::query_as("SELECT workspace_id FROM access_tokens WHERE id = $1")
+                .bind(id)
+                .fetch_optional(&mut *conn)
+                .await?;
+        let workspace_id = workspace_id.and_then(|(ws,)| ws);
+        let body = EventBody::token(event, &view, now);
+        webhooks::enqueue_to(&mut *conn, &subscriptions, workspace_id, event, &body, now).await?;
+    }
+    Ok(())
+}
+
+/// The tokens with these ids, in the caller's transaction (any order).
+pub(super) async fn views(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<TokenView>, StoreError> {
+    let mut all = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let list: Vec<String> = (1..=chunk.len()).map(|i| format!("${i}")).collect();
+        let sql = format!("{VIEW_SELECT} WHERE t.id IN ({})", list.join(", "));
+        let mut query = sqlx::query_as::<_, ViewRow>(&sql);
+        for id in chunk {
+            query = query.bind(*id);
+        }
+        for row in query.fetch_all(&mut *conn).await? {
+            all.push(row.view()?);
+        }
+    }
+    Ok(all)
 }
 
 pub async fn find_view(db: &Db, id: i64) -> Result<Option<TokenView>, StoreError> {
@@ -449,13 +495,15 @@ pub async fn update(
 
 pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) -> Result<TokenView, StoreError> {
     let mut tx = db.pool.begin().await?;
-    let revoked =
-        sqlx::query("UPDATE access_tokens SET revoked_at = $1, revoked_by = $2 WHERE id = $3 AND revoked_at IS NULL")
-            .bind(now())
-            .bind(actor.id)
-            .bind(id)
-            .execute(&mut *tx)
-            .await?;
+    let revoked = sqlx::query(
+        "UPDATE access_tokens SET revoked_at = $1, revoked_by = $2, next_warning_at = NULL \
+             WHERE id = $3 AND revoked_at IS NULL",
+    )
+    .bind(now())
+    .bind(actor.id)
+    .bind(id)
+    .execute(&mut *tx)
+    .await?;
     if revoked.rows_affected() == 0 {
         return Err(StoreError::Revoked(Credential::Token));
     }
@@ -477,6 +525,7 @@ pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) ->
         },
     )
     .await?;
+    announce(&mut tx, id, Event::TokenRevoked, now()).await?;
     tx.commit().await?;
     find_view(db, id).await?.ok_or(StoreError::Inconsistent)
 }

@@ -10,6 +10,8 @@ use rand::Rng;
 use serde::de::DeserializeOwned;
 use server::config::DatabaseConfig;
 
+pub mod outside;
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Sqlite,
@@ -31,6 +33,9 @@ pub struct TestApp {
     pub app_passwords: app::ssr::auth::app_password::AppPasswordVerifier,
     /// The data directory (the setup code is written here).
     pub data_dir: std::path::PathBuf,
+    /// Webhooks may go to loopback (the tests' receivers), except in
+    /// [`TestApp::spawn_strict_webhooks`].
+    pub notify: server::NotifySettings,
     shutdown: Option<tokio::sync::oneshot::Sender<()>>,
     _dir: tempfile::TempDir,
 }
@@ -39,6 +44,7 @@ pub struct TestApp {
 /// server sharing it would); returns its base URL.
 pub async fn serve_on(database: DatabaseConfig, token_key_file: std::path::PathBuf) -> String {
     let settings = server::Settings {
+        notify: Default::default(),
         addr: "127.0.0.1:0".parse().unwrap(),
         database,
         auth: AuthSettings::default(),
@@ -95,7 +101,25 @@ impl TestApp {
     }
 
     pub async fn spawn_configured(backend: Backend, auth: AuthSettings, tokens: app::ssr::TokenSettings) -> TestApp {
-        Self::start(backend, auth, tokens, None).await
+        Self::start(backend, auth, tokens, None, true).await
+    }
+
+    /// An app started without `--webhooks-allow-private`, as in production.
+    pub async fn spawn_strict_webhooks(backend: Backend) -> TestApp {
+        Self::start(backend, AuthSettings::default(), Default::default(), None, false).await
+    }
+
+    /// A notifier on this app's database, as the app server's background
+    /// task has, emailing through `smtp` when given; tests run its rounds
+    /// at times of their choosing.
+    pub fn notifier(&self, smtp: Option<&outside::SmtpServer>) -> server::notify::Notifier {
+        server::NotifySettings {
+            smtp_url: smtp.map(|s| s.url()),
+            mail_from: Some("Tokenwarden <tokenwarden@example.com>".into()),
+            ..self.notify.clone()
+        }
+        .notifier(&self.db)
+        .expect("a notifier")
     }
 
     /// An app serving the client's files from `site_root`, with
@@ -106,6 +130,7 @@ impl TestApp {
             AuthSettings::default(),
             Default::default(),
             Some((site_root, hash_files)),
+            true,
         )
         .await
     }
@@ -115,13 +140,22 @@ impl TestApp {
         auth: AuthSettings,
         tokens: app::ssr::TokenSettings,
         site: Option<(&std::path::Path, bool)>,
+        allow_private_webhooks: bool,
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = fresh_database(backend, dir.path()).await;
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().unwrap();
         let token_key_file = dir.path().join("token-keys");
+        let notify = server::NotifySettings {
+            public_url: format!("http://{addr}"),
+            webhooks: app::ssr::outbound::WebhookSettings {
+                allow_private: allow_private_webhooks,
+            },
+            ..Default::default()
+        };
         let settings = server::Settings {
+            notify: notify.clone(),
             addr,
             database: database.clone(),
             auth,
@@ -152,6 +186,7 @@ impl TestApp {
             passwords,
             app_passwords,
             data_dir: dir.path().to_path_buf(),
+            notify,
             shutdown: Some(tx),
             _dir: dir,
         }
