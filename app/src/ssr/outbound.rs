@@ -26,10 +26,16 @@ impl WebhookSettings {
     async fn resolve(&self, target: &Target) -> Result<Vec<SocketAddr>, WebhookError> {
         let addrs: Vec<SocketAddr> = match target.ip {
             Some(ip) => vec![SocketAddr::new(ip, target.port)],
-            None => tokio::net::lookup_host((target.host.as_str(), target.port))
-                .await
-                .map(|a| a.collect())
-                .unwrap_or_default(),
+            // Bounded: a resolver that hangs must not hold a sender past its lease.
+            None => tokio::time::timeout(
+                std::time::Duration::from_secs(5),
+                tokio::net::lookup_host((target.host.as_str(), target.port)),
+            )
+            .await
+            .ok()
+            .and_then(Result::ok)
+            .map(|a| a.collect())
+            .unwrap_or_default(),
         };
         if addrs.is_empty() {
             return Err(WebhookError::Unresolvable(target.host.clone()));

@@ -17,17 +17,23 @@ pub mod webhook;
 use app::ssr::{
     db::now,
     store::{
-        warnings::{self, EmailOutcome, SweepReport},
-        webhooks,
+        warnings::{self, EmailJob, EmailOutcome, SweepReport},
+        webhooks::{self, DeliveryJob},
     },
     Db,
 };
+use futures::stream::{self, StreamExt};
 use std::time::Duration;
 
 /// Tokens one sweep looks at per transaction.
 const SWEEP_BATCH: i64 = 1000;
-/// Messages claimed per query.
-const SEND_BATCH: i64 = 100;
+/// Messages claimed per query, and how many of them are sent at once. A
+/// batch must be done well within the lease (`webhooks::LEASE_SECS`, 120 s)
+/// or another server could claim its messages again: 32 messages, 16 at
+/// a time, each within its timeout (20 s for SMTP, 10 s for a webhook),
+/// take at most 40 s, however slow the receivers.
+const SEND_BATCH: i64 = 32;
+const SEND_AT_ONCE: usize = 16;
 
 /// What the notifier needs besides the database.
 #[derive(Clone)]
@@ -76,27 +82,37 @@ impl Notifier {
             if jobs.is_empty() {
                 return Ok(());
             }
-            for job in &jobs {
-                let outcome = if job.token.revoked_at.is_some() {
-                    EmailOutcome::Dropped
-                } else {
-                    match mailer.send(job).await {
-                        Ok(()) => {
-                            report.emails_sent += 1;
-                            EmailOutcome::Sent
+            let claimed = jobs.len();
+            let sent: Vec<(EmailJob, EmailOutcome)> = stream::iter(jobs)
+                .map(|job| {
+                    let mailer = mailer.clone();
+                    async move {
+                        if job.token.revoked_at.is_some() {
+                            return (job, EmailOutcome::Dropped);
                         }
-                        Err(e) => {
-                            tracing::warn!(error = %e, email = job.id, "a warning email was not sent; it will be tried again");
-                            report.emails_failed += 1;
-                            EmailOutcome::Failed(e)
+                        match mailer.send(&job).await {
+                            Ok(()) => (job, EmailOutcome::Sent),
+                            Err(e) => (job, EmailOutcome::Failed(e)),
                         }
                     }
-                };
-                warnings::finish_email(&self.db, job, outcome, now)
+                })
+                .buffer_unordered(SEND_AT_ONCE)
+                .collect()
+                .await;
+            for (job, outcome) in sent {
+                match &outcome {
+                    EmailOutcome::Sent => report.emails_sent += 1,
+                    EmailOutcome::Failed(e) => {
+                        tracing::warn!(error = %e, email = job.id, "a warning email was not sent; it will be tried again");
+                        report.emails_failed += 1;
+                    }
+                    EmailOutcome::Dropped => {}
+                }
+                warnings::finish_email(&self.db, &job, outcome, now)
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if jobs.len() < SEND_BATCH as usize {
+            if claimed < SEND_BATCH as usize {
                 return Ok(());
             }
         }
@@ -111,8 +127,19 @@ impl Notifier {
             if jobs.is_empty() {
                 return Ok(());
             }
-            for job in &jobs {
-                let outcome = self.webhooks.send(job).await;
+            let claimed = jobs.len();
+            let sent: Vec<(DeliveryJob, webhooks::Outcome)> = stream::iter(jobs)
+                .map(|job| {
+                    let sender = self.webhooks.clone();
+                    async move {
+                        let outcome = sender.send(&job).await;
+                        (job, outcome)
+                    }
+                })
+                .buffer_unordered(SEND_AT_ONCE)
+                .collect()
+                .await;
+            for (job, outcome) in sent {
                 match &outcome {
                     webhooks::Outcome::Delivered { .. } => report.deliveries_ok += 1,
                     webhooks::Outcome::Failed { error, .. } => {
@@ -120,11 +147,11 @@ impl Notifier {
                         report.deliveries_failed += 1;
                     }
                 }
-                webhooks::finish(&self.db, job, outcome, now)
+                webhooks::finish(&self.db, &job, outcome, now)
                     .await
                     .map_err(|e| e.to_string())?;
             }
-            if jobs.len() < SEND_BATCH as usize {
+            if claimed < SEND_BATCH as usize {
                 return Ok(());
             }
         }
