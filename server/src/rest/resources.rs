@@ -15,7 +15,7 @@ use app::{
     ssr::{
         auth::Principal,
         store::{
-            warnings,
+            ladders,
             workspaces::{self, ProjectRow, RepositoryRow},
         },
         AppState,
@@ -146,7 +146,7 @@ pub(crate) async fn token_self(
             next_warning: match token.expires_at {
                 None => None,
                 Some(_) => NextWarning::of(
-                    &warnings::ladder_for(&state.db, token.home.workspace_id())
+                    &ladders::ladder_for(&state.db, token.home.workspace_id())
                         .await
                         .map_err(AppError::from)?,
                     chrono::Utc::now().timestamp(),

@@ -5,6 +5,7 @@
 pub mod app_passwords;
 pub mod audit;
 pub mod error;
+pub mod ladders;
 pub mod last_used;
 pub mod policies;
 pub mod sessions;

@@ -4,7 +4,7 @@
 use super::error::*;
 use super::{
     audit::{self, Entry},
-    policies, warnings, webhooks,
+    ladders, policies, webhooks,
 };
 use crate::ssr::events::EventBody;
 use crate::{
@@ -149,10 +149,10 @@ pub async fn create(
     let hashed = keys.hash(&secret);
     let columns = HomeRow::of(new.home);
     let permissions = new.permissions.names().join(" ");
-    let ladder = warnings::Ladders::read(&mut tx)
+    let ladder = ladders::Ladders::read(&mut tx)
         .await?
         .for_workspace(columns.workspace_id);
-    let first_check = warnings::first_check(&ladder, now.timestamp(), expires_at);
+    let first_check = ladders::first_check(&ladder, now.timestamp(), expires_at);
     let (id,): (i64,) = sqlx::query_as(
         "INSERT INTO access_tokens (kind, workspace_id, project_id, repository_id, user_id, name, permissions, \
          token_hash, key_id, created_by, created_at, expires_at, next_warning_at) \
@@ -173,7 +173,7 @@ pub async fn create(
     .bind(first_check)
     .fetch_one(&mut *tx)
     .await?;
-    announce(&mut tx, id, Event::TokenCreated, now.timestamp()).await?;
+    announce(&mut tx, id, columns.workspace_id, Event::TokenCreated, now.timestamp()).await?;
     audit::record(
         &mut tx,
         Entry {
@@ -269,20 +269,20 @@ impl ViewRow {
     }
 }
 
-/// Queues `event` about token `id` for the webhooks that want it, in the
-/// caller's transaction.
-async fn announce(conn: &mut AnyConnection, id: i64, event: Event, now: i64) -> Result<(), StoreError> {
+/// Queues `event` about token `id` (of `workspace_id`) for the webhooks
+/// that want it, in the caller's transaction.
+async fn announce(
+    conn: &mut AnyConnection,
+    id: i64,
+    workspace_id: Option<i64>,
+    event: Event,
+    now: i64,
+) -> Result<(), StoreError> {
     let subscriptions = webhooks::subscriptions(&mut *conn).await?;
     if subscriptions.is_empty() {
         return Ok(());
     }
     for view in views(&mut *conn, &[id]).await? {
-        let workspace_id: Option<(Option<i64>,)> =
-            sqlx::query_as("SELECT workspace_id FROM access_tokens WHERE id = $1")
-                .bind(id)
-                .fetch_optional(&mut *conn)
-                .await?;
-        let workspace_id = workspace_id.and_then(|(ws,)| ws);
         let body = EventBody::token(event, &view, now);
         webhooks::enqueue_to(&mut *conn, &subscriptions, workspace_id, event, &body, now).await?;
     }
@@ -525,7 +525,7 @@ pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) ->
         },
     )
     .await?;
-    announce(&mut tx, id, Event::TokenRevoked, now()).await?;
+    announce(&mut tx, id, workspace_id, Event::TokenRevoked, now()).await?;
     tx.commit().await?;
     find_view(db, id).await?.ok_or(StoreError::Inconsistent)
 }
