@@ -70,10 +70,17 @@ export default defineConfig({
       use: chromium,
     },
     {
+      // Rotation, after the warnings story.
+      name: 'rotation',
+      testMatch: /rotation\.spec\.ts/,
+      dependencies: ['warnings'],
+      use: chromium,
+    },
+    {
       // Every page at 1280 and 390 px: axe, width, screenshots.
       name: 'pages',
       testMatch: /pages\.spec\.ts/,
-      dependencies: ['warnings'],
+      dependencies: ['rotation'],
       use: chromium,
     },
   ],

@@ -18,6 +18,8 @@
 //!   their retirement schedule.
 //! - [`warnings`]: the warning ladder (which threshold is due, and when the
 //!   next one falls).
+//! - [`rotation`]: replacing a token (overlap, self-rotation) and applying
+//!   a tightened policy to existing tokens.
 //! - [`webhooks`]: webhook events, which addresses deliveries may go to,
 //!   and when a failed delivery is tried again.
 //!
@@ -37,6 +39,7 @@ pub mod permissions;
 pub mod place;
 pub mod policy;
 pub mod requests;
+pub mod rotation;
 pub mod scm;
 pub mod scope;
 pub mod secret;

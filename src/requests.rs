@@ -1,11 +1,13 @@
 //! What a script sends to manage tokens over REST, in Bitbucket Data
 //! Center's words: `{"name", "permissions": [...], "expiryDays"}` to create,
-//! `{"name"?, "permissions"?}` to edit. Decoding is serde's (a wrong type or
+//! `{"name"?, "permissions"?}` to edit, `{"expiryDays"?, "overlap"?}` to
+//! rotate. Decoding is serde's (a wrong type or
 //! an out-of-range number is the client's error, a 400); the meaning of each
 //! field is here, once, so the server and the fuzz targets read a body the
 //! same way.
 
 use crate::expiry::ExpiryRequest;
+use crate::rotation::{Overlap, RotationError};
 use serde::Deserialize;
 
 /// `PUT …/access-tokens/1.0/…`: a new token.
@@ -43,6 +45,41 @@ pub struct UpdateTokenBody {
     pub expiry_days: bool,
 }
 
+/// `POST …/{tokenId}/rotate` (a manager rotating) and
+/// `POST /rest/api/1.0/tokens/self/rotate` (a token rotating itself).
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotateTokenBody {
+    /// The successor's days until expiry. A manager's rotation reads it as
+    /// creation does (absent: "No expiry"); a self-rotation only to ask for
+    /// fewer days than the token had (absent: as many, within the policy).
+    pub expiry_days: Option<u32>,
+    /// How long the old token keeps working: `none`, `1h`, `1d` or `7d`
+    /// (absent: the system's default overlap). Not for a self-rotation,
+    /// which always gets the default.
+    pub overlap: Option<String>,
+}
+
+impl RotateTokenBody {
+    /// The successor's expiry as a manager's rotation chooses it.
+    pub fn expiry(&self) -> ExpiryRequest {
+        NewTokenBody {
+            expiry_days: self.expiry_days,
+            ..NewTokenBody::default()
+        }
+        .expiry()
+    }
+
+    /// The overlap asked for: `None` for the default, `Err` for a name
+    /// that is not one.
+    pub fn overlap(&self) -> Result<Option<Overlap>, RotationError> {
+        self.overlap
+            .as_deref()
+            .map(|o| Overlap::parse(o).ok_or(RotationError::UnknownOverlap))
+            .transpose()
+    }
+}
+
 /// Whether the field holds a value: present and not `null`.
 fn sent<'de, D: serde::Deserializer<'de>>(deserializer: D) -> Result<bool, D::Error> {
     Option::<serde::de::IgnoredAny>::deserialize(deserializer).map(|value| value.is_some())
@@ -69,6 +106,15 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<NewTokenBody>(bad).is_err(), "{bad}");
         }
+        let rotate: RotateTokenBody = serde_json::from_str(r#"{"expiryDays":30,"overlap":"1d"}"#).unwrap();
+        assert_eq!(
+            (rotate.expiry(), rotate.overlap()),
+            (ExpiryRequest::Days(30), Ok(Some(Overlap::Day)))
+        );
+        let bare: RotateTokenBody = serde_json::from_str("{}").unwrap();
+        assert_eq!((bare.expiry(), bare.overlap()), (ExpiryRequest::NoExpiry, Ok(None)));
+        let odd: RotateTokenBody = serde_json::from_str(r#"{"overlap":"2d"}"#).unwrap();
+        assert_eq!(odd.overlap(), Err(RotationError::UnknownOverlap));
         let edit: UpdateTokenBody = serde_json::from_str(r#"{"name":"x","expiryDays":null}"#).unwrap();
         assert_eq!((edit.name.as_deref(), edit.expiry_days), (Some("x"), false));
         let edit: UpdateTokenBody = serde_json::from_str(r#"{"expiryDays":{"a":1}}"#).unwrap();

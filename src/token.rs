@@ -142,6 +142,12 @@ pub const EXPIRING_SOON_DAYS: i64 = 7;
 /// while a year-long one is for its last week.
 pub const EXPIRING_SOON_SHARE_OF_LIFETIME: i64 = 4;
 
+/// A rotated token whose overlap ends before its expiry stopped by
+/// rotation; one whose expiry came first (or at once) expired.
+fn s_before(stops_at: Option<i64>, expires_at: i64) -> bool {
+    stops_at.is_some_and(|s| s < expires_at)
+}
+
 /// Where a token stands, as the lists show it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Deserialize, Serialize)]
 pub enum TokenState {
@@ -149,22 +155,34 @@ pub enum TokenState {
     ExpiringSoon,
     Expired,
     Revoked,
+    /// Replaced by a successor, and past its overlap.
+    Rotated,
 }
 
 impl TokenState {
-    pub const ALL: [TokenState; 4] = [
+    pub const ALL: [TokenState; 5] = [
         TokenState::Active,
         TokenState::ExpiringSoon,
         TokenState::Expired,
         TokenState::Revoked,
+        TokenState::Rotated,
     ];
 
     /// From Unix seconds: a token works while `now < expires_at`; it is
     /// "expiring soon" in the last quarter of its lifetime (from
     /// `created_at`), at most the last [`EXPIRING_SOON_DAYS`].
     pub fn at(now: i64, created_at: i64, expires_at: Option<i64>, revoked: bool) -> TokenState {
+        Self::of(now, created_at, expires_at, revoked, None)
+    }
+
+    /// [`TokenState::at`] for a token that may have been rotated: it stops
+    /// at `stops_at` (the end of its overlap), unless it expired first.
+    pub fn of(now: i64, created_at: i64, expires_at: Option<i64>, revoked: bool, stops_at: Option<i64>) -> TokenState {
         match expires_at {
             _ if revoked => TokenState::Revoked,
+            _ if stops_at.is_some_and(|s| now >= s) && expires_at.is_none_or(|e| s_before(stops_at, e)) => {
+                TokenState::Rotated
+            }
             Some(e) if now >= e => TokenState::Expired,
             Some(e) if e - now <= Self::soon_window(created_at, e) => TokenState::ExpiringSoon,
             _ => TokenState::Active,
@@ -183,6 +201,7 @@ impl TokenState {
             TokenState::ExpiringSoon => "Expiring soon",
             TokenState::Expired => "Expired",
             TokenState::Revoked => "Revoked",
+            TokenState::Rotated => "Rotated",
         }
     }
 
@@ -195,6 +214,15 @@ impl TokenState {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_rotated_token_stops_at_the_end_of_its_overlap_unless_it_expired_first() {
+        assert_eq!(TokenState::of(99, 0, Some(500), false, Some(100)), TokenState::Active);
+        assert_eq!(TokenState::of(100, 0, Some(500), false, Some(100)), TokenState::Rotated);
+        assert_eq!(TokenState::of(500, 0, Some(500), false, Some(500)), TokenState::Expired);
+        assert_eq!(TokenState::of(100, 0, None, true, Some(100)), TokenState::Revoked);
+        assert!(!TokenState::Rotated.works());
+    }
 
     #[test]
     fn states_follow_the_clock_to_the_second() {

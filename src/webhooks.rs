@@ -22,15 +22,24 @@ pub enum Event {
     TokenRevoked,
     /// A workspace's or the system's expiry policy (or warning days) changed.
     PolicyChanged,
+    /// A token was replaced by a successor (the body names the successor).
+    TokenRotated,
+    /// A rotated-away token was presented after its overlap.
+    ReuseDetected,
+    /// A tightened policy moved existing tokens' expiry.
+    PolicyApplied,
 }
 
 impl Event {
-    pub const ALL: [Event; 5] = [
+    pub const ALL: [Event; 8] = [
         Event::TokenExpiring,
         Event::TokenExpired,
         Event::TokenCreated,
         Event::TokenRevoked,
         Event::PolicyChanged,
+        Event::TokenRotated,
+        Event::ReuseDetected,
+        Event::PolicyApplied,
     ];
 
     /// The name on the wire (`Tokenwarden-Event`, the body's `event`).
@@ -41,6 +50,9 @@ impl Event {
             Event::TokenCreated => "token.created",
             Event::TokenRevoked => "token.revoked",
             Event::PolicyChanged => "policy.changed",
+            Event::TokenRotated => "token.rotated",
+            Event::ReuseDetected => "token.reuse_detected",
+            Event::PolicyApplied => "policy.applied",
         }
     }
 
@@ -56,6 +68,9 @@ impl Event {
             Event::TokenCreated => "a token was created",
             Event::TokenRevoked => "a token was revoked",
             Event::PolicyChanged => "an expiry policy or its warning days changed",
+            Event::TokenRotated => "a token was rotated (replaced by a successor)",
+            Event::ReuseDetected => "a rotated-away token was used after its overlap",
+            Event::PolicyApplied => "a tightened policy moved existing tokens' expiry",
         }
     }
 }

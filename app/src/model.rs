@@ -96,6 +96,11 @@ pub struct TokenView {
     /// `rest` or `git`.
     pub last_used_via: Option<String>,
     pub revoked_at: Option<i64>,
+    /// Rotation: the token that replaced this one, the one it replaced,
+    /// and when this one stops (the end of its overlap).
+    pub rotated_to: Option<i64>,
+    pub rotated_from: Option<i64>,
+    pub stops_at: Option<i64>,
 }
 
 impl TokenView {
@@ -113,7 +118,13 @@ impl TokenView {
     }
 
     pub fn state(&self, now: i64) -> tokenwarden::token::TokenState {
-        tokenwarden::token::TokenState::at(now, self.created_at, self.expires_at, self.revoked_at.is_some())
+        tokenwarden::token::TokenState::of(
+            now,
+            self.created_at,
+            self.expires_at,
+            self.revoked_at.is_some(),
+            self.stops_at,
+        )
     }
 }
 
@@ -134,6 +145,8 @@ pub struct PolicyView {
     pub effective: tokenwarden::policy::EffectivePolicy,
     /// Active tokens, already created, that the current policy would not allow now.
     pub tokens_beyond_policy: Vec<TokenView>,
+    /// The system's rotation rules (the longest overlap a rotator may pick).
+    pub rotation: tokenwarden::rotation::RotationPolicy,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -15,7 +15,7 @@ use tokenwarden::{
     forwarded::TrustedProxies,
     permissions::{PermissionSet, TokenKind},
     policy::{EffectivePolicy, SystemPolicy, WorkspacePolicy},
-    requests::{NewTokenBody, UpdateTokenBody},
+    requests::{NewTokenBody, RotateTokenBody, UpdateTokenBody},
     scm, token, validate,
 };
 
@@ -201,6 +201,13 @@ pub fn token_body(data: &[u8]) {
     if let Ok(body) = serde_json::from_slice::<UpdateTokenBody>(data) {
         if let Some(names) = body.permissions {
             let _ = PermissionSet::parse(TokenKind::Personal, &names);
+        }
+    }
+    if let Ok(body) = serde_json::from_slice::<RotateTokenBody>(data) {
+        check_resolved(&policy_from(data), now_from(data), body.expiry());
+        // A named overlap reads back as itself.
+        if let Ok(Some(overlap)) = body.overlap() {
+            assert_eq!(Some(overlap.value()), body.overlap.as_deref().map(str::trim));
         }
     }
 }

@@ -8,10 +8,11 @@
 //!   whole up to [`BODY_LIMIT`] (413 past it, never a 502); a form field
 //!   that is not UTF-8 is refused (400), not stored with replacement
 //!   characters; and a NUL character is refused wherever it comes (path,
-//!   form field, JSON string): no name, slug or secret of ours has one, and
+//!   form field, JSON string), and a REST body must be UTF-8: no name, slug or secret of ours has one, and
 //!   PostgreSQL cannot store one. Git's bodies (pushes) stream through unread;
-//! - security headers: on pages the Content-Security-Policy (each page sets
-//!   its own, with its nonce), no framing and same-origin referrers; on every
+//! - security headers: on pages the Content-Security-Policy with the nonce
+//!   made here for the request (the render gives it to its inline scripts),
+//!   no framing and same-origin referrers; on every
 //!   other answer a policy that allows nothing; everywhere no sniffing, HSTS
 //!   over https, and `Cache-Control: no-store` on everything but the static
 //!   client files, so no signed-in page or new secret lands in a cache.
@@ -21,7 +22,7 @@ use app::{
     error::AppError,
     ssr::{
         request::{client_ip, ClientAddr},
-        security::content_security_policy,
+        security::{content_security_policy, PageNonce},
         AppState,
     },
 };
@@ -109,6 +110,11 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
         request.extensions_mut().insert(ClientAddr(ip));
     }
     let part = Part::of(request.uri().path(), &edge.pkg_dir);
+    // Pages' inline scripts run with this nonce (see `with_security_headers`).
+    let nonce = (part == Part::Other).then(PageNonce::new);
+    if let Some(nonce) = &nonce {
+        request.extensions_mut().insert(nonce.clone());
+    }
     let cache = (part == Part::StaticFile).then(|| static_cache_control(&edge, request.uri().path()));
     let screened = if has_nul(request.uri().path()) {
         Err(nul_in_path(part))
@@ -136,7 +142,7 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
             headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
         }
     }
-    with_security_headers(&edge, part, response)
+    with_security_headers(&edge, part, nonce.as_ref(), response)
 }
 
 /// How long a browser may keep one of the client's files: a content-hashed
@@ -245,6 +251,11 @@ async fn screen_body(part: Part, request: Request) -> Result<Request, Response> 
             return Err(answer(part, AppError::invalid("request", problem)));
         }
     }
+    // JSON is UTF-8 (RFC 8259); a parser skipping a field it does not read
+    // would not check, so the whole body is checked here, once.
+    if part == Part::Rest && std::str::from_utf8(&bytes).is_err() {
+        return Err(answer(part, AppError::invalid("body", "must be UTF-8 text")));
+    }
     if part == Part::Rest && json_has_nul(&bytes) {
         let message = "must not contain a NUL character (\\u0000)";
         return Err(answer(part, AppError::invalid("body", message)));
@@ -334,11 +345,10 @@ fn percent_decode(input: &[u8]) -> Vec<u8> {
     out
 }
 
-/// The CSP of pages that did not set their own (pages set theirs, with
-/// the nonce of their hydration script).
-fn page_policy() -> &'static HeaderValue {
-    static POLICY: std::sync::OnceLock<HeaderValue> = std::sync::OnceLock::new();
-    POLICY.get_or_init(|| HeaderValue::from_str(&content_security_policy(None)).expect("an ASCII policy"))
+/// A page's CSP, with the nonce its render gave its inline scripts (none
+/// for HTML that did not come from a render: then no inline script runs).
+fn page_policy(nonce: Option<&PageNonce>) -> HeaderValue {
+    HeaderValue::from_str(&content_security_policy(nonce.map(|n| &*n.0))).expect("an ASCII policy")
 }
 
 /// Everything that is not a page (JSON, Git, text, the client's files) may
@@ -346,15 +356,13 @@ fn page_policy() -> &'static HeaderValue {
 /// hot path.
 const NOT_A_PAGE_POLICY: HeaderValue = HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'");
 
-fn with_security_headers(edge: &Edge, part: Part, mut response: Response) -> Response {
+fn with_security_headers(edge: &Edge, part: Part, nonce: Option<&PageNonce>, mut response: Response) -> Response {
     let headers = response.headers_mut();
     let page = headers
         .get(header::CONTENT_TYPE)
         .is_some_and(|v| v.as_bytes().starts_with(b"text/html"));
     if page {
-        if !headers.contains_key(header::CONTENT_SECURITY_POLICY) {
-            headers.insert(header::CONTENT_SECURITY_POLICY, page_policy().clone());
-        }
+        headers.insert(header::CONTENT_SECURITY_POLICY, page_policy(nonce));
         headers.insert(header::REFERRER_POLICY, HeaderValue::from_static("same-origin"));
         headers.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
     } else if part != Part::StaticFile {

@@ -11,6 +11,7 @@ pub mod hardening;
 pub mod notify;
 pub mod rest;
 
+use app::ssr::security::provide_page_nonce;
 use app::{
     shell,
     ssr::{password::Passwords, token_keys::TokenKeys, AppState, AuthSettings, TokenSettings},
@@ -154,6 +155,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
         webhooks: settings.notify.webhooks,
         email_enabled: settings.notify.smtp_url.is_some(),
         setup_code_file: Arc::new(setup_code_file),
+        clock: Default::default(),
     })
 }
 
@@ -177,9 +179,14 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::routes())
         .route("/rest/{*rest}", any(rest::no_such_endpoint))
         .merge(git::routes())
-        .leptos_routes(&state, routes, move || shell(leptos_options.clone()))
+        .leptos_routes_with_context(&state, routes, provide_page_nonce, move || {
+            shell(leptos_options.clone())
+        })
         .route("/api/{*rest}", any(hardening::no_such_server_function))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(shell))
+        .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
+            provide_page_nonce,
+            shell,
+        ))
         .layer(from_fn(csrf::refuse_cross_site))
         .layer(from_fn_with_state(hardening::Edge::new(&state), hardening::edge))
         .layer(TraceLayer::new_for_http())

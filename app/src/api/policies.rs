@@ -25,6 +25,7 @@ pub async fn get_system_policy() -> Result<PolicyView, AppError> {
                 workspace: None,
                 effective,
                 tokens_beyond_policy,
+                rotation: policies::rotation(&mut conn).await?,
             })
         }
         .await,
@@ -70,6 +71,7 @@ pub async fn get_workspace_policy(workspace: String) -> Result<PolicyView, AppEr
                 workspace: Some(workspace_policy),
                 effective,
                 tokens_beyond_policy,
+                rotation: policies::rotation(&mut conn).await?,
             })
         }
         .await,
@@ -222,6 +224,47 @@ pub async fn set_warnings(
                 crate::ssr::store::warnings::set(&state.db, &user, &client_addr(&parts()?), of, &days, zone.as_deref())
                     .await?,
             )
+        }
+        .await,
+    )
+}
+
+/// The system's rotation rules, for system admins.
+#[server(prefix = "/api", endpoint = "get_rotation_policy")]
+pub async fn get_rotation_policy() -> Result<tokenwarden::rotation::RotationPolicy, AppError> {
+    respond(
+        async {
+            let (state, _) = guard::system_admin().await?;
+            let mut conn = state.db.pool.acquire().await?;
+            Ok(policies::rotation(&mut conn).await?)
+        }
+        .await,
+    )
+}
+
+/// Saves the rotation rules: `max_overlap` and `default_overlap` are `none`,
+/// `1h`, `1d` or `7d` (the default within the maximum); `revoke_on_reuse` a
+/// checkbox.
+#[server(prefix = "/api", endpoint = "set_rotation_policy")]
+pub async fn set_rotation_policy(
+    max_overlap: String,
+    default_overlap: String,
+    #[server(default)] revoke_on_reuse: Option<String>,
+) -> Result<(), AppError> {
+    respond(
+        async {
+            use tokenwarden::rotation::{RotationError, RotationPolicy};
+            let (state, user) = guard::system_admin().await?;
+            let revoke = tokenwarden::policy::checked(revoke_on_reuse.as_deref());
+            let policy = RotationPolicy::parse(&max_overlap, &default_overlap, revoke).map_err(|e| {
+                let field = match e {
+                    RotationError::OverlapTooLong { .. } => "default_overlap",
+                    _ if tokenwarden::rotation::Overlap::parse(&max_overlap).is_none() => "max_overlap",
+                    _ => "default_overlap",
+                };
+                AppError::refused(field, e)
+            })?;
+            Ok(policies::set_rotation(&state.db, &user, &client_addr(&parts()?), policy).await?)
         }
         .await,
     )

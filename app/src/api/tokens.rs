@@ -57,6 +57,7 @@ pub async fn token_policy(
                 workspace: workspace_policy,
                 effective,
                 tokens_beyond_policy: Vec::new(),
+                rotation: policies::rotation(&mut conn).await?,
             })
         }
         .await,
@@ -140,13 +141,19 @@ pub async fn expiring_notice() -> Result<Option<crate::model::ExpiringNotice>, A
 /// Creates a token and returns its secret, this once. `expiry` is a number
 /// of days offered by the policy, `custom` (with `expiry_date` and the
 /// browser's `utc_offset_minutes`) or `never`.
+///
+/// With `rotates` (a token's id at this place), the token made is that
+/// token's successor instead: a new secret with its name and permissions
+/// (the form's are ignored), the expiry chosen again under today's policy,
+/// and the old token working for `overlap` (`none`, `1h`, `1d` or `7d`,
+/// within the system's longest), never past its own expiry.
 #[server(prefix = "/api", endpoint = "create_token")]
 pub async fn create_token(
     kind: String,
     #[server(default)] workspace: String,
     #[server(default)] project: String,
     #[server(default)] repository: String,
-    name: String,
+    #[server(default)] name: String,
     #[server(default)] workspace_permission: String,
     #[server(default)] project_permission: String,
     #[server(default)] repository_permission: String,
@@ -154,6 +161,8 @@ pub async fn create_token(
     #[server(default)] expiry: String,
     #[server(default)] expiry_date: String,
     #[server(default)] utc_offset_minutes: String,
+    #[server(default)] rotates: String,
+    #[server(default)] overlap: String,
 ) -> Result<CreatedToken, AppError> {
     respond(
         async {
@@ -161,14 +170,17 @@ pub async fn create_token(
             let parts = parts()?;
             let place = place(&PlaceFields { kind, workspace, project, repository, user: String::new() })?;
             let t = target(&state, &user, &place, true).await?;
+            let expiry = tokenwarden::expiry::ExpiryRequest::from_form(&expiry, &expiry_date, &utc_offset_minutes)
+                .map_err(|e| AppError::refused(&e.field, e.message))?;
+            if !rotates.trim().is_empty() {
+                return rotate(&state, &user, &client_addr(&parts), t.home, &rotates, expiry, &overlap).await;
+            }
             let name = tokenwarden::validate::display_name("name", &name)?;
             let set = permissions(
                 t.home.kind(),
                 &[&workspace_permission, &project_permission, &repository_permission, &account_permission],
                 t.creator,
             )?;
-            let expiry = tokenwarden::expiry::ExpiryRequest::from_form(&expiry, &expiry_date, &utc_offset_minutes)
-                .map_err(|e| AppError::refused(&e.field, e.message))?;
             let addr = client_addr(&parts);
             let created = tokens::create(
                 &state.db,
@@ -235,4 +247,41 @@ pub async fn revoke_token(id: i64) -> Result<TokenView, AppError> {
         }
         .await,
     )
+}
+
+/// [`create_token`] with `rotates`: the successor of token `rotates`, which
+/// must belong at `home` (the form's place) and be the user's to rotate.
+#[cfg(feature = "ssr")]
+async fn rotate(
+    state: &crate::ssr::AppState,
+    user: &crate::model::CurrentUser,
+    client_addr: &str,
+    home: tokenwarden::scope::Home,
+    rotates: &str,
+    expiry: tokenwarden::expiry::ExpiryRequest,
+    overlap: &str,
+) -> Result<CreatedToken, AppError> {
+    use crate::ssr::store::rotation::{rotate, OverlapChoice, Rotation, SuccessorExpiry};
+    use tokenwarden::rotation::{Overlap, RotationError};
+    let id: i64 = rotates.trim().parse().map_err(|_| AppError::NotFound("Token".into()))?;
+    let token = manageable(state, user, id).await?;
+    if token.home != home {
+        return Err(AppError::NotFound("Token".into()));
+    }
+    token.rotatable_by(user)?;
+    let overlap = Overlap::parse(overlap).ok_or_else(|| AppError::refused("overlap", RotationError::UnknownOverlap))?;
+    let rotated = rotate(
+        &state.db,
+        &state.token_keys,
+        Rotation {
+            id,
+            expiry: SuccessorExpiry::Chosen(expiry),
+            overlap: OverlapChoice::Chosen(overlap),
+            actor: user.into(),
+            client_addr,
+        },
+    )
+    .await?;
+    tracing::info!(by = %user.username, token_id = id, successor = rotated.created.token.id, "token rotated");
+    Ok(rotated.created)
 }

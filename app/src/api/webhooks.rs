@@ -67,6 +67,9 @@ pub async fn add_webhook(
     #[server(default)] token_created: Option<String>,
     #[server(default)] token_revoked: Option<String>,
     #[server(default)] policy_changed: Option<String>,
+    #[server(default)] token_rotated: Option<String>,
+    #[server(default)] token_reuse_detected: Option<String>,
+    #[server(default)] policy_applied: Option<String>,
 ) -> Result<(), AppError> {
     use tokenwarden::webhooks::{check_secret, parse_events, Event};
     respond(
@@ -85,6 +88,9 @@ pub async fn add_webhook(
                 (token_created, Event::TokenCreated),
                 (token_revoked, Event::TokenRevoked),
                 (policy_changed, Event::PolicyChanged),
+                (token_rotated, Event::TokenRotated),
+                (token_reuse_detected, Event::ReuseDetected),
+                (policy_applied, Event::PolicyApplied),
             ];
             let events = parse_events(
                 picked

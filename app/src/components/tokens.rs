@@ -22,8 +22,12 @@ use tokenwarden::{
     expiry::{choices, day_label, ExpiryChoice},
     permissions::{Group, Permission, TokenKind},
     place::Place,
+    rotation::Overlap,
     token::TokenState,
 };
+
+/// The token whose successor the create form is making (id and name), if any.
+type Rotating = RwSignal<Option<(i64, String)>>;
 
 fn now_secs() -> i64 {
     chrono::Utc::now().timestamp()
@@ -96,6 +100,7 @@ pub fn TokensPanel(
             list_tokens(p.kind, p.workspace, p.project, p.repository, p.user)
         },
     );
+    let rotating: Rotating = RwSignal::new(None);
     let state_filter = RwSignal::new(show);
     let sort = RwSignal::new(String::from("created"));
     let kind = place.kind();
@@ -111,7 +116,7 @@ pub fn TokensPanel(
             {(kind != TokenKind::Personal).then(|| view! {
                 <p class="hint">"These tokens belong to the "{kind.as_str()}", not to whoever made them: they keep working when their creator leaves the workspace or loses a role, until they expire or are revoked. Tokens whose creator is no longer a member are marked, so you can review them."</p>
             })}
-            {can_create.then(|| view! { <CreateTokenForm place=place.clone() create /> })}
+            {can_create.then(|| view! { <CreateTokenForm place=place.clone() create rotating /> })}
             <div class="list-controls">
                 <label>"Show"
                     <select on:change=move |ev| state_filter.set(event_target_value(&ev)) prop:value=move || state_filter.get()>
@@ -120,6 +125,7 @@ pub fn TokensPanel(
                         <option value="expiring">"Expiring soon"</option>
                         <option value="expired">"Expired"</option>
                         <option value="revoked">"Revoked"</option>
+                        <option value="rotated">"Rotated"</option>
                     </select>
                 </label>
                 <label>"Sort by"
@@ -143,6 +149,7 @@ pub fn TokensPanel(
                                     ("expiring", s) => s == TokenState::ExpiringSoon,
                                     ("expired", s) => s == TokenState::Expired,
                                     ("revoked", s) => s == TokenState::Revoked,
+                                    ("rotated", s) => s == TokenState::Rotated,
                                     _ => true,
                                 })
                                 .collect();
@@ -160,7 +167,7 @@ pub fn TokensPanel(
                                         <th>"Name"</th><th>"Permissions"</th><th>"Created"</th><th>"Expires"</th><th>"Last used"</th><th>"State"</th><th></th>
                                     </tr></thead>
                                     <tbody>
-                                        {list.into_iter().map(|t| view! { <TokenRow token=t kind now update revoke /> }).collect_view()}
+                                        {list.into_iter().map(|t| view! { <TokenRow token=t kind now update revoke rotating=can_create.then_some(rotating) /> }).collect_view()}
                                     </tbody>
                                 </table></Scroller>
                             }.into_any()
@@ -181,6 +188,8 @@ fn TokenRow(
     now: i64,
     update: ServerAction<UpdateToken>,
     revoke: ServerAction<RevokeToken>,
+    /// Where a rotation starts (the create form), where tokens may be made.
+    rotating: Option<Rotating>,
 ) -> impl IntoView {
     let state = token.state(now);
     let editing = RwSignal::new(false);
@@ -201,16 +210,29 @@ fn TokenRow(
         TokenState::ExpiringSoon => "state expiring",
         TokenState::Expired => "state expired",
         TokenState::Revoked => "state revoked",
+        TokenState::Rotated => "state rotated",
     };
     let id = token.id.to_string();
     let (id_edit, id_revoke) = (id.clone(), id.clone());
     let name = token.name.clone();
     let permissions = token.permissions.clone();
     let expires_read_only = expires.clone();
-    let live = state != TokenState::Revoked;
+    let live = state.works() || state == TokenState::Expired;
+    // Old and new point at each other; the old one says when it stops.
+    let rotation = view! {
+        {token.rotated_from.map(|from| view! { <br /><a class="muted" href=format!("#token-{from}")>{format!("replaces #{from}")}</a> })}
+        {token.rotated_to.map(|to| view! { <br /><a class="muted" href=format!("#token-{to}")>{format!("replaced by #{to}")}</a> })}
+    };
+    let stops = token.stops_at.filter(|_| state.works()).map(|at| {
+        view! {
+            <span class="badge rotated">"Rotated — stops at " <LocalDate at time=true /></span>
+        }
+    });
+    let rotate = rotating.filter(|_| live && token.rotated_to.is_none());
+    let rotate_with = (token.id, token.name.clone());
     view! {
-        <tr data-token=token.name.clone()>
-            <td>{token.name.clone()}</td>
+        <tr id=format!("token-{}", token.id) data-token=token.name.clone()>
+            <td>{token.name.clone()} <span class="muted">{format!(" #{}", token.id)}</span> {rotation}</td>
             <td class="perms"><PermissionList names=token.permissions.clone() /></td>
             <td>
                 <LocalDate at=token.created_at /> {token.created_by.map(|by| format!(" by {by}"))}
@@ -218,9 +240,13 @@ fn TokenRow(
             </td>
             <td>{expires_cell}</td>
             <td>{last_used}</td>
-            <td><span class=state_class>{state.label()}</span></td>
+            <td><span class=state_class>{state.label()}</span> {stops}</td>
             <td class="actions">
-                {live.then(|| view! {
+                {rotate.map(|rotating| view! {
+                    <button type="button" class="link" aria-label=format!("Rotate {}", token.name) on:click=move |_| rotating.set(Some(rotate_with.clone()))>"Rotate"</button>
+                    " "
+                })}
+                {(live && state != TokenState::Expired).then(|| view! {
                     <button type="button" class="link" aria-label=format!("Edit {}", token.name) on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
                     " "
                     <button type="button" class="link danger" aria-label=format!("Revoke {}", token.name) on:click=move |_| confirming.set(true)>"Revoke"</button>
@@ -315,7 +341,7 @@ fn PermissionFields(kind: TokenKind, #[prop(default = vec![])] selected: Vec<Str
 }
 
 #[component]
-fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>) -> impl IntoView {
+fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>, rotating: Rotating) -> impl IntoView {
     let policy_place = place.clone();
     // Refetched when a policy is saved on this page: the choices follow it.
     let saves = policy_saves();
@@ -333,7 +359,7 @@ fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>) -> impl Into
                 Suspend::new(async move {
                     match policy.await {
                         Err(error) => view! { <ErrorBox error /> }.into_any(),
-                        Ok(policy) => view! { <CreateTokenFields place policy create /> }.into_any(),
+                        Ok(policy) => view! { <CreateTokenFields place policy create rotating /> }.into_any(),
                     }
                 })
             }}
@@ -358,6 +384,10 @@ pub(crate) fn CreateTokenFields(
     create: ServerAction<CreateToken>,
     #[prop(optional)] prefill: Prefill,
     #[prop(default = "Create access token")] title: &'static str,
+    /// Set by a row's Rotate: the form then makes that token's successor
+    /// (same name, place and permissions), with an overlap to pick.
+    #[prop(optional)]
+    rotating: Option<Rotating>,
 ) -> impl IntoView {
     let effective = policy.effective;
     // The browser's clock and time zone; both re-read when the form renders.
@@ -371,14 +401,27 @@ pub(crate) fn CreateTokenFields(
             .unwrap_or_default()
     };
     let selected = RwSignal::new(default());
+    let rotating = rotating.unwrap_or_else(|| RwSignal::new(None));
+    let is_rotating = move || rotating.with(Option::is_some);
     // Made: the form starts over (name, permissions, the default expiry), so
     // a second press of Create cannot make a twin; the secret takes focus.
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(
         move || matches!(create.value().get(), Some(Ok(_))),
         form,
-        move || selected.set(default()),
+        move || {
+            selected.set(default());
+            rotating.set(None);
+        },
     );
+    // A rotation starts from a row below: bring the form into view.
+    Effect::new(move |_| {
+        if let (true, Some(form)) = (is_rotating(), form.get()) {
+            form.scroll_into_view();
+        }
+    });
+    let max = policy.rotation.max_overlap;
+    let chosen = policy.rotation.default_overlap.min(max);
     let limit_note = format!(
         "Tokens here can last at most {} days ({}){}.",
         effective.max_days,
@@ -393,14 +436,20 @@ pub(crate) fn CreateTokenFields(
     let fields = place.fields();
     view! {
         <details class="create" open>
-            <summary>{title}</summary>
+            <summary>{move || match rotating.get() {
+                Some((id, name)) => format!("Rotate \"{name}\" (#{id})"),
+                None => title.to_string(),
+            }}</summary>
             <ActionForm action=create node_ref=form attr:class="stack">
                 <input type="hidden" name="kind" value=fields.kind />
                 <input type="hidden" name="workspace" value=fields.workspace />
                 <input type="hidden" name="project" value=fields.project />
                 <input type="hidden" name="repository" value=fields.repository />
-                <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="CI deploy" value=prefill.name /></label>
-                <div class="grid-form"><PermissionFields kind selected=prefill.permissions /></div>
+                <input type="hidden" name="rotates" prop:value=move || rotating.get().map(|(id, _)| id.to_string()).unwrap_or_default() />
+                <div class="stack" hidden=is_rotating>
+                    <label>"Name" <input name="name" required=move || !is_rotating() maxlength=NAME_MAX_CHARS placeholder="CI deploy" value=prefill.name /></label>
+                    <div class="grid-form"><PermissionFields kind selected=prefill.permissions /></div>
+                </div>
                 <fieldset class="expiry">
                     <legend>"Expiry"</legend>
                     <p class="hint">{limit_note}</p>
@@ -438,8 +487,22 @@ pub(crate) fn CreateTokenFields(
                     </Show>
                     <input type="hidden" name="utc_offset_minutes" prop:value=move || offset.get().to_string() />
                 </fieldset>
+                {move || is_rotating().then(|| view! {
+                    <p class="hint">"The successor gets a new secret, shown once, with this token's name, place and permissions. The old token keeps working during the overlap (never past its own expiry), so you can replace it everywhere first."</p>
+                    <fieldset class="expiry">
+                        <legend>"Overlap"</legend>
+                        {Overlap::options(max).map(|(overlap, allowed)| view! {
+                            <label class="choice" class:disabled=!allowed>
+                                <input type="radio" name="overlap" value=overlap.value() disabled=!allowed checked=overlap == chosen />
+                                {overlap.label()}
+                                {(!allowed).then(|| view! { <span class="reason">"Longer than the system policy allows"</span> })}
+                            </label>
+                        }).collect_view()}
+                    </fieldset>
+                    <button type="button" class="secondary" on:click=move |_| rotating.set(None)>"Cancel rotation"</button>
+                })}
                 <ActionError value=create.value() />
-                <button type="submit">"Create"</button>
+                <button type="submit">{move || if is_rotating() { "Rotate token" } else { "Create" }}</button>
             </ActionForm>
         </details>
     }
@@ -478,7 +541,14 @@ pub(crate) fn NewTokenSecret(created: CreatedToken, on_done: Callback<()>) -> im
         None => "It never expires.".to_string(),
     };
     let usage = token_usage(token.kind, &token.scope);
+    let headline = match token.rotated_from {
+        Some(old) => format!(
+            "Token \"{}\" rotated: this is its successor (#{}, replacing #{old}).",
+            token.name, token.id
+        ),
+        None => format!("Token \"{}\" created.", token.name),
+    };
     view! {
-        <NewSecret headline=format!("Token \"{}\" created.", token.name) secret=created.secret label="New token" expiry usage on_done />
+        <NewSecret headline=headline secret=created.secret label="New token" expiry usage on_done />
     }
 }

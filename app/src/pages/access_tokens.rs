@@ -6,7 +6,7 @@ use crate::components::{
 };
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
-    api::policies::{get_warnings, SetWarnings},
+    api::policies::{get_rotation_policy, get_warnings, SetRotationPolicy, SetWarnings},
     api::tokens::count_expiring,
     components::{
         announce_policy_saved, island_ready, refusal, run_when, ActionResult, ErrorBox, LocalDate, Scroller, SignedIn,
@@ -20,6 +20,7 @@ use leptos_router::hooks::use_params_map;
 use tokenwarden::{
     place::Place,
     policy::{default_options, WORKSPACE_MAX_DAYS_OPTIONS},
+    rotation::Overlap,
 };
 
 fn param(name: &'static str) -> Memo<String> {
@@ -32,7 +33,7 @@ fn param(name: &'static str) -> Memo<String> {
 fn shown() -> String {
     let show = leptos_router::hooks::use_query_map().read_untracked().get("show");
     match show.as_deref() {
-        Some(s @ ("active" | "expiring" | "expired" | "revoked")) => s.to_string(),
+        Some(s @ ("active" | "expiring" | "expired" | "revoked" | "rotated")) => s.to_string(),
         _ => "all".to_string(),
     }
 }
@@ -69,6 +70,48 @@ fn WarningsForm(workspace: String) -> impl IntoView {
                             })}
                             {refused.map(|error| view! { <ErrorBox error /> })}
                             <button type="submit">"Save warnings"</button>
+                        </form>
+                    }.into_any()
+                })}}
+            </Suspense>
+        </section>
+    }
+}
+
+/// The system's rotation rules: the longest overlap a rotator may pick, the
+/// overlap when none is picked (a token rotating itself), and whether a
+/// rotated-away token used after its overlap revokes its successors. A
+/// plain form, rendered on the server (no client code).
+#[component]
+fn RotationForm() -> impl IntoView {
+    let rules = Resource::new(|| (), |_| get_rotation_policy());
+    let refused = refusal(SetRotationPolicy::PATH);
+    let select = |name: &'static str, chosen: Overlap| {
+        view! {
+            <select name=name>
+                {Overlap::ALL.into_iter().map(|o| view! {
+                    <option value=o.value() selected=o == chosen>{o.label()}</option>
+                }).collect_view()}
+            </select>
+        }
+    };
+    view! {
+        <section class="card" id="rotation">
+            <h2>"Rotation"</h2>
+            <Suspense fallback=|| ()>
+                {move || { let refused = refused.clone(); Suspend::new(async move {
+                    let rules = match rules.await {
+                        Ok(r) => r,
+                        Err(error) => return view! { <ErrorBox error /> }.into_any(),
+                    };
+                    view! {
+                        <form method="post" action=SetRotationPolicy::url() class="stack">
+                            <p class="hint">"Rotating a token gives it a successor with a new secret; the old one keeps working during the overlap its rotator picks, never past its own expiry."</p>
+                            <label>"Longest overlap" {select("max_overlap", rules.max_overlap)}</label>
+                            <label>"Overlap when none is picked (a token rotating itself)" {select("default_overlap", rules.default_overlap)}</label>
+                            <label class="check"><input type="checkbox" name="revoke_on_reuse" checked=rules.revoke_on_reuse />"A rotated-away token used after its overlap revokes its successors (a leaked, already-rotated secret is a sign of theft)"</label>
+                            {refused.map(|error| view! { <ErrorBox error /> })}
+                            <button type="submit">"Save rotation rules"</button>
                         </form>
                     }.into_any()
                 })}}
@@ -370,6 +413,7 @@ pub fn SystemAccessTokens() -> impl IntoView {
             <h1>"Access tokens"</h1>
             <SystemPolicyPanel />
             <WarningsForm workspace=String::new() />
+            <RotationForm />
             <WebhooksPanel workspace=String::new() />
         </SystemAdminOnly>
     }

@@ -19,6 +19,33 @@ pub struct EventBody {
     pub warning: Option<WarningInfo>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub policy: Option<PolicyInfo>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rotation: Option<RotationInfo>,
+    /// `policy.applied`: each token moved, with its old and new expiry.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub applied: Option<Vec<AppliedInfo>>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct RotationInfo {
+    /// `token.rotated`: the token replaced (the body's `token` is its
+    /// successor); `token.reuse_detected`: the successor.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaces: Option<i64>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub replaced_by: Option<i64>,
+    /// `token.reuse_detected`: successors revoked because of it.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub revoked: Vec<i64>,
+}
+
+#[derive(Debug, Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct AppliedInfo {
+    pub token: TokenInfo,
+    /// RFC 3339; `null`: it had no expiry.
+    pub old_expires_at: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -82,11 +109,59 @@ impl EventBody {
             token: None,
             warning: None,
             policy: None,
+            rotation: None,
+            applied: None,
         }
     }
 
-    /// `token.created` or `token.revoked`.
+    /// `token.rotated`: `token` is the successor.
+    pub fn rotated(successor: &TokenView, now: i64) -> EventBody {
+        EventBody {
+            token: Some(TokenInfo::of(successor)),
+            rotation: Some(RotationInfo {
+                replaces: successor.rotated_from,
+                replaced_by: None,
+                revoked: Vec::new(),
+            }),
+            ..EventBody::new(Event::TokenRotated, now)
+        }
+    }
+
+    /// `token.reuse_detected`: `token` is the rotated-away one presented.
+    pub fn reuse(token: &TokenView, revoked: &[i64], now: i64) -> EventBody {
+        EventBody {
+            token: Some(TokenInfo::of(token)),
+            rotation: Some(RotationInfo {
+                replaces: None,
+                replaced_by: token.rotated_to,
+                revoked: revoked.to_vec(),
+            }),
+            ..EventBody::new(Event::ReuseDetected, now)
+        }
+    }
+
+    /// `policy.applied`: the tokens moved (as they are now) with their old expiry.
+    pub fn applied(scope: String, change: String, moved: &[(TokenView, Option<i64>)], now: i64) -> EventBody {
+        EventBody {
+            policy: Some(PolicyInfo { scope, change }),
+            applied: Some(
+                moved
+                    .iter()
+                    .map(|(token, old)| AppliedInfo {
+                        token: TokenInfo::of(token),
+                        old_expires_at: old.map(rfc3339),
+                    })
+                    .collect(),
+            ),
+            ..EventBody::new(Event::PolicyApplied, now)
+        }
+    }
+
+    /// `token.created` or `token.revoked` (`token.rotated`: see [`EventBody::rotated`]).
     pub fn token(event: Event, token: &TokenView, now: i64) -> EventBody {
+        if event == Event::TokenRotated {
+            return EventBody::rotated(token, now);
+        }
         EventBody {
             token: Some(TokenInfo::of(token)),
             ..EventBody::new(event, now)

@@ -21,4 +21,4 @@ pub mod throttle;
 pub mod token_keys;
 
 pub use db::{Backend, Db};
-pub use state::{AppState, AuthSettings, TokenSettings};
+pub use state::{AppState, AuthSettings, Clock, TokenSettings};

@@ -1,8 +1,8 @@
 //! The Content-Security-Policy: only the app's own scripts, styles and
-//! WASM; an inline script runs only with the nonce Leptos gives the page it
-//! renders (its hydration loader). Pages set it while rendering (they know
-//! the nonce); every other response gets it without a nonce from the
-//! server's header middleware.
+//! WASM; an inline script runs only with the page's nonce (its hydration
+//! loader and data). The server's edge makes the nonce for each request and
+//! writes the header; the render only reads the nonce ([`provide_page_nonce`]),
+//! so the header never depends on what a render sets in its response options.
 
 use leptos::prelude::use_context;
 
@@ -15,16 +15,38 @@ pub fn content_security_policy(nonce: Option<&str>) -> String {
     )
 }
 
-/// Sets the page's CSP, with this render's nonce. Call while rendering.
-pub fn set_page_policy() {
-    let (Some(nonce), Some(options)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
-    if let Ok(value) = http::HeaderValue::from_str(&content_security_policy(Some(&nonce))) {
-        options.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+/// The nonce of one page's inline scripts, made by the server's edge for
+/// each request (as the request's extension) before the page renders, so
+/// the edge can put it in the CSP header whatever the render does with its
+/// response options.
+#[derive(Clone, Debug)]
+pub struct PageNonce(pub std::sync::Arc<str>);
+
+impl PageNonce {
+    /// 128 random bits, unpadded base64url, as Leptos makes its own: from
+    /// the thread's CSPRNG (seeded by the OS), cheap enough for every request.
+    pub fn new() -> PageNonce {
+        use base64::Engine;
+        use rand::RngCore;
+        let mut bytes = [0u8; 16];
+        rand::thread_rng().fill_bytes(&mut bytes);
+        PageNonce(base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes).into())
+    }
+}
+
+impl Default for PageNonce {
+    fn default() -> Self {
+        PageNonce::new()
+    }
+}
+
+/// Gives the page being rendered the edge's nonce (Leptos's hydration
+/// scripts carry it). Runs as the render's additional context, after Leptos
+/// provided its own nonce, which this replaces.
+pub fn provide_page_nonce() {
+    let nonce = use_context::<http::request::Parts>().and_then(|parts| parts.extensions.get::<PageNonce>().cloned());
+    if let Some(PageNonce(value)) = nonce {
+        leptos::prelude::provide_context(leptos::nonce::Nonce::from_value(value));
     }
 }
 

@@ -27,6 +27,9 @@ pub struct AppState {
     /// Whether warning emails are sent (an SMTP server is configured).
     #[from_ref(skip)]
     pub email_enabled: bool,
+    /// The instant tokens are judged at (expiry, rotation's overlap).
+    #[from_ref(skip)]
+    pub clock: Clock,
     /// The first-run setup code's file (`setup-code` in the data directory),
     /// removed once setup is done.
     #[from_ref(skip)]
@@ -71,5 +74,24 @@ impl Default for AuthSettings {
             throttle: ThrottlePolicy::default(),
             trusted_proxies: Default::default(),
         }
+    }
+}
+
+/// The instant a token is judged at: the system's clock, which tests may
+/// move forward (an overlap or an expiry ending on time without waiting).
+#[derive(Debug, Clone, Default)]
+pub struct Clock {
+    ahead_secs: Arc<std::sync::atomic::AtomicI64>,
+}
+
+impl Clock {
+    /// Unix seconds.
+    pub fn now(&self) -> i64 {
+        super::db::now() + self.ahead_secs.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// Moves this clock (and every clone) `secs` ahead of the system's.
+    pub fn advance(&self, secs: i64) {
+        self.ahead_secs.fetch_add(secs, std::sync::atomic::Ordering::Relaxed);
     }
 }

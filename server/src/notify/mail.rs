@@ -2,7 +2,7 @@
 //! its permissions, the expiry in UTC and in the workspace's time zone,
 //! and the page where it can be replaced. Never a secret.
 
-use app::ssr::store::warnings::EmailJob;
+use app::ssr::store::warnings::{EmailJob, Notice};
 use lettre::{
     message::{header::ContentType, Mailbox},
     AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor,
@@ -94,22 +94,44 @@ pub fn compose(job: &EmailJob, public_url: &str) -> (String, String) {
     let token = &job.token;
     let kind = token.kind.as_str();
     let expires = token.expires_at.map(|at| when(at, &job.time_zone)).unwrap_or_default();
-    let (subject, headline) = match job.threshold {
-        Threshold::AtExpiry => (
+    let (subject, headline, action) = match job.notice {
+        Notice::Expiry(Threshold::AtExpiry) => (
             format!("Token \"{}\" has expired", token.name),
             format!(
                 "The {kind} token \"{}\" on {} has expired and no longer works.",
                 token.name, token.scope
             ),
+            "Create a new token and give it to whatever used this one:",
         ),
-        t => (
+        Notice::Expiry(t) => (
             format!("Token \"{}\" {t}", token.name),
             format!("The {kind} token \"{}\" on {} {t}.", token.name, token.scope),
+            "Replace it before then, so that nothing using it breaks (Rotate gives it a successor):",
         ),
-    };
-    let action = match job.threshold {
-        Threshold::AtExpiry => "Create a new token and give it to whatever used this one:",
-        _ => "Replace it before then, so that nothing using it breaks:",
+        Notice::Reuse => (
+            format!("Token \"{}\" was used after it was rotated", token.name),
+            format!(
+                "Someone presented the {kind} token \"{}\" on {} after it had been rotated and its overlap had \
+                 ended. It was refused. Whoever holds it may have a leaked copy{}.",
+                token.name,
+                token.scope,
+                if token.rotated_to.is_some() {
+                    "; check its successor's last use, and revoke the successor if it was not you"
+                } else {
+                    ""
+                }
+            ),
+            "Review the token and its successor:",
+        ),
+        Notice::PolicyApplied => (
+            format!("Token \"{}\" now expires sooner", token.name),
+            format!(
+                "A tightened expiry policy was applied to the {kind} token \"{}\" on {}: it now expires on the \
+                 date below.",
+                token.name, token.scope
+            ),
+            "Replace it before then, so that nothing using it breaks (Rotate gives it a successor):",
+        ),
     };
     let body = format!(
         "Hello {name},\n\n{headline}\n\n  Token:       {token_name} (#{id})\n  Lives on:    {kind} {scope}\n  \

@@ -87,7 +87,11 @@ impl Notifier {
                 .map(|job| {
                     let mailer = mailer.clone();
                     async move {
-                        if job.token.revoked_at.is_some() {
+                        // Revoked meanwhile, or replaced (rotated): a warning
+                        // about its expiry no longer helps anyone.
+                        let replaced = job.token.rotated_to.is_some()
+                            && matches!(job.notice, app::ssr::store::warnings::Notice::Expiry(_));
+                        if job.token.revoked_at.is_some() || replaced {
                             return (job, EmailOutcome::Dropped);
                         }
                         match mailer.send(&job).await {

@@ -23,6 +23,7 @@ use std::sync::LazyLock;
 use tokenwarden::{
     expiry::PRESET_DAYS,
     permissions::{Permission, TokenKind},
+    rotation::Overlap,
 };
 use utoipa::{
     openapi::{
@@ -55,6 +56,7 @@ a token."
     ),
     paths(
         resources::token_self,
+        resources::rotate_self,
         resources::list_workspaces,
         resources::get_workspace,
         resources::list_projects,
@@ -218,6 +220,12 @@ impl Modify for TokenManagement {
     fn modify(&self, doc: &mut Document) {
         let components = doc.components.get_or_insert_with(Default::default);
         components.schemas.insert("TokenName".into(), display_name().into());
+        components
+            .schemas
+            .insert("RotateToken".into(), rotate_body(true).into());
+        components
+            .schemas
+            .insert("RotateSelf".into(), rotate_body(false).into());
         for kind in TokenKind::ALL {
             for (name, schema) in token_bodies(kind) {
                 components.schemas.insert(name, schema);
@@ -254,6 +262,14 @@ impl Modify for TokenManagement {
                 HttpMethod::Delete,
                 at(tokens::__path_revoke::operation(), None),
             );
+            let rotate = format!("{base}{}", tokens::ROTATE);
+            let body = Some("RotateToken".to_string());
+            add(
+                doc,
+                &rotate,
+                HttpMethod::Post,
+                at(tokens::__path_rotate::operation(), body),
+            );
         }
     }
 }
@@ -268,6 +284,43 @@ fn capitalized(word: &str) -> String {
         .next()
         .map(|first| first.to_uppercase().chain(chars).collect())
         .unwrap_or_default()
+}
+
+/// A rotation's body: by a manager (who may pick the overlap), or by the
+/// token itself (which may only ask for fewer days).
+pub(crate) fn rotate_body(by_manager: bool) -> Schema {
+    let overlaps = Overlap::ALL.map(Overlap::value);
+    let days = if by_manager {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .enum_values(Some(PRESET_DAYS))
+            .description(Some(
+                "The successor's days until expiry, one of the offered periods, within today's policy. Absent: no \
+                 expiry, if the policy allows it.",
+            ))
+    } else {
+        ObjectBuilder::new()
+            .schema_type(Type::Integer)
+            .minimum(Some(1))
+            .description(Some(
+                "Fewer days than the token lived, for its successor. Absent: as many as it lived, within today's \
+                 policy (a token without expiry: none where the policy allows it, else the longest allowed).",
+            ))
+    };
+    let mut body = ObjectBuilder::new().property("expiryDays", days);
+    if by_manager {
+        body = body.property(
+            "overlap",
+            ObjectBuilder::new()
+                .schema_type(Type::String)
+                .enum_values(Some(overlaps))
+                .description(Some(
+                    "How long the old token keeps working (never past its own expiry), within the system policy's \
+                     longest. Absent: the system's default overlap.",
+                )),
+        );
+    }
+    body.build().into()
 }
 
 /// A token of `kind`'s bodies: its permissions, a new one, and changes.

@@ -153,6 +153,15 @@ pub(crate) fn describe(e: &AuthError) -> (Reason, String, Option<String>) {
             Some(rfc3339(*at)),
         ),
         AuthError::Revoked => (Reason::Revoked, "The access token has been revoked.".to_string(), None),
+        AuthError::Rotated { at } => (
+            Reason::Rotated,
+            format!(
+                "The access token was rotated: its successor replaced it, and it stopped working at {}. \
+                 Use the new token.",
+                rfc3339(*at)
+            ),
+            Some(rfc3339(*at)),
+        ),
         AuthError::AppPasswordsRetired { on } => (
             Reason::AppPasswordRetired,
             tokenwarden::app_passwords::retired_message(*on),
@@ -314,6 +323,8 @@ pub enum Reason {
     Unknown,
     Expired,
     Revoked,
+    /// A rotated-away token after its overlap.
+    Rotated,
     Forbidden,
     NotFound,
     Invalid,

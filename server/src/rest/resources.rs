@@ -4,6 +4,7 @@
 //! token's own details. Times are milliseconds since the epoch, as
 //! Bitbucket Data Center sends them.
 
+use super::tokens::ManagedToken;
 use super::{
     error::RestError,
     extract::{check_version, json_body, Authenticated, Caller},
@@ -14,8 +15,11 @@ use app::{
     error::AppError,
     ssr::{
         auth::Principal,
+        request::ClientAddr,
         store::{
+            audit::Actor,
             ladders,
+            rotation::{self, OverlapChoice, Rotation, SuccessorExpiry},
             workspaces::{self, ProjectRow, RepositoryRow},
         },
         AppState,
@@ -24,11 +28,13 @@ use app::{
 use axum::{
     extract::{Path, State},
     http::StatusCode,
-    routing::get,
+    routing::{get, post},
     Json, Router,
 };
 use serde::{Deserialize, Serialize};
-use tokenwarden::{permissions::TokenKind, scope::Resource, validate, warnings::Ladder, Access};
+use tokenwarden::{
+    permissions::TokenKind, requests::RotateTokenBody, scope::Resource, validate, warnings::Ladder, Access,
+};
 use utoipa::{
     openapi::{Object, ObjectBuilder, Type},
     ToSchema,
@@ -38,13 +44,22 @@ use utoipa::{
 // `#[utoipa::path]` on each handler (a test keeps the two the same). The
 // document itself is served beside them (`super::OPENAPI`).
 const TOKEN_SELF: &str = "/tokens/self";
+const TOKEN_SELF_ROTATE: &str = "/tokens/self/rotate";
 const WORKSPACES: &str = "/workspaces";
 const WORKSPACE: &str = "/workspaces/{workspace}";
 const PROJECTS: &str = "/workspaces/{workspace}/projects";
 const REPOSITORIES: &str = "/workspaces/{workspace}/projects/{project}/repos";
 const REPOSITORY: &str = "/workspaces/{workspace}/projects/{project}/repos/{repository}";
 #[cfg(test)]
-pub(crate) const PATHS: [&str; 6] = [TOKEN_SELF, WORKSPACES, WORKSPACE, PROJECTS, REPOSITORIES, REPOSITORY];
+pub(crate) const PATHS: [&str; 7] = [
+    TOKEN_SELF,
+    TOKEN_SELF_ROTATE,
+    WORKSPACES,
+    WORKSPACE,
+    PROJECTS,
+    REPOSITORIES,
+    REPOSITORY,
+];
 
 pub(crate) fn api(path: &str) -> String {
     format!("/rest/api/{{version}}{path}")
@@ -53,6 +68,7 @@ pub(crate) fn api(path: &str) -> String {
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route(&api(TOKEN_SELF), get(token_self))
+        .route(&api(TOKEN_SELF_ROTATE), post(rotate_self))
         .route(&api(WORKSPACES), get(list_workspaces))
         .route(&api(WORKSPACE), get(get_workspace))
         .route(&api(PROJECTS), get(list_projects))
@@ -171,6 +187,74 @@ pub(crate) async fn token_self(
             name: app_password.name,
         },
     }))
+}
+
+/// The calling token replaces itself: the one thing a token may do to
+/// tokens. Its successor (same place, name and permissions; as long-lived
+/// as it was, capped by today's policy, or fewer days if `expiryDays` asks)
+/// is returned once, with its secret; the calling token keeps working for
+/// the system's default overlap, never past its own expiry, then answers
+/// 401 `rotated`. A CI job can renew its own credential without a person.
+#[utoipa::path(
+    post,
+    path = "/rest/api/1.0/tokens/self/rotate",
+    tag = "Resources",
+    summary = "Rotate the calling token: its successor, with the secret shown once",
+    security(("bearer" = []), ("tokenBasic" = [])),
+    request_body(content = Object, description = "Optional: `{\"expiryDays\": n}`, fewer days than the token lived"),
+    responses(
+        (status = 201, description = "The successor, with `token`: the secret, shown this once", body = ManagedToken),
+        TokenCall,
+        (status = 409, response = schemas::Conflict),
+        (status = 413, response = schemas::TooLarge),
+    )
+)]
+pub(crate) async fn rotate_self(
+    State(state): State<AppState>,
+    Path(version): Path<String>,
+    Authenticated(principal): Authenticated,
+    address: Option<axum::Extension<ClientAddr>>,
+    body: axum::body::Bytes,
+) -> Result<(StatusCode, Json<ManagedToken>), RestError> {
+    check_version(&version)?;
+    let Principal::Token(token) = principal else {
+        return Err(RestError::Forbidden(
+            "App passwords cannot rotate themselves: replace this one with an API token.".into(),
+        ));
+    };
+    let request: RotateTokenBody = if body.iter().all(u8::is_ascii_whitespace) {
+        RotateTokenBody::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| AppError::refused("request", format!("The body must be a JSON object: {e}")))?
+    };
+    if request.overlap.is_some() {
+        return Err(AppError::refused(
+            "overlap",
+            "A token rotating itself always gets the system's default overlap; leave `overlap` out.",
+        )
+        .into());
+    }
+    let rotated = rotation::rotate(
+        &state.db,
+        &state.token_keys,
+        Rotation {
+            id: token.id,
+            expiry: SuccessorExpiry::SameLength {
+                asked_days: request.expiry_days,
+            },
+            overlap: OverlapChoice::Default,
+            actor: Actor::Token { id: token.id },
+            client_addr: &address.map(|a| a.0 .0.to_string()).unwrap_or_else(|| "unknown".into()),
+        },
+    )
+    .await?;
+    tracing::info!(
+        token_id = token.id,
+        successor = rotated.created.token.id,
+        "token rotated itself"
+    );
+    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated.created))))
 }
 
 #[derive(Serialize, ToSchema)]

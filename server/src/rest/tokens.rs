@@ -2,7 +2,7 @@
 //! access-tokens API so its scripts carry over:
 //! `GET|PUT /rest/access-tokens/1.0/users/{userSlug}` (list, create) and
 //! `POST|DELETE /rest/access-tokens/1.0/users/{userSlug}/{tokenId}` (edit,
-//! revoke); the same under `workspaces/{workspace}`,
+//! revoke) and `POST …/{tokenId}/rotate` (Tokenwarden's own); the same under `workspaces/{workspace}`,
 //! `workspaces/{workspace}/projects/{projectKey}` and
 //! `workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}`,
 //! and Bitbucket's own `projects/{projectKey}` and
@@ -27,10 +27,11 @@ use super::{
 };
 use app::{
     error::AppError,
-    model::TokenView,
+    model::{CreatedToken, TokenView},
     ssr::{
         authz::token_admin::{self, Manageable},
         store::{
+            rotation::{self, OverlapChoice, Rotation, SuccessorExpiry},
             tokens::{self, NewToken},
             workspaces,
         },
@@ -47,7 +48,7 @@ use serde::{Deserialize, Serialize};
 use tokenwarden::{
     permissions::TokenKind,
     place::{Place, PlaceFields},
-    requests::{NewTokenBody, UpdateTokenBody},
+    requests::{NewTokenBody, RotateTokenBody, UpdateTokenBody},
     token::TokenState,
 };
 use utoipa::{
@@ -72,6 +73,8 @@ pub(crate) const PLACES: [(&str, TokenKind); 6] = [
 
 /// One token, after a place's path.
 pub(crate) const TOKEN: &str = "/{tokenId}";
+/// Rotating one token, after a place's path.
+pub(crate) const ROTATE: &str = "/{tokenId}/rotate";
 
 /// Every path this API routes (and documents), after
 /// `/rest/access-tokens/{version}`.
@@ -79,13 +82,14 @@ pub(crate) const TOKEN: &str = "/{tokenId}";
 pub(crate) fn paths() -> impl Iterator<Item = String> {
     PLACES
         .iter()
-        .flat_map(|(place, _)| [place.to_string(), format!("{place}{TOKEN}")])
+        .flat_map(|(place, _)| [place.to_string(), format!("{place}{TOKEN}"), format!("{place}{ROTATE}")])
 }
 
 pub fn routes() -> Router<AppState> {
     let one_place = Router::new()
         .route("/", get(list).put(create))
-        .route(TOKEN, post(update).delete(revoke));
+        .route(TOKEN, post(update).delete(revoke))
+        .route(ROTATE, post(rotate));
     PLACES
         .iter()
         .fold(Router::new(), |router, (place, _)| {
@@ -191,9 +195,18 @@ pub(crate) struct ManagedToken {
     last_authenticated: Option<i64>,
     #[schema(schema_with = token_state)]
     state: &'static str,
-    /// The secret: only in the answer to a create.
+    /// The secret: only in the answer to a create or a rotation.
     #[serde(skip_serializing_if = "Option::is_none")]
     token: Option<String>,
+    /// The token this one replaced (a rotation's successor).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaces: Option<String>,
+    /// The token that replaced this one.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    replaced_by: Option<String>,
+    /// Once rotated: when it stops working (milliseconds since the epoch).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    stops_date: Option<i64>,
 }
 
 /// Every state a token can be in, by its label.
@@ -216,6 +229,17 @@ impl ManagedToken {
             last_authenticated: t.last_used_at.map(|at| at * 1000),
             state: t.state(now).label(),
             token: None,
+            replaces: t.rotated_from.map(|id| id.to_string()),
+            replaced_by: t.rotated_to.map(|id| id.to_string()),
+            stops_date: t.stops_at.map(|at| at * 1000),
+        }
+    }
+
+    /// A token just made, with its secret: the one time it is sent.
+    pub(crate) fn with_secret(created: &CreatedToken) -> Self {
+        ManagedToken {
+            token: Some(created.secret.expose().to_string()),
+            ..ManagedToken::of(&created.token, chrono::Utc::now().timestamp())
         }
     }
 }
@@ -289,12 +313,7 @@ pub(crate) async fn create(
     )
     .await?;
     tracing::info!(by = %manager.user.username, token_id = created.token.id, "token created over REST");
-    let answer = ManagedToken {
-        // The one and only time the secret is sent.
-        token: Some(created.secret.expose().to_string()),
-        ..ManagedToken::of(&created.token, chrono::Utc::now().timestamp())
-    };
-    Ok((StatusCode::CREATED, Json(answer)))
+    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&created))))
 }
 
 /// Edit a token (the place's `…TokenChanges` body).
@@ -357,4 +376,47 @@ pub(crate) async fn revoke(
     let (id, _) = path.token(&state, &manager).await?;
     tokens::revoke(&state.db, id, &manager.user, &manager.address).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Rotate a token (`{"expiryDays"?, "overlap"?}`).
+#[utoipa::path(
+    post,
+    path = "/rest/access-tokens/1.0/{place}/{tokenId}/rotate",
+    tag = "Access tokens",
+    summary = "Rotate a token: its successor, with the secret shown once; the old one works during the overlap",
+    security(("password" = [])),
+    responses(
+        (status = 201, description = "The successor, with `token`: the secret, shown this once, and `replaces`", body = ManagedToken),
+        PasswordCall,
+        (status = 409, response = Conflict),
+        (status = 413, response = TooLarge),
+    )
+)]
+pub(crate) async fn rotate(
+    Path(path): Path<PlacePath>,
+    State(state): State<AppState>,
+    manager: Manager,
+    request: Result<Json<RotateTokenBody>, JsonRejection>,
+) -> Result<(StatusCode, Json<ManagedToken>), RestError> {
+    let (id, token) = path.token(&state, &manager).await?;
+    token.rotatable_by(&manager.user)?;
+    let request = json_body(request, "The body must be a JSON object")?;
+    let overlap = match request.overlap().map_err(|e| AppError::refused("overlap", e))? {
+        Some(overlap) => OverlapChoice::Chosen(overlap),
+        None => OverlapChoice::Default,
+    };
+    let rotated = rotation::rotate(
+        &state.db,
+        &state.token_keys,
+        Rotation {
+            id,
+            expiry: SuccessorExpiry::Chosen(request.expiry()),
+            overlap,
+            actor: (&manager.user).into(),
+            client_addr: &manager.address,
+        },
+    )
+    .await?;
+    tracing::info!(by = %manager.user.username, token_id = id, successor = rotated.created.token.id, "token rotated over REST");
+    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated.created))))
 }

@@ -421,6 +421,9 @@ fn no_secret_prints_through_debug() {
         last_used_addr: None,
         last_used_via: None,
         revoked_at: None,
+        rotated_to: None,
+        rotated_from: None,
+        stops_at: None,
     };
     let app_password = app::model::AppPasswordView {
         id: 1,

@@ -939,3 +939,50 @@ both_backends!(
         assert_eq!(header(&page, "cache-control"), "no-store");
     }
 );
+
+both_backends!(
+    every_page_under_concurrent_load_names_its_scripts_nonce_in_its_policy,
+    |backend| async move {
+        // Pages rendered side by side, many times: each answer's policy
+        // carries the nonce its own inline scripts have (a browser blocked
+        // hydration once when a page's policy came without one).
+        let app = TestApp::spawn(backend).await;
+        let root = crate::common::acme_website(&app).await;
+        let paths = [
+            "/",
+            "/w/acme/repos/website/access-tokens",
+            "/w/acme/settings/access-tokens",
+            "/account/access-tokens",
+            "/admin/access-tokens",
+            "/login",
+            "/no/such/page",
+        ];
+        let mut wrong = Vec::new();
+        for _ in 0..10 {
+            let mut pages = tokio::task::JoinSet::new();
+            for path in paths.iter().flat_map(|p| [*p; 3]) {
+                let root = root.clone();
+                pages.spawn(async move {
+                    let answer = root.get(path).await;
+                    let csp = answer
+                        .headers()
+                        .get("content-security-policy")
+                        .map(|v| v.to_str().unwrap().to_string())
+                        .unwrap_or_default();
+                    let scripts = inline_scripts(&answer.text().await.unwrap());
+                    let nonce = csp
+                        .split("'nonce-")
+                        .nth(1)
+                        .and_then(|n| n.split('\'').next())
+                        .map(str::to_string);
+                    let fits = nonce.is_some() && !scripts.is_empty() && scripts.iter().all(|n| *n == nonce);
+                    (!fits).then(|| format!("{path}: {csp} vs {scripts:?}"))
+                });
+            }
+            while let Some(answer) = pages.join_next().await {
+                wrong.extend(answer.unwrap());
+            }
+        }
+        assert!(wrong.is_empty(), "{wrong:#?}");
+    }
+);

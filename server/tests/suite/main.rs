@@ -15,6 +15,7 @@ mod git;
 mod openapi;
 mod rest;
 mod rest_tokens;
+mod rotation;
 mod tokens;
 mod warnings;
 mod workspaces;

@@ -114,6 +114,7 @@ impl Conformance {
 }
 
 const SELF: &str = "/rest/api/1.0/tokens/self";
+const SELF_ROTATE: &str = "/rest/api/1.0/tokens/self/rotate";
 const WORKSPACES: &str = "/rest/api/1.0/workspaces";
 const WORKSPACE: &str = "/rest/api/1.0/workspaces/{workspace}";
 const PROJECTS: &str = "/rest/api/1.0/workspaces/{workspace}/projects";
@@ -182,6 +183,20 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
         api.call(Method::PUT, place, args, root, Some(bad), 400).await;
         let renamed = json!({ "name": "renamed" });
         api.call(Method::POST, &one, &with_id, root, Some(renamed), 200).await;
+        // Rotated: the successor (with its secret); the old one refuses a second rotation.
+        let rotate = format!("{place}/{{tokenId}}/rotate");
+        let asked = json!({ "expiryDays": 7, "overlap": "1h" });
+        let successor = api.call(Method::POST, &rotate, &with_id, root, Some(asked), 201).await;
+        assert_eq!(successor["replaces"].as_str(), Some(id.as_str()));
+        api.call(Method::POST, &rotate, &with_id, root, Some(json!({})), 409)
+            .await;
+        let odd = json!({ "overlap": "forever" });
+        let next: Vec<&str> = args
+            .iter()
+            .copied()
+            .chain([successor["id"].as_str().unwrap()])
+            .collect();
+        api.call(Method::POST, &rotate, &next, root, Some(odd), 400).await;
         api.call(Method::DELETE, &one, &with_id, root, None, 204).await;
         api.call(Method::DELETE, &one, &with_id, root, None, 409).await;
         let missing: Vec<&str> = args.iter().copied().chain(["999999"]).collect();
@@ -203,6 +218,26 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
 
     let me = api.call(Method::GET, SELF, &[], bearer(), None, 200).await;
     assert_eq!(me["kind"], "personal");
+    // A token rotating itself: the successor once, then a conflict.
+    let rotating = json!({ "name": "rotating", "permissions": ["REPO_READ"], "expiryDays": 30 });
+    let created = api
+        .call(Method::PUT, places[0].0, &["root"], root, Some(rotating), 201)
+        .await;
+    let rotating = created["token"].as_str().unwrap().to_string();
+    let successor = api
+        .call(
+            Method::POST,
+            SELF_ROTATE,
+            &[],
+            Auth::Bearer(&rotating),
+            Some(json!({})),
+            201,
+        )
+        .await;
+    assert_eq!(successor["replaces"], created["id"]);
+    api.call(Method::POST, SELF_ROTATE, &[], Auth::Bearer(&rotating), None, 409)
+        .await;
+    api.call(Method::POST, SELF_ROTATE, &[], Auth::None, None, 401).await;
     api.call(Method::GET, SELF, &[], Auth::None, None, 401).await;
     api.call(Method::GET, SELF, &[], Auth::Bearer("tww_not_a_token"), None, 401)
         .await;

@@ -22,6 +22,10 @@ pub enum AuthError {
         at: i64,
     },
     Revoked,
+    /// Replaced by a successor, and its overlap ended at `at`.
+    Rotated {
+        at: i64,
+    },
     /// An app password after the cutoff the admin set.
     AppPasswordsRetired {
         on: chrono::NaiveDate,
@@ -59,6 +63,8 @@ pub struct TokenPrincipal {
     pub permissions: Vec<String>,
     pub created_at: i64,
     pub expires_at: Option<i64>,
+    /// Its successor, once rotated (it works until its overlap ends).
+    pub rotated_to: Option<i64>,
 }
 
 impl TokenPrincipal {

@@ -9,13 +9,12 @@
 
 use super::principal::{AuthError, TokenPrincipal, RESOURCE_TOKEN_USER};
 use crate::ssr::{
-    db::now,
     last_used::{Channel, Credential},
-    store::{tokens, users},
+    store::{rotation, tokens, users},
     AppState, Db,
 };
 use subtle::ConstantTimeEq;
-use tokenwarden::{credentials::Credentials, permissions::TokenKind, scope::Home};
+use tokenwarden::{credentials::Credentials, permissions::TokenKind, scope::Home, token::TokenState};
 
 /// Verifies `credentials`, whose secret is well formed for a token of
 /// `kind`, and notes the token as used `via` REST or Git.
@@ -54,9 +53,24 @@ pub async fn verify(
     if stored.revoked_at.is_some() {
         return Err(AuthError::Revoked);
     }
-    let now = now();
-    if let Some(at) = stored.expires_at.filter(|&at| at <= now) {
-        return Err(AuthError::Expired { at });
+    let now = state.clock.now();
+    match TokenState::of(now, stored.created_at, stored.expires_at, false, stored.stops_at) {
+        TokenState::Rotated => {
+            let at = stored.stops_at.unwrap_or(now);
+            // A rotated-away secret after its overlap: refused, and the first
+            // time told (and the successors revoked, if the policy says so).
+            // A failure to note it is logged; the answer is the 401 all the same.
+            if let Err(e) = rotation::note_reuse(db, stored.id, now, state.email_enabled, client_addr).await {
+                tracing::error!(token_id = stored.id, error = %e, "could not record the reuse of a rotated token");
+            }
+            return Err(AuthError::Rotated { at });
+        }
+        TokenState::Expired => {
+            return Err(AuthError::Expired {
+                at: stored.expires_at.unwrap_or(now),
+            })
+        }
+        _ => {}
     }
     state
         .last_used
@@ -68,6 +82,7 @@ pub async fn verify(
         permissions: stored.permissions,
         created_at: stored.created_at,
         expires_at: stored.expires_at,
+        rotated_to: stored.rotated_to,
     })
 }
 

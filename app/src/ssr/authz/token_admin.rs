@@ -170,6 +170,20 @@ enum Limit {
 }
 
 impl Manageable {
+    /// Whether `user` may rotate the token: anyone who manages it, except
+    /// an admin on another user's personal token (the new secret would be
+    /// that user's credential, which admins never create).
+    pub fn rotatable_by(&self, user: &CurrentUser) -> Result<(), AppError> {
+        match self.home {
+            Home::Personal { user_id } if user_id != user.id => Err(AppError::refused(
+                "user",
+                "Administrators cannot rotate other users' personal tokens: the new secret would be theirs. \
+                 Revoke the token instead, and let its owner create a new one.",
+            )),
+            _ => Ok(()),
+        }
+    }
+
     /// The permission set from permission names, within what the token may have.
     pub fn permissions<S: AsRef<str>>(&self, fields: &[S]) -> Result<PermissionSet, AppError> {
         let set = PermissionSet::parse(self.home.kind(), fields).map_err(|e| AppError::refused("permissions", e))?;

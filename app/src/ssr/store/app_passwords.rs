@@ -66,7 +66,7 @@ pub async fn set_schedule(
     audit::record(
         &mut tx,
         Entry {
-            actor,
+            actor: actor.into(),
             client_addr,
             action: "app password schedule changed",
             workspace_id: None,
@@ -127,7 +127,7 @@ pub async fn create(db: &Db, new: NewAppPassword<'_>) -> Result<AppPasswordView,
     audit::record(
         &mut tx,
         Entry {
-            actor: new.user,
+            actor: new.user.into(),
             client_addr: new.client_addr,
             action: "app password created",
             workspace_id: None,
@@ -250,7 +250,7 @@ pub async fn revoke(
     audit::record(
         &mut tx,
         Entry {
-            actor,
+            actor: actor.into(),
             client_addr,
             action: "app password revoked",
             workspace_id: None,

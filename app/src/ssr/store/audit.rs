@@ -8,8 +8,22 @@ use crate::{
 };
 use sqlx::AnyConnection;
 
+/// Who made a change: a signed-in user, or a token acting on itself (a
+/// self-rotation, the one change a token may make).
+#[derive(Clone, Copy)]
+pub enum Actor<'a> {
+    User(&'a CurrentUser),
+    Token { id: i64 },
+}
+
+impl<'a> From<&'a CurrentUser> for Actor<'a> {
+    fn from(user: &'a CurrentUser) -> Self {
+        Actor::User(user)
+    }
+}
+
 pub struct Entry<'a> {
-    pub actor: &'a CurrentUser,
+    pub actor: Actor<'a>,
     pub client_addr: &'a str,
     pub action: &'a str,
     pub workspace_id: Option<i64>,
@@ -25,8 +39,14 @@ pub async fn record(conn: &mut AnyConnection, entry: Entry<'_>) -> Result<(), St
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
     )
     .bind(now())
-    .bind(entry.actor.id)
-    .bind(&entry.actor.username)
+    .bind(match entry.actor {
+        Actor::User(user) => Some(user.id),
+        Actor::Token { .. } => None,
+    })
+    .bind(match entry.actor {
+        Actor::User(user) => user.username.clone(),
+        Actor::Token { id } => format!("token #{id}"),
+    })
     .bind(entry.action)
     .bind(entry.workspace_id)
     .bind(entry.token_id)

@@ -6,7 +6,9 @@
 
 use crate::error::AppError;
 use thiserror::Error;
-use tokenwarden::{app_passwords::Phase, expiry::ExpiryError, permissions::TokenKind, ValidationError};
+use tokenwarden::{
+    app_passwords::Phase, expiry::ExpiryError, permissions::TokenKind, rotation::RotationError, ValidationError,
+};
 
 #[derive(Debug, Error)]
 pub enum StoreError {
@@ -42,6 +44,13 @@ pub enum StoreError {
     /// The retirement schedule stops new app passwords.
     #[error("app password creation is closed")]
     AppPasswordsClosed(Phase),
+    /// The token was rotated already: only its successor can be.
+    #[error("the token was already rotated")]
+    AlreadyRotated,
+    /// A rotation's overlap or expiry, or an applied policy's grace, that
+    /// the rules refuse.
+    #[error("{0}")]
+    Rotation(RotationError),
     /// A retirement schedule that breaks the schedule's rules.
     #[error("{0}")]
     Schedule(ValidationError),
@@ -75,6 +84,8 @@ pub enum Credential {
     Token,
     /// Revoked: cannot be edited.
     EditedToken,
+    /// Revoked: cannot be rotated.
+    RotatedToken,
     AppPassword,
 }
 
@@ -113,6 +124,21 @@ impl From<StoreError> for AppError {
             StoreError::Revoked(Credential::EditedToken) => {
                 AppError::Conflict("A revoked token cannot be edited.".into())
             }
+            StoreError::Revoked(Credential::RotatedToken) => {
+                AppError::Conflict("A revoked token cannot be rotated: create a new token instead.".into())
+            }
+            StoreError::AlreadyRotated => {
+                AppError::Conflict("This token was already rotated: rotate its successor instead.".into())
+            }
+            StoreError::Rotation(e) => AppError::refused(
+                match e {
+                    RotationError::UnknownOverlap | RotationError::OverlapTooLong { .. } => "overlap",
+                    RotationError::DaysOutOfRange { .. } => "expiryDays",
+                    RotationError::Expiry(_) => "expiry",
+                    RotationError::GraceOutOfRange => "grace_days",
+                },
+                e,
+            ),
             StoreError::Revoked(Credential::AppPassword) => {
                 AppError::Conflict("This app password is already revoked.".into())
             }

@@ -8,6 +8,7 @@ pub mod error;
 pub mod ladders;
 pub mod last_used;
 pub mod policies;
+pub mod rotation;
 pub mod sessions;
 pub mod throttle;
 pub mod tokens;

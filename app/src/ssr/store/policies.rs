@@ -11,6 +11,7 @@ use crate::{
 };
 use sqlx::AnyConnection;
 use tokenwarden::policy::{EffectivePolicy, SystemPolicy, WorkspacePolicy};
+use tokenwarden::rotation::RotationPolicy;
 use tokenwarden::webhooks::Event;
 
 /// Takes the write lock that orders token creation against policy changes:
@@ -114,7 +115,7 @@ pub async fn set_system(
     audit::record(
         &mut tx,
         Entry {
-            actor,
+            actor: actor.into(),
             client_addr,
             action: "system policy changed",
             workspace_id: None,
@@ -167,7 +168,7 @@ pub async fn set_workspace(
     audit::record(
         &mut tx,
         Entry {
-            actor,
+            actor: actor.into(),
             client_addr,
             action: "workspace policy changed",
             workspace_id: Some(workspace_id),
@@ -180,6 +181,74 @@ pub async fn set_workspace(
     let change = format!("{} → {}", describe(before), describe(policy));
     let body = EventBody::policy(workspace_slug.to_string(), change, now());
     webhooks::enqueue(&mut tx, Some(workspace_id), Event::PolicyChanged, &body, now()).await?;
+    tx.commit().await?;
+    Ok(())
+}
+
+/// The system's rotation rules as stored.
+#[derive(sqlx::FromRow)]
+struct RotationRow {
+    max_overlap: String,
+    default_overlap: String,
+    revoke_on_reuse: i64,
+}
+
+/// The system admin's rules for rotation.
+pub async fn rotation(conn: &mut AnyConnection) -> Result<RotationPolicy, StoreError> {
+    let row: RotationRow =
+        sqlx::query_as("SELECT max_overlap, default_overlap, revoke_on_reuse FROM system_policy WHERE id = 1")
+            .fetch_one(conn)
+            .await?;
+    RotationPolicy::parse(&row.max_overlap, &row.default_overlap, row.revoke_on_reuse != 0).map_err(|e| {
+        tracing::error!(error = %e, "stored rotation policy is invalid");
+        StoreError::Inconsistent
+    })
+}
+
+pub async fn set_rotation(
+    db: &Db,
+    actor: &CurrentUser,
+    client_addr: &str,
+    policy: RotationPolicy,
+) -> Result<(), StoreError> {
+    let mut tx = db.pool.begin().await?;
+    lock(&mut tx).await?;
+    let before = rotation(&mut tx).await?;
+    sqlx::query(
+        "UPDATE system_policy SET max_overlap = $1, default_overlap = $2, revoke_on_reuse = $3, updated_at = $4, \
+         updated_by = $5 WHERE id = 1",
+    )
+    .bind(policy.max_overlap.value())
+    .bind(policy.default_overlap.value())
+    .bind(policy.revoke_on_reuse as i64)
+    .bind(now())
+    .bind(actor.id)
+    .execute(&mut *tx)
+    .await?;
+    let describe = |p: RotationPolicy| {
+        format!(
+            "longest overlap {}, self-rotation overlap {}, reuse revokes successors: {}",
+            p.max_overlap,
+            p.default_overlap,
+            if p.revoke_on_reuse { "yes" } else { "no" }
+        )
+    };
+    let change = format!("{} → {}", describe(before), describe(policy));
+    audit::record(
+        &mut tx,
+        Entry {
+            actor: actor.into(),
+            client_addr,
+            action: "rotation policy changed",
+            workspace_id: None,
+            token_id: None,
+            target: "system".into(),
+            details: change.clone(),
+        },
+    )
+    .await?;
+    let body = EventBody::policy("system".into(), change, now());
+    webhooks::enqueue(&mut tx, None, Event::PolicyChanged, &body, now()).await?;
     tx.commit().await?;
     Ok(())
 }

@@ -45,7 +45,7 @@ fn belonging_to(home: Home) -> (&'static str, i64) {
 
 /// Where a token belongs, as its row stores it.
 #[derive(sqlx::FromRow)]
-struct HomeRow {
+pub(super) struct HomeRow {
     kind: String,
     workspace_id: Option<i64>,
     project_id: Option<i64>,
@@ -54,7 +54,7 @@ struct HomeRow {
 }
 
 impl HomeRow {
-    fn of(home: Home) -> HomeRow {
+    pub(super) fn of(home: Home) -> HomeRow {
         let mut row = HomeRow {
             kind: home.kind().as_str().to_string(),
             workspace_id: home.workspace_id(),
@@ -79,7 +79,7 @@ impl HomeRow {
     }
 
     /// `None` for a row whose columns do not fit its kind.
-    fn home(&self) -> Option<Home> {
+    pub(super) fn home(&self) -> Option<Home> {
         Some(match TokenKind::parse(&self.kind)? {
             TokenKind::Workspace => Home::Resource(Resource::Workspace {
                 workspace_id: self.workspace_id?,
@@ -109,6 +109,59 @@ pub struct NewToken<'a> {
     pub client_addr: &'a str,
 }
 
+/// A token's row as [`insert`] writes it.
+pub(super) struct Row<'a> {
+    pub home: Home,
+    pub name: &'a str,
+    /// Space-separated names.
+    pub permissions: &'a str,
+    pub created_by: Option<i64>,
+    pub now: i64,
+    pub expires_at: Option<i64>,
+    /// The token this one replaces (a rotation).
+    pub rotated_from: Option<i64>,
+}
+
+/// Makes a secret and stores the token with its keyed hash, on the warning
+/// ladder from its first check; returns its id and the secret (shown once).
+pub(super) async fn insert(
+    conn: &mut AnyConnection,
+    keys: &TokenKeys,
+    row: Row<'_>,
+) -> Result<(i64, PlainToken), StoreError> {
+    let mut random = [0u8; SECRET_BYTES];
+    rand::rngs::OsRng.fill_bytes(&mut random);
+    let secret = PlainToken::new(row.home.kind(), random);
+    let hashed = keys.hash(&secret);
+    let columns = HomeRow::of(row.home);
+    let ladder = ladders::Ladders::read(&mut *conn)
+        .await?
+        .for_workspace(columns.workspace_id);
+    let first_check = ladders::first_check(&ladder, row.now, row.expires_at);
+    let (id,): (i64,) = sqlx::query_as(
+        "INSERT INTO access_tokens (kind, workspace_id, project_id, repository_id, user_id, name, permissions, \
+         token_hash, key_id, created_by, created_at, expires_at, next_warning_at, rotated_from) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14) RETURNING id",
+    )
+    .bind(&columns.kind)
+    .bind(columns.workspace_id)
+    .bind(columns.project_id)
+    .bind(columns.repository_id)
+    .bind(columns.user_id)
+    .bind(row.name)
+    .bind(row.permissions)
+    .bind(&hashed.hash)
+    .bind(&hashed.key_id)
+    .bind(row.created_by)
+    .bind(row.now)
+    .bind(row.expires_at)
+    .bind(first_check)
+    .bind(row.rotated_from)
+    .fetch_one(&mut *conn)
+    .await?;
+    Ok((id, secret))
+}
+
 /// Creates a token. The policy is read and the expiry resolved inside the
 /// transaction that inserts it, after taking the policy lock: a forged
 /// request or a policy tightened a moment earlier cannot get a token beyond
@@ -130,7 +183,7 @@ pub async fn create(
     let (filter, owner_id) = belonging_to(new.home);
     let (active,): (i64,) = sqlx::query_as(&format!(
         "SELECT COUNT(*) FROM access_tokens t WHERE {filter} AND t.revoked_at IS NULL \
-         AND (t.expires_at IS NULL OR t.expires_at > $2)"
+         AND (t.expires_at IS NULL OR t.expires_at > $2) AND (t.stops_at IS NULL OR t.stops_at > $2)"
     ))
     .bind(owner_id)
     .bind(now.timestamp())
@@ -143,41 +196,27 @@ pub async fn create(
         });
     }
 
-    let mut random = [0u8; SECRET_BYTES];
-    rand::rngs::OsRng.fill_bytes(&mut random);
-    let secret = PlainToken::new(new.home.kind(), random);
-    let hashed = keys.hash(&secret);
-    let columns = HomeRow::of(new.home);
     let permissions = new.permissions.names().join(" ");
-    let ladder = ladders::Ladders::read(&mut tx)
-        .await?
-        .for_workspace(columns.workspace_id);
-    let first_check = ladders::first_check(&ladder, now.timestamp(), expires_at);
-    let (id,): (i64,) = sqlx::query_as(
-        "INSERT INTO access_tokens (kind, workspace_id, project_id, repository_id, user_id, name, permissions, \
-         token_hash, key_id, created_by, created_at, expires_at, next_warning_at) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13) RETURNING id",
+    let (id, secret) = insert(
+        &mut tx,
+        keys,
+        Row {
+            home: new.home,
+            name: &new.name,
+            permissions: &permissions,
+            created_by: Some(new.actor.id),
+            now: now.timestamp(),
+            expires_at,
+            rotated_from: None,
+        },
     )
-    .bind(&columns.kind)
-    .bind(columns.workspace_id)
-    .bind(columns.project_id)
-    .bind(columns.repository_id)
-    .bind(columns.user_id)
-    .bind(&new.name)
-    .bind(&permissions)
-    .bind(&hashed.hash)
-    .bind(&hashed.key_id)
-    .bind(new.actor.id)
-    .bind(now.timestamp())
-    .bind(expires_at)
-    .bind(first_check)
-    .fetch_one(&mut *tx)
     .await?;
+    let columns = HomeRow::of(new.home);
     announce(&mut tx, id, columns.workspace_id, Event::TokenCreated, now.timestamp()).await?;
     audit::record(
         &mut tx,
         Entry {
-            actor: new.actor,
+            actor: new.actor.into(),
             client_addr: new.client_addr,
             action: "token created",
             workspace_id: columns.workspace_id,
@@ -208,7 +247,8 @@ const VIEW_SELECT: &str = "SELECT t.id, t.kind, t.name, t.permissions, w.slug AS
      CASE WHEN t.kind <> 'personal' AND c.id IS NOT NULL AND c.is_system_admin = 0 AND NOT EXISTS \
        (SELECT 1 FROM workspace_members m WHERE m.workspace_id = t.workspace_id AND m.user_id = c.id) \
        THEN 1 ELSE 0 END AS creator_left, \
-     t.expires_at, t.last_used_at, t.last_used_addr, t.last_used_via, t.revoked_at \
+     t.expires_at, t.last_used_at, t.last_used_addr, t.last_used_via, t.revoked_at, \
+     t.rotated_to, t.rotated_from, t.stops_at \
      FROM access_tokens t \
      LEFT JOIN workspaces w ON w.id = t.workspace_id \
      LEFT JOIN projects p ON p.id = t.project_id \
@@ -236,6 +276,9 @@ struct ViewRow {
     last_used_addr: Option<String>,
     last_used_via: Option<String>,
     revoked_at: Option<i64>,
+    rotated_to: Option<i64>,
+    rotated_from: Option<i64>,
+    stops_at: Option<i64>,
 }
 
 impl ViewRow {
@@ -265,13 +308,16 @@ impl ViewRow {
             last_used_addr: self.last_used_addr,
             last_used_via: self.last_used_via,
             revoked_at: self.revoked_at,
+            rotated_to: self.rotated_to,
+            rotated_from: self.rotated_from,
+            stops_at: self.stops_at,
         })
     }
 }
 
 /// Queues `event` about token `id` (of `workspace_id`) for the webhooks
 /// that want it, in the caller's transaction.
-async fn announce(
+pub(super) async fn announce(
     conn: &mut AnyConnection,
     id: i64,
     workspace_id: Option<i64>,
@@ -386,6 +432,9 @@ struct CredentialRow {
     created_at: i64,
     expires_at: Option<i64>,
     revoked_at: Option<i64>,
+    rotated_to: Option<i64>,
+    stops_at: Option<i64>,
+    created_by: Option<i64>,
 }
 
 /// A stored token, as the request that presents it needs it.
@@ -399,13 +448,18 @@ pub struct StoredToken {
     pub created_at: i64,
     pub expires_at: Option<i64>,
     pub revoked_at: Option<i64>,
+    /// Set once rotated: its successor, and when it stops.
+    pub rotated_to: Option<i64>,
+    pub stops_at: Option<i64>,
+    pub created_by: Option<i64>,
 }
 
 /// The token whose keyed hash is `hash` (one indexed lookup).
 pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<StoredToken>, StoreError> {
     let row: Option<CredentialRow> = sqlx::query_as(
         "SELECT id, kind, name, permissions, workspace_id, project_id, repository_id, user_id, \
-         token_hash, created_at, expires_at, revoked_at FROM access_tokens WHERE token_hash = $1",
+         token_hash, created_at, expires_at, revoked_at, rotated_to, stops_at, created_by \
+         FROM access_tokens WHERE token_hash = $1",
     )
     .bind(hash)
     .fetch_optional(&db.pool)
@@ -424,6 +478,9 @@ pub async fn find_by_hash(db: &Db, hash: &str) -> Result<Option<StoredToken>, St
         created_at: row.created_at,
         expires_at: row.expires_at,
         revoked_at: row.revoked_at,
+        rotated_to: row.rotated_to,
+        stops_at: row.stops_at,
+        created_by: row.created_by,
     }))
 }
 
@@ -479,7 +536,7 @@ pub async fn update(
     audit::record(
         &mut tx,
         Entry {
-            actor,
+            actor: actor.into(),
             client_addr,
             action: "token edited",
             workspace_id,
@@ -515,7 +572,7 @@ pub async fn revoke(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) ->
     audit::record(
         &mut tx,
         Entry {
-            actor,
+            actor: actor.into(),
             client_addr,
             action: "token revoked",
             workspace_id,

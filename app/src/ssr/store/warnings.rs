@@ -105,7 +105,7 @@ pub async fn set(
         super::audit::record(
             &mut tx,
             super::audit::Entry {
-                actor,
+                actor: actor.into(),
                 client_addr,
                 action: "warnings changed",
                 workspace_id,
@@ -268,7 +268,7 @@ pub async fn sweep(db: &Db, now: i64, batch: i64, email: bool) -> Result<SweepRe
                 .collect();
             let sql = format!(
                 "INSERT INTO warning_emails (token_id, threshold_days, user_id, created_at, next_attempt_at) \
-                 VALUES {} ON CONFLICT (token_id, threshold_days, user_id) DO NOTHING",
+                 VALUES {} ON CONFLICT (token_id, about, threshold_days, user_id) DO NOTHING",
                 values.join(", ")
             );
             let mut query = sqlx::query(&sql).bind(now);
@@ -296,6 +296,24 @@ pub async fn sweep(db: &Db, now: i64, batch: i64, email: bool) -> Result<SweepRe
     }
     tx.commit().await?;
     Ok(report)
+}
+
+/// (`WHERE 1 = 1`: SQLite reads `ON CONFLICT` after a bare `FROM` as a join.)
+/// Queues, once per recipient, the alert that rotated-away token `id` was
+/// used after its overlap (`about` 'reuse'), to those warned about it.
+pub(super) async fn queue_reuse_emails(conn: &mut AnyConnection, id: i64, now: i64) -> Result<u64, StoreError> {
+    let sql = format!(
+        "INSERT INTO warning_emails (token_id, about, threshold_days, user_id, created_at, next_attempt_at) \
+         SELECT r.token_id, 'reuse', 0, r.user_id, $2, $2 FROM ({}) r WHERE 1 = 1 \
+         ON CONFLICT (token_id, about, threshold_days, user_id) DO NOTHING",
+        recipients_sql("t.id = $1")
+    );
+    Ok(sqlx::query(&sql)
+        .bind(id)
+        .bind(now)
+        .execute(conn)
+        .await?
+        .rows_affected())
 }
 
 /// Who is warned about a token: a personal token's owner; for a workspace,
@@ -380,12 +398,23 @@ pub fn notice(count: i64, first: TokenView) -> ExpiringNotice {
     }
 }
 
+/// What an email is about.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Notice {
+    /// A threshold of the warning ladder.
+    Expiry(Threshold),
+    /// The token, rotated away, was presented after its overlap.
+    Reuse,
+    /// A tightened policy moved the token's expiry.
+    PolicyApplied,
+}
+
 /// A warning email a sender has claimed, with what it needs to write it.
 pub struct EmailJob {
     pub id: i64,
     pub to_email: String,
     pub to_name: String,
-    pub threshold: Threshold,
+    pub notice: Notice,
     pub token: TokenView,
     /// The token's workspace's time zone (IANA name), `UTC` for personal tokens.
     pub time_zone: String,
@@ -397,6 +426,7 @@ pub struct EmailJob {
 struct EmailRow {
     id: i64,
     token_id: i64,
+    about: String,
     threshold_days: i64,
     attempts: i64,
     created_at: i64,
@@ -412,7 +442,7 @@ pub async fn claim_emails(db: &Db, now: i64, limit: i64) -> Result<Vec<EmailJob>
     for id in webhooks::lease(db, webhooks::Outbox::WarningEmails, now, limit).await? {
         // Gone meanwhile (its token or recipient deleted): nothing to send.
         let Some(row): Option<EmailRow> = sqlx::query_as(
-            "SELECT e.id, e.token_id, e.threshold_days, e.attempts, e.created_at, u.email, u.display_name, \
+            "SELECT e.id, e.token_id, e.about, e.threshold_days, e.attempts, e.created_at, u.email, u.display_name, \
              w.time_zone FROM warning_emails e JOIN users u ON u.id = e.user_id \
              JOIN access_tokens t ON t.id = e.token_id LEFT JOIN workspaces w ON w.id = t.workspace_id \
              WHERE e.id = $1",
@@ -430,7 +460,11 @@ pub async fn claim_emails(db: &Db, now: i64, limit: i64) -> Result<Vec<EmailJob>
             id: row.id,
             to_email: row.email,
             to_name: row.display_name,
-            threshold: Threshold::from_days(u32::try_from(row.threshold_days).unwrap_or(0)),
+            notice: match row.about.as_str() {
+                "reuse" => Notice::Reuse,
+                "applied" => Notice::PolicyApplied,
+                _ => Notice::Expiry(Threshold::from_days(u32::try_from(row.threshold_days).unwrap_or(0))),
+            },
             token,
             time_zone: row.time_zone.unwrap_or_else(|| "UTC".into()),
             attempts: row.attempts,

@@ -50,7 +50,7 @@ pub async fn create(db: &Db, new: NewWebhook<'_>) -> Result<i64, StoreError> {
     audit::record(
         &mut tx,
         Entry {
-            actor: new.actor,
+            actor: new.actor.into(),
             client_addr: new.client_addr,
             action: "webhook added",
             workspace_id: new.workspace_id,
@@ -86,7 +86,7 @@ pub async fn delete(db: &Db, id: i64, actor: &CurrentUser, client_addr: &str) ->
     audit::record(
         &mut tx,
         Entry {
-            actor,
+            actor: actor.into(),
             client_addr,
             action: "webhook removed",
             workspace_id,

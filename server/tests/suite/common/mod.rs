@@ -20,6 +20,8 @@ pub enum Backend {
 
 pub struct TestApp {
     pub base: String,
+    /// The app's clock for tokens: `advance` it to end an overlap or an expiry.
+    pub clock: app::ssr::Clock,
     pub db: app::ssr::Db,
     pub database: DatabaseConfig,
     pub token_key_file: std::path::PathBuf,
@@ -101,12 +103,26 @@ impl TestApp {
     }
 
     pub async fn spawn_configured(backend: Backend, auth: AuthSettings, tokens: app::ssr::TokenSettings) -> TestApp {
-        Self::start(backend, auth, tokens, None, true).await
+        Self::start(backend, auth, tokens, None, true, None).await
+    }
+
+    /// An app with email on (through `smtp`): what it queues in answering
+    /// requests (a rotated token's reuse) is emailed by its notifier.
+    pub async fn spawn_emailing(backend: Backend, smtp: &outside::SmtpServer) -> TestApp {
+        Self::start(
+            backend,
+            AuthSettings::default(),
+            Default::default(),
+            None,
+            true,
+            Some(smtp.url()),
+        )
+        .await
     }
 
     /// An app started without `--webhooks-allow-private`, as in production.
     pub async fn spawn_strict_webhooks(backend: Backend) -> TestApp {
-        Self::start(backend, AuthSettings::default(), Default::default(), None, false).await
+        Self::start(backend, AuthSettings::default(), Default::default(), None, false, None).await
     }
 
     /// A notifier on this app's database, as the app server's background
@@ -131,6 +147,7 @@ impl TestApp {
             Default::default(),
             Some((site_root, hash_files)),
             true,
+            None,
         )
         .await
     }
@@ -141,6 +158,7 @@ impl TestApp {
         tokens: app::ssr::TokenSettings,
         site: Option<(&std::path::Path, bool)>,
         allow_private_webhooks: bool,
+        smtp_url: Option<String>,
     ) -> TestApp {
         let dir = tempfile::tempdir().expect("temp dir");
         let database = fresh_database(backend, dir.path()).await;
@@ -152,7 +170,10 @@ impl TestApp {
             webhooks: app::ssr::outbound::WebhookSettings {
                 allow_private: allow_private_webhooks,
             },
-            ..Default::default()
+            mail_from: smtp_url
+                .as_ref()
+                .map(|_| "Tokenwarden <tokenwarden@example.com>".to_string()),
+            smtp_url,
         };
         let settings = server::Settings {
             notify: notify.clone(),
@@ -170,6 +191,7 @@ impl TestApp {
             state.leptos_options.hash_files = hash_files;
         }
         let db = state.db.clone();
+        let clock = state.clock.clone();
         let last_used = state.last_used.clone();
         let (passwords, app_passwords) = (state.passwords.clone(), state.app_passwords.clone());
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
@@ -187,6 +209,7 @@ impl TestApp {
             app_passwords,
             data_dir: dir.path().to_path_buf(),
             notify,
+            clock,
             shutdown: Some(tx),
             _dir: dir,
         }

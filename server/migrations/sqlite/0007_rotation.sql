@@ -1,0 +1,46 @@
+-- Rotation: a token replaced by a successor keeps working until
+-- `stops_at` (the overlap the rotator picked, never past its expiry), then
+-- answers 401 "rotated". Old and new point at each other. A rotated-away
+-- token presented after its overlap is noted once (`reuse_seen_at`): the
+-- owners and webhooks are told, and the successors revoked if the system
+-- policy says so.
+ALTER TABLE access_tokens ADD COLUMN rotated_to BIGINT REFERENCES access_tokens (id) ON DELETE SET NULL;
+ALTER TABLE access_tokens ADD COLUMN rotated_from BIGINT REFERENCES access_tokens (id) ON DELETE SET NULL;
+ALTER TABLE access_tokens ADD COLUMN stops_at BIGINT;
+ALTER TABLE access_tokens ADD COLUMN reuse_seen_at BIGINT;
+
+-- The system admin's rules (the rules crate's `rotation::RotationPolicy`):
+-- the longest overlap a rotator may pick, the overlap when none is picked
+-- (a token rotating itself), and whether reuse revokes the successors.
+ALTER TABLE system_policy ADD COLUMN max_overlap TEXT NOT NULL DEFAULT '7d';
+ALTER TABLE system_policy ADD COLUMN default_overlap TEXT NOT NULL DEFAULT '1h';
+ALTER TABLE system_policy ADD COLUMN revoke_on_reuse INTEGER NOT NULL DEFAULT 0;
+
+-- The email outbox carries more than expiry warnings: `about` says which
+-- message ('expiry': `threshold_days` before expiry; 'reuse': a rotated-away
+-- token was used, threshold 0; 'applied': a policy moved the expiry,
+-- `threshold_days` the new expiry's day number), each once per recipient.
+-- SQLite cannot change a UNIQUE constraint in place: the table is rebuilt.
+CREATE TABLE warning_emails_new (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    token_id INTEGER NOT NULL REFERENCES access_tokens (id) ON DELETE CASCADE,
+    about TEXT NOT NULL DEFAULT 'expiry' CHECK (about IN ('expiry', 'reuse', 'applied')),
+    threshold_days INTEGER NOT NULL,
+    user_id INTEGER NOT NULL REFERENCES users (id) ON DELETE CASCADE,
+    created_at BIGINT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'pending' CHECK (state IN ('pending', 'sent', 'dropped', 'failed')),
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at BIGINT NOT NULL,
+    lease_until BIGINT NOT NULL DEFAULT 0,
+    last_attempt_at BIGINT,
+    sent_at BIGINT,
+    last_error TEXT,
+    UNIQUE (token_id, about, threshold_days, user_id)
+);
+INSERT INTO warning_emails_new (id, token_id, threshold_days, user_id, created_at, state, attempts,
+    next_attempt_at, lease_until, last_attempt_at, sent_at, last_error)
+    SELECT id, token_id, threshold_days, user_id, created_at, state, attempts, next_attempt_at, lease_until,
+    last_attempt_at, sent_at, last_error FROM warning_emails;
+DROP TABLE warning_emails;
+ALTER TABLE warning_emails_new RENAME TO warning_emails;
+CREATE INDEX warning_emails_due ON warning_emails (next_attempt_at) WHERE state = 'pending';
