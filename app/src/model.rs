@@ -149,6 +149,20 @@ pub struct PolicyView {
     pub rotation: tokenwarden::rotation::RotationPolicy,
 }
 
+/// What applying a policy to existing tokens would do now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PolicyPreview {
+    pub grace_days: u32,
+    /// Each token that would move: as it is, and its new expiry.
+    pub changes: Vec<PlannedChange>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PlannedChange {
+    pub token: TokenView,
+    pub new_expires_at: i64,
+}
+
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditEvent {
     pub at: i64,

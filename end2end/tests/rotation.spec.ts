@@ -77,4 +77,42 @@ test.describe.serial('rotation', () => {
     // The rotated one offers no second rotation.
     await expect(page.getByRole('button', { name: 'Rotate Release bot' })).toHaveCount(1);
   });
+
+  test('the preview of an applied policy lists the tokens and dates that the server then applies', async ({ page }) => {
+    await signIn(page, root);
+    await open(page, '/w/acme/settings/access-tokens');
+    const policy = page.locator('#policy');
+    // Allow a year, make a year-long token, then tighten back to 90 days.
+    await policy.getByRole('radio', { name: '365 days' }).check();
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await expect(page.getByText('Policy saved.')).toBeVisible();
+    const form = page.locator('details.create');
+    await form.getByLabel('Name', { exact: true }).fill('Year-long bot');
+    await form.getByRole('group', { name: 'Expiry' }).getByRole('radio', { name: /^365 days/ }).check();
+    await page.getByRole('button', { name: 'Create', exact: true }).click();
+    await expect(page.getByText('Token "Year-long bot" created.')).toBeVisible();
+    await page.getByRole('button', { name: 'Done' }).click();
+    await policy.getByRole('radio', { name: '90 days' }).check();
+    await policy.getByLabel('Pre-selected expiry for new tokens').selectOption('30');
+    await policy.getByRole('button', { name: 'Save policy' }).click();
+    await expect(page.getByText('Policy saved.')).toBeVisible();
+
+    // The preview (a page of its own, rendered on the server) names the token and its new date.
+    const apply = page.locator('#apply');
+    await apply.getByLabel(/Grace period/).fill('30');
+    await apply.getByRole('button', { name: 'Preview' }).click();
+    await expect(page).toHaveURL(/\?grace=30#apply$/);
+    const row = page.locator('[data-test="apply-preview"] tr[data-token="Year-long bot"]');
+    await expect(row).toBeVisible();
+    const promised = (await row.locator('td').nth(3).textContent())!.trim();
+    const day = Math.floor(Date.now() / 86_400_000) + 90;
+    expect(promised.slice(0, 10)).toBe(new Date(day * 86_400_000).toISOString().slice(0, 10));
+
+    // Applied: the token now expires when the preview said; nothing is left to apply.
+    await apply.getByRole('button', { name: /^Apply to \d+ tokens?$/ }).click();
+    await expect(page.locator('[data-test="apply-nothing"]')).toBeVisible();
+    await open(page, '/w/acme/settings/access-tokens');
+    await expect(page.locator('tr[data-token="Year-long bot"]').first()).toContainText('(in 90 days)');
+    await expect(page.getByRole('cell', { name: 'token expiry shortened by policy' }).first()).toBeVisible();
+  });
 });

@@ -269,3 +269,103 @@ pub async fn set_rotation_policy(
         .await,
     )
 }
+
+/// Whose policy is applied: the system's (`workspace` empty; system admins)
+/// or a workspace's (its admins).
+#[cfg(feature = "ssr")]
+async fn apply_scope(
+    workspace: &str,
+) -> Result<
+    (
+        crate::ssr::AppState,
+        crate::model::CurrentUser,
+        crate::ssr::store::applying::Scope,
+    ),
+    AppError,
+> {
+    use crate::ssr::store::applying::Scope;
+    if workspace.trim().is_empty() {
+        let (state, user) = guard::system_admin().await?;
+        Ok((state, user, Scope::System))
+    } else {
+        let (state, user, ws) = guard::workspace_admin(workspace).await?;
+        Ok((
+            state,
+            user,
+            Scope::Workspace {
+                id: ws.id,
+                slug: ws.slug,
+            },
+        ))
+    }
+}
+
+#[cfg(feature = "ssr")]
+fn grace(grace_days: &str) -> Result<u32, AppError> {
+    let text = if grace_days.trim().is_empty() { "30" } else { grace_days };
+    tokenwarden::rotation::grace_days(text).map_err(|e| AppError::refused("grace_days", e))
+}
+
+/// What applying the policy in force to existing tokens would do now: each
+/// active token beyond it, with the expiry it would get (the policy's limit
+/// from now, never sooner than `grace_days`, 7 to 365; empty: 30).
+#[server(prefix = "/api", endpoint = "preview_policy")]
+pub async fn preview_policy(
+    #[server(default)] workspace: String,
+    #[server(default)] grace_days: String,
+) -> Result<crate::model::PolicyPreview, AppError> {
+    respond(
+        async {
+            let (state, _, scope) = apply_scope(&workspace).await?;
+            let grace_days = grace(&grace_days)?;
+            let now = state.clock.now();
+            let moves = crate::ssr::store::applying::preview(&state.db, &scope, grace_days, now).await?;
+            Ok(crate::model::PolicyPreview {
+                grace_days,
+                changes: moves
+                    .into_iter()
+                    .map(|m| crate::model::PlannedChange {
+                        new_expires_at: m.new_expires_at,
+                        token: crate::model::TokenView {
+                            expires_at: m.old_expires_at,
+                            ..m.token
+                        },
+                    })
+                    .collect(),
+            })
+        }
+        .await,
+    )
+}
+
+/// Applies the policy in force to existing tokens (see [`preview_policy`]):
+/// their expiry moves, their owners and admins are emailed at once, the
+/// webhooks get `policy.applied`, and the audit log records each token's
+/// old and new expiry.
+#[server(prefix = "/api", endpoint = "apply_policy")]
+pub async fn apply_policy(
+    #[server(default)] workspace: String,
+    #[server(default)] grace_days: String,
+) -> Result<usize, AppError> {
+    respond(
+        async {
+            let (state, user, scope) = apply_scope(&workspace).await?;
+            let grace_days = grace(&grace_days)?;
+            let now = state.clock.now();
+            let addr = client_addr(&parts()?);
+            let moved = crate::ssr::store::applying::apply(
+                &state.db,
+                &user,
+                &addr,
+                scope,
+                grace_days,
+                state.email_enabled,
+                now,
+            )
+            .await?;
+            tracing::info!(by = %user.username, tokens = moved.len(), "policy applied to existing tokens");
+            Ok(moved.len())
+        }
+        .await,
+    )
+}

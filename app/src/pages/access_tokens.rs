@@ -6,7 +6,7 @@ use crate::components::{
 };
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
-    api::policies::{get_rotation_policy, get_warnings, SetRotationPolicy, SetWarnings},
+    api::policies::{get_rotation_policy, get_warnings, preview_policy, ApplyPolicy, SetRotationPolicy, SetWarnings},
     api::tokens::count_expiring,
     components::{
         announce_policy_saved, island_ready, refusal, run_when, ActionResult, ErrorBox, LocalDate, Scroller, SignedIn,
@@ -20,7 +20,7 @@ use leptos_router::hooks::use_params_map;
 use tokenwarden::{
     place::Place,
     policy::{default_options, WORKSPACE_MAX_DAYS_OPTIONS},
-    rotation::Overlap,
+    rotation::{Overlap, DEFAULT_GRACE_DAYS, MAX_GRACE_DAYS, MIN_GRACE_DAYS},
 };
 
 fn param(name: &'static str) -> Memo<String> {
@@ -120,6 +120,65 @@ fn RotationForm() -> impl IntoView {
     }
 }
 
+/// Applying the policy to the tokens that already exist: the tokens beyond
+/// it and the date each would get, then Apply. Plain forms, rendered on the
+/// server (no client code): Preview reloads the page with `?grace=N`, Apply
+/// posts and comes back to it.
+#[component]
+fn ApplyPolicyForm(workspace: String) -> impl IntoView {
+    let asked = leptos_router::hooks::use_query_map().read_untracked().get("grace");
+    let grace = asked.clone().unwrap_or_else(|| DEFAULT_GRACE_DAYS.to_string());
+    let ws = workspace.clone();
+    let preview = Resource::new(
+        || (),
+        move |_| preview_policy(ws.clone(), asked.clone().unwrap_or_default()),
+    );
+    let refused = refusal(ApplyPolicy::PATH);
+    view! {
+        <section class="card" id="apply">
+            <h2>"Apply the policy to existing tokens"</h2>
+            <p class="hint">"Tokens made before a policy was tightened keep their expiry unless you apply it. Applying moves each active token beyond the policy to the policy's limit counted from now, but never sooner than the grace period. Owners and admins are emailed at once, webhooks get policy.applied, and the audit log records each token's old and new expiry."</p>
+            <form method="get" action="#apply" class="grid-form">
+                <label>"Grace period in days (7 to 365)" <input type="number" name="grace" min=MIN_GRACE_DAYS max=MAX_GRACE_DAYS required value=grace /></label>
+                <button type="submit" class="secondary">"Preview"</button>
+            </form>
+            {refused.map(|error| view! { <ErrorBox error /> })}
+            <Suspense fallback=|| ()>
+                {move || { let workspace = workspace.clone(); Suspend::new(async move {
+                    let preview = match preview.await {
+                        Ok(p) => p,
+                        Err(error) => return view! { <ErrorBox error /> }.into_any(),
+                    };
+                    if preview.changes.is_empty() {
+                        return view! { <p class="muted" data-test="apply-nothing">"Every active token is within the policy: applying it would change nothing."</p> }.into_any();
+                    }
+                    let n = preview.changes.len();
+                    view! {
+                        <Scroller label="Tokens the policy would move"><table data-test="apply-preview">
+                            <thead><tr><th>"Name"</th><th>"Where"</th><th>"Expires now"</th><th>"Would expire"</th></tr></thead>
+                            <tbody>
+                                {preview.changes.into_iter().map(|c| view! {
+                                    <tr data-token=c.token.name.clone()>
+                                        <td>{c.token.name.clone()}</td>
+                                        <td>{format!("{} {}", c.token.kind.as_str(), c.token.scope)}</td>
+                                        <td>{match c.token.expires_at { Some(at) => view! { <LocalDate at time=true /> }.into_any(), None => "Never".into_any() }}</td>
+                                        <td><LocalDate at=c.new_expires_at time=true /></td>
+                                    </tr>
+                                }).collect_view()}
+                            </tbody>
+                        </table></Scroller>
+                        <form method="post" action=ApplyPolicy::url() class="stack">
+                            <input type="hidden" name="workspace" value=workspace />
+                            <input type="hidden" name="grace_days" value=preview.grace_days.to_string() />
+                            <button type="submit" class="danger">{format!("Apply to {n} token{}", if n == 1 { "" } else { "s" })}</button>
+                        </form>
+                    }.into_any()
+                })}}
+            </Suspense>
+        </section>
+    }
+}
+
 /// "Expiring soon: N" beside a token list's heading, linking to the list
 /// filtered to them. Rendered on the server.
 #[component]
@@ -190,7 +249,9 @@ fn beyond_note(policy: &PolicyView) -> Option<impl IntoView> {
         view! {
             <p class="warning">
                 {format!("{n} active token{} would not be allowed under this policy if created now. ", if n == 1 { "" } else { "s" })}
-                "Existing tokens are never changed: "
+                "Existing tokens keep their expiry unless the policy is "
+                <a href="#apply">"applied to them"</a>
+                ": "
                 <a href="#beyond">"review them"</a>
                 "."
             </p>
@@ -264,6 +325,7 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
                         <a href=format!("/w/{ws}/settings")>"Back to workspace settings"</a>
                     </div>
                     <WorkspacePolicyForm workspace=ws.clone() />
+                    <ApplyPolicyForm workspace=ws.clone() />
                     <WarningsForm workspace=ws.clone() />
                     <TokensPanel place=Place::Workspace { workspace: ws.clone() } can_create=true show=shown() />
                     <WebhooksPanel workspace=ws.clone() />
@@ -412,6 +474,7 @@ pub fn SystemAccessTokens() -> impl IntoView {
         <SystemAdminOnly title="Access tokens">
             <h1>"Access tokens"</h1>
             <SystemPolicyPanel />
+            <ApplyPolicyForm workspace=String::new() />
             <WarningsForm workspace=String::new() />
             <RotationForm />
             <WebhooksPanel workspace=String::new() />

@@ -28,7 +28,8 @@ struct Slot(Arc<OnceLock<Option<i64>>>);
 /// of their own: their answers carry no header).
 pub fn record(parts: &Parts, principal: &Principal) {
     if let (Some(slot), Principal::Token(token)) = (parts.extensions.get::<Slot>(), principal) {
-        let _ = slot.0.set(token.expires_at);
+        // A rotated token stops at the end of its overlap, if that comes first.
+        let _ = slot.0.set(token.stops());
     }
 }
 

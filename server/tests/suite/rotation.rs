@@ -7,6 +7,7 @@
 use crate::common::outside::{Receiver, SmtpServer};
 use crate::common::{grant, ok, rest, Client, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
 use crate::git::{git, url};
+use crate::warnings::repo_token as named_token;
 use app::model::{CreatedToken, TokenView};
 use reqwest::Method;
 use serde_json::{json, Value};
@@ -24,20 +25,29 @@ async fn world(app: &TestApp) -> (Client, Client) {
 }
 
 async fn repo_token(alice: &Client, days: &str) -> CreatedToken {
-    alice
-        .call(
-            "create_token",
-            &[
-                ("kind", "repository"),
-                ("workspace", "acme"),
-                ("repository", "website"),
-                ("name", "deploy"),
-                ("repository_permission", "REPO_READ"),
-                ("expiry", days),
-            ],
-        )
-        .await
-        .expect("create a repository token")
+    named_token(alice, "deploy", days).await
+}
+
+/// A receiver on loopback registered for acme's `event` (its form field).
+async fn hook_for(root: &Client, event: &str) -> Receiver {
+    let hook = Receiver::start(0).await;
+    let form = [
+        ("workspace", "acme"),
+        ("url", hook.url.as_str()),
+        ("secret", HOOK_SECRET),
+        (event, "on"),
+    ];
+    ok(root, "add_webhook", &form).await;
+    hook
+}
+
+/// acme's policy: at most `max_days`, "No expiry" allowed or not.
+async fn acme_policy(root: &Client, max_days: &str, no_expiry: bool) {
+    let mut form = vec![("workspace", "acme"), ("max_days", max_days), ("default_days", "30")];
+    if no_expiry {
+        form.push(("allow_no_expiry", "on"));
+    }
+    ok(root, "set_workspace_policy", &form).await;
 }
 
 /// Rotate on a repository token's page: its create form, making the
@@ -108,14 +118,7 @@ both_backends!(
     |backend| async move {
         let app = TestApp::spawn(backend).await;
         let (root, alice) = world(&app).await;
-        let hook = Receiver::start(0).await;
-        let mut form = vec![
-            ("workspace", "acme"),
-            ("url", hook.url.as_str()),
-            ("secret", HOOK_SECRET),
-        ];
-        form.push(("token_rotated", "on"));
-        ok(&root, "add_webhook", &form).await;
+        let hook = hook_for(&root, "token_rotated").await;
         let old = repo_token(&alice, "90").await;
         let new = rotate_on_web(&alice, old.token.id, "30", "1h").await.expect("rotated");
         let (old_secret, new_secret) = (old.secret.expose(), new.secret.expose());
@@ -142,6 +145,19 @@ both_backends!(
             (stops - app::ssr::db::now() - 3_600).abs() <= 5,
             "stops an hour from now"
         );
+
+        // Its answers say when it stops: the end of the overlap.
+        let answer = reqwest::Client::new()
+            .get(format!("{}/rest/api/1.0/tokens/self", app.base))
+            .bearer_auth(old_secret)
+            .send()
+            .await
+            .unwrap();
+        let header = answer.headers()["tokenwarden-token-expiration"]
+            .to_str()
+            .unwrap()
+            .to_string();
+        assert_eq!(header, app::ssr::events::rfc3339(stops));
 
         // A rotated token is not rotated again; its successor can be.
         let again = rotate_on_web(&alice, old.token.id, "30", "none").await.unwrap_err();
@@ -181,12 +197,7 @@ both_backends!(
         let app = TestApp::spawn(backend).await;
         let (root, alice) = world(&app).await;
         let old = repo_token(&alice, "365").await;
-        ok(
-            &root,
-            "set_workspace_policy",
-            &[("workspace", "acme"), ("max_days", "90"), ("default_days", "30")],
-        )
-        .await;
+        acme_policy(&root, "90", false).await;
         ok(
             &root,
             "set_rotation_policy",
@@ -228,24 +239,9 @@ both_backends!(
         assert_eq!(successor.token.rotated_from, Some(short.token.id));
 
         // A token with no expiry can be rotated; its successor obeys today's policy.
-        ok(
-            &root,
-            "set_workspace_policy",
-            &[
-                ("workspace", "acme"),
-                ("max_days", "365"),
-                ("allow_no_expiry", "on"),
-                ("default_days", "30"),
-            ],
-        )
-        .await;
+        acme_policy(&root, "365", true).await;
         let forever = repo_token(&alice, "never").await;
-        ok(
-            &root,
-            "set_workspace_policy",
-            &[("workspace", "acme"), ("max_days", "90"), ("default_days", "30")],
-        )
-        .await;
+        acme_policy(&root, "90", false).await;
         let refused = rotate_on_web(&alice, forever.token.id, "never", "none")
             .await
             .unwrap_err();
@@ -485,14 +481,7 @@ both_backends!(
         let smtp = SmtpServer::start().await;
         let app = TestApp::spawn_emailing(backend, &smtp).await;
         let (root, alice) = world(&app).await;
-        let hook = Receiver::start(0).await;
-        let form = [
-            ("workspace", "acme"),
-            ("url", hook.url.as_str()),
-            ("secret", HOOK_SECRET),
-            ("token_reuse_detected", "on"),
-        ];
-        ok(&root, "add_webhook", &form).await;
+        let hook = hook_for(&root, "token_reuse_detected").await;
 
         // Policy off: refused, told, the successor keeps working.
         let a = repo_token(&alice, "30").await;
@@ -552,5 +541,144 @@ both_backends!(
         assert!(log.iter().any(|e| e.action == "rotated token reused"
             && e.details.contains(&format!("#{}", c.token.id))
             && e.actor == format!("token #{}", b.token.id)));
+    }
+);
+
+fn expiry_of(tokens: &[TokenView], name: &str) -> Option<i64> {
+    tokens.iter().find(|t| t.name == name).unwrap().expires_at
+}
+
+both_backends!(
+    an_applied_policy_moves_the_tokens_beyond_it_never_sooner_than_the_grace,
+    |backend| async move {
+        let smtp = SmtpServer::start().await;
+        let app = TestApp::spawn_emailing(backend, &smtp).await;
+        let (root, alice) = world(&app).await;
+        let hook = hook_for(&root, "policy_applied").await;
+        acme_policy(&root, "365", true).await;
+        let year = named_token(&alice, "year", "365").await;
+        named_token(&alice, "half", "180").await;
+        named_token(&alice, "month", "30").await;
+        named_token(&alice, "forever", "never").await;
+        // Tightened: 90 days, an expiry required. Nothing moves by itself.
+        acme_policy(&root, "90", false).await;
+        let before = list(&alice).await;
+        assert_eq!(expiry_of(&before, "year"), year.token.expires_at);
+
+        // The preview: the exact tokens and dates, and nothing written.
+        let preview: app::model::PolicyPreview = root
+            .call("preview_policy", &[("workspace", "acme"), ("grace_days", "30")])
+            .await
+            .unwrap();
+        let mut moved: Vec<&str> = preview.changes.iter().map(|c| c.token.name.as_str()).collect();
+        moved.sort();
+        assert_eq!(moved, ["forever", "half", "year"]);
+        let now = app::ssr::db::now();
+        for c in &preview.changes {
+            assert!((c.new_expires_at - (now + 90 * DAY)).abs() <= 5, "{c:?}");
+        }
+        assert_eq!(list(&alice).await, before, "a preview changes nothing");
+        // A long grace wins over the limit, never past a token's own expiry.
+        let long: app::model::PolicyPreview = root
+            .call("preview_policy", &[("workspace", "acme"), ("grace_days", "200")])
+            .await
+            .unwrap();
+        let names: Vec<&str> = long.changes.iter().map(|c| c.token.name.as_str()).collect();
+        assert!(
+            !names.contains(&"half"),
+            "180 days left is within a 200-day grace: {names:?}"
+        );
+        for bad in ["6", "366", "x"] {
+            let refused = root
+                .call::<app::model::PolicyPreview>("preview_policy", &[("workspace", "acme"), ("grace_days", bad)])
+                .await
+                .unwrap_err();
+            assert_eq!((refused.status, refused.error.field()), (400, Some("grace_days")));
+        }
+        let not_admin = alice
+            .call::<usize>("apply_policy", &[("workspace", "acme"), ("grace_days", "30")])
+            .await
+            .unwrap_err();
+        assert_eq!(not_admin.status, 403);
+
+        // Applied: what the preview said.
+        let n: usize = root
+            .call("apply_policy", &[("workspace", "acme"), ("grace_days", "30")])
+            .await
+            .unwrap();
+        assert_eq!(n, 3);
+        let after = list(&alice).await;
+        for c in &preview.changes {
+            let now_expires = expiry_of(&after, &c.token.name).unwrap();
+            assert!((now_expires - c.new_expires_at).abs() <= 5, "{}", c.token.name);
+        }
+        assert_eq!(expiry_of(&after, "month"), expiry_of(&before, "month"));
+        // The moved token still works; applying again moves nothing.
+        assert_eq!(whoami(&app, year.secret.expose()).await.0, 200);
+        let again: usize = root
+            .call("apply_policy", &[("workspace", "acme"), ("grace_days", "30")])
+            .await
+            .unwrap();
+        assert_eq!(again, 0);
+
+        // Told at once: an email per token to alice, the webhook with the
+        // list, and each token's old and new expiry in the audit log.
+        app.notifier(Some(&smtp)).round(app::ssr::db::now() + 1).await.unwrap();
+        let mails = smtp.messages();
+        let to_alice: Vec<_> = mails
+            .iter()
+            .filter(|m| m.to.contains("alice@") && m.subject.contains("now expires sooner"))
+            .collect();
+        assert_eq!(to_alice.len(), 3, "{mails:?}");
+        let got = hook.received();
+        assert_eq!(got.len(), 1);
+        let body: Value = serde_json::from_str(&got[0].body).unwrap();
+        assert_eq!(got[0].event, "policy.applied");
+        assert_eq!(body["applied"].as_array().unwrap().len(), 3);
+        assert!(body["applied"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|a| a["token"]["name"] == "forever" && a["oldExpiresAt"].is_null()));
+        let log: Vec<app::model::AuditEvent> = root.call("audit_log", &[("workspace", "acme")]).await.unwrap();
+        let shortened: Vec<_> = log
+            .iter()
+            .filter(|e| e.action == "token expiry shortened by policy")
+            .collect();
+        assert_eq!(shortened.len(), 3);
+        assert!(shortened.iter().any(|e| e.details.contains("expires never →")));
+    }
+);
+
+both_backends!(
+    two_admins_applying_at_once_leave_every_token_within_both_policies,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        let (root, alice) = world(&app).await;
+        let carol = app.user(&root, "carol").await;
+        grant(&root, "acme", "carol", "workspace_admin", "").await;
+        for i in 0..8 {
+            named_token(&alice, &format!("t{i}"), "365").await;
+        }
+        acme_policy(&root, "90", false).await;
+        ok(
+            &root,
+            "set_system_policy",
+            &[("expiry_required", "on"), ("max_days", "60"), ("default_days", "30")],
+        )
+        .await;
+        let as_carol = carol.call::<usize>("apply_policy", &[("workspace", "acme"), ("grace_days", "7")]);
+        let as_root = root.call::<usize>("apply_policy", &[("grace_days", "7")]);
+        let (a, b) = tokio::join!(as_carol, as_root);
+        let (a, b) = (a.expect("carol applies"), b.expect("root applies"));
+        assert_eq!(a + b, 8, "each token moved once, by whichever came first");
+        let latest = app::ssr::db::now() + 60 * DAY;
+        for t in list(&alice).await {
+            assert!(
+                t.expires_at.unwrap() <= latest + 5,
+                "{} is within both policies",
+                t.name
+            );
+        }
     }
 );

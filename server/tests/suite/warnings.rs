@@ -26,7 +26,8 @@ async fn world(app: &TestApp) -> (Client, Client, Client) {
     (root, alice, bob)
 }
 
-async fn repo_token(alice: &Client, name: &str, days: &str) -> CreatedToken {
+/// A REPO_READ token on acme/website named `name`, of `days` (`never`: none).
+pub(crate) async fn repo_token(alice: &Client, name: &str, days: &str) -> CreatedToken {
     alice
         .call(
             "create_token",

@@ -65,9 +65,20 @@ pub struct TokenPrincipal {
     pub expires_at: Option<i64>,
     /// Its successor, once rotated (it works until its overlap ends).
     pub rotated_to: Option<i64>,
+    /// When its overlap ends, once rotated.
+    pub stops_at: Option<i64>,
 }
 
 impl TokenPrincipal {
+    /// When it stops working: its expiry, or the end of its overlap once
+    /// rotated, whichever comes first (`None`: never).
+    pub fn stops(&self) -> Option<i64> {
+        match (self.expires_at, self.stops_at) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        }
+    }
+
     pub fn kind(&self) -> TokenKind {
         self.home.kind()
     }

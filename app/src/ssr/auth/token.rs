@@ -83,6 +83,7 @@ pub async fn verify(
         created_at: stored.created_at,
         expires_at: stored.expires_at,
         rotated_to: stored.rotated_to,
+        stops_at: stored.stops_at,
     })
 }
 

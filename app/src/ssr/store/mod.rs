@@ -3,6 +3,7 @@
 //! unchanged on SQLite and PostgreSQL (see `db`).
 
 pub mod app_passwords;
+pub mod applying;
 pub mod audit;
 pub mod error;
 pub mod ladders;

@@ -258,7 +258,7 @@ pub async fn note_reuse(db: &Db, id: i64, now: i64, email: bool, client_addr: &s
     )
     .await?;
     if email {
-        warnings::queue_reuse_emails(&mut tx, id, now).await?;
+        warnings::queue_notice_emails(&mut tx, id, warnings::NoticeKey::Reuse, now).await?;
     }
     let body = EventBody::reuse(&view, &revoked, now);
     webhooks::enqueue(&mut tx, workspace_id, Event::ReuseDetected, &body, now).await?;

@@ -367,7 +367,8 @@ pub async fn list(db: &Db, home: Home) -> Result<Vec<TokenView>, StoreError> {
 }
 
 /// Active tokens the policy would not allow if they were created now: no
-/// expiry where one is required, or expiring later than the longest allowed.
+/// expiry where one is required, or expiring later than the longest allowed
+/// (not those already rotated away: their successors follow the policy).
 /// Only the workspace's tokens when `workspace_id` is given; else every
 /// token, measured against the system policy.
 pub async fn beyond_policy(
@@ -380,7 +381,7 @@ pub async fn beyond_policy(
     let no_expiry_counts = !policy.allows_no_expiry() as i64;
     list_where(
         db,
-        "t.revoked_at IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1) \
+        "t.revoked_at IS NULL AND t.rotated_to IS NULL AND (t.expires_at IS NULL OR t.expires_at > $1) \
          AND ((t.expires_at IS NULL AND $2 = 1) OR t.expires_at > $3) AND ($4 = 0 OR t.workspace_id = $5)",
         &[
             now,

@@ -298,19 +298,39 @@ pub async fn sweep(db: &Db, now: i64, batch: i64, email: bool) -> Result<SweepRe
     Ok(report)
 }
 
-/// (`WHERE 1 = 1`: SQLite reads `ON CONFLICT` after a bare `FROM` as a join.)
-/// Queues, once per recipient, the alert that rotated-away token `id` was
-/// used after its overlap (`about` 'reuse'), to those warned about it.
-pub(super) async fn queue_reuse_emails(conn: &mut AnyConnection, id: i64, now: i64) -> Result<u64, StoreError> {
+/// An email other than a rung of the ladder, and its once-only key.
+#[derive(Debug, Clone, Copy)]
+pub enum NoticeKey {
+    /// The token, rotated away, was used after its overlap (once per token).
+    Reuse,
+    /// A policy moved the token's expiry to `expires_at` (once per new date).
+    Applied { expires_at: i64 },
+}
+
+/// Queues `key`'s email about token `id`, once per recipient, to those
+/// warned about it. (`WHERE 1 = 1`: SQLite reads `ON CONFLICT` after a bare
+/// `FROM` as part of a join.)
+pub(super) async fn queue_notice_emails(
+    conn: &mut AnyConnection,
+    id: i64,
+    key: NoticeKey,
+    now: i64,
+) -> Result<u64, StoreError> {
+    let (about, discriminator) = match key {
+        NoticeKey::Reuse => ("reuse", 0),
+        NoticeKey::Applied { expires_at } => ("applied", expires_at.div_euclid(86_400)),
+    };
     let sql = format!(
         "INSERT INTO warning_emails (token_id, about, threshold_days, user_id, created_at, next_attempt_at) \
-         SELECT r.token_id, 'reuse', 0, r.user_id, $2, $2 FROM ({}) r WHERE 1 = 1 \
+         SELECT r.token_id, $3, $4, r.user_id, $2, $2 FROM ({}) r WHERE 1 = 1 \
          ON CONFLICT (token_id, about, threshold_days, user_id) DO NOTHING",
         recipients_sql("t.id = $1")
     );
     Ok(sqlx::query(&sql)
         .bind(id)
         .bind(now)
+        .bind(about)
+        .bind(discriminator)
         .execute(conn)
         .await?
         .rows_affected())
@@ -367,7 +387,8 @@ async fn recipients_of(conn: &mut AnyConnection, ids: &[i64]) -> Result<Vec<Reci
 pub async fn expiring_for(db: &Db, user_id: i64, now: i64, until: i64) -> Result<Option<(i64, TokenView)>, StoreError> {
     let sql = format!(
         "SELECT r.token_id, r.user_id FROM ({}) r WHERE r.user_id = $3",
-        recipients_sql("t.revoked_at IS NULL AND t.expires_at > $1 AND t.expires_at <= $2")
+        // A token already replaced (rotated) needs no replacing.
+        recipients_sql("t.revoked_at IS NULL AND t.rotated_to IS NULL AND t.expires_at > $1 AND t.expires_at <= $2")
     );
     let rows: Vec<Recipient> = sqlx::query_as(&sql)
         .bind(now)
