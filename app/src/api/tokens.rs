@@ -282,6 +282,6 @@ async fn rotate(
         },
     )
     .await?;
-    tracing::info!(by = %user.username, token_id = id, successor = rotated.created.token.id, "token rotated");
-    Ok(rotated.created)
+    tracing::info!(by = %user.username, token_id = id, successor = rotated.token.id, "token rotated");
+    Ok(rotated)
 }

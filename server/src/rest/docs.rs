@@ -80,6 +80,7 @@ a token."
             TokenNotAllowed,
             PasswordThrottled,
             Conflict,
+            RotateConflict,
         )
     ),
     modifiers(&SecuritySchemes, &TokenManagement, &PathParameters, &ExpirationHeader)

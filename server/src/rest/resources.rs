@@ -44,7 +44,7 @@ use utoipa::{
 // `#[utoipa::path]` on each handler (a test keeps the two the same). The
 // document itself is served beside them (`super::OPENAPI`).
 const TOKEN_SELF: &str = "/tokens/self";
-const TOKEN_SELF_ROTATE: &str = "/tokens/self/rotate";
+pub(crate) const TOKEN_SELF_ROTATE: &str = "/tokens/self/rotate";
 const WORKSPACES: &str = "/workspaces";
 const WORKSPACE: &str = "/workspaces/{workspace}";
 const PROJECTS: &str = "/workspaces/{workspace}/projects";
@@ -201,12 +201,11 @@ pub(crate) async fn token_self(
     tag = "Resources",
     summary = "Rotate the calling token: its successor, with the secret shown once",
     security(("bearer" = []), ("tokenBasic" = [])),
-    request_body(content = Object, description = "Optional: `{\"expiryDays\": n}`, fewer days than the token lived"),
     responses(
         (status = 201, description = "The successor, with `token`: the secret, shown this once", body = ManagedToken),
         TokenCall,
-        (status = 409, response = schemas::Conflict),
-        (status = 413, response = schemas::TooLarge),
+        TokenChange,
+        (status = 409, response = schemas::RotateConflict),
     )
 )]
 pub(crate) async fn rotate_self(
@@ -251,10 +250,10 @@ pub(crate) async fn rotate_self(
     .await?;
     tracing::info!(
         token_id = token.id,
-        successor = rotated.created.token.id,
+        successor = rotated.token.id,
         "token rotated itself"
     );
-    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated.created))))
+    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated))))
 }
 
 #[derive(Serialize, ToSchema)]

@@ -75,7 +75,8 @@ fn header(name: &str, description: &str) -> utoipa::openapi::header::Header {
 refusals! {
     Invalid: "A field is wrong; `field` names it.";
     TokenUnauthenticated: "No token, or not a valid one now (`reason`: missing, malformed, unknown, expired with \
-        `expired_at`, revoked, or app_password_retired with `retired_on`).",
+        `expired_at`, revoked, rotated with `expired_at` (its overlap's end), or app_password_retired with \
+        `retired_on`).",
         "WWW-Authenticate" = "The schemes to authenticate with";
     Forbidden: "The token sees the resource but lacks the permission the message names.";
     NotFound: "No such resource, or the caller cannot see it.";
@@ -93,6 +94,7 @@ refusals! {
         `Retry-After` seconds.",
         "Retry-After" = "Seconds to wait";
     Conflict: "The token is revoked already: it cannot be revoked or edited again.";
+    RotateConflict: "The token was rotated already (rotate its successor instead), or is revoked.";
 }
 
 /// The refusals operations share, as groups an operation lists after its

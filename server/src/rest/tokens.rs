@@ -23,7 +23,7 @@ use super::{
     error::RestError,
     extract::{check_version, json_body, Manager},
     page::Page,
-    schemas::{Conflict, PasswordCall, TooLarge},
+    schemas::{Conflict, PasswordCall, RotateConflict, TooLarge},
 };
 use app::{
     error::AppError,
@@ -388,7 +388,7 @@ pub(crate) async fn revoke(
     responses(
         (status = 201, description = "The successor, with `token`: the secret, shown this once, and `replaces`", body = ManagedToken),
         PasswordCall,
-        (status = 409, response = Conflict),
+        (status = 409, response = RotateConflict),
         (status = 413, response = TooLarge),
     )
 )]
@@ -417,6 +417,6 @@ pub(crate) async fn rotate(
         },
     )
     .await?;
-    tracing::info!(by = %manager.user.username, token_id = id, successor = rotated.created.token.id, "token rotated over REST");
-    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated.created))))
+    tracing::info!(by = %manager.user.username, token_id = id, successor = rotated.token.id, "token rotated over REST");
+    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated))))
 }

@@ -60,13 +60,8 @@ struct Predecessor {
     rotated_to: Option<i64>,
 }
 
-/// The successor, with its secret (shown once), and when the predecessor stops.
-pub struct Rotated {
-    pub created: CreatedToken,
-    pub predecessor_stops_at: i64,
-}
-
-pub async fn rotate(db: &Db, keys: &TokenKeys, rotation: Rotation<'_>) -> Result<Rotated, StoreError> {
+/// Makes the successor of `rotation.id`; returns it with its secret (shown once).
+pub async fn rotate(db: &Db, keys: &TokenKeys, rotation: Rotation<'_>) -> Result<CreatedToken, StoreError> {
     let mut tx = db.pool.begin().await?;
     policies::lock(&mut tx).await?;
     let old: Option<Predecessor> = sqlx::query_as(
@@ -171,12 +166,9 @@ pub async fn rotate(db: &Db, keys: &TokenKeys, rotation: Rotation<'_>) -> Result
     announce(&mut tx, id, workspace_id, Event::TokenRotated, now).await?;
     tx.commit().await?;
     let token = tokens::find_view(db, id).await?.ok_or(StoreError::Inconsistent)?;
-    Ok(Rotated {
-        created: CreatedToken {
-            token,
-            secret: tokenwarden::secret::Secret::new(secret.expose()),
-        },
-        predecessor_stops_at: stops,
+    Ok(CreatedToken {
+        token,
+        secret: tokenwarden::secret::Secret::new(secret.expose()),
     })
 }
 
