@@ -217,7 +217,7 @@ fn TokenRow(
     let name = token.name.clone();
     let permissions = token.permissions.clone();
     let expires_read_only = expires.clone();
-    let live = state.works() || state == TokenState::Expired;
+    let live = state != TokenState::Revoked;
     // Old and new point at each other; the old one says when it stops.
     let rotation = view! {
         {token.rotated_from.map(|from| view! { <br /><a class="muted" href=format!("#token-{from}")>{format!("replaces #{from}")}</a> })}
@@ -228,7 +228,8 @@ fn TokenRow(
             <span class="badge rotated">"Rotated — stops at " <LocalDate at time=true /></span>
         }
     });
-    let rotate = rotating.filter(|_| live && token.rotated_to.is_none());
+    // Working or expired (a renewal), and not replaced already.
+    let rotate = rotating.filter(|_| (state.works() || state == TokenState::Expired) && token.rotated_to.is_none());
     let rotate_with = (token.id, token.name.clone());
     view! {
         <tr id=format!("token-{}", token.id) data-token=token.name.clone()>
@@ -246,7 +247,7 @@ fn TokenRow(
                     <button type="button" class="link" aria-label=format!("Rotate {}", token.name) on:click=move |_| rotating.set(Some(rotate_with.clone()))>"Rotate"</button>
                     " "
                 })}
-                {(live && state != TokenState::Expired).then(|| view! {
+                {live.then(|| view! {
                     <button type="button" class="link" aria-label=format!("Edit {}", token.name) on:click=move |_| editing.update(|e| *e = !*e)>"Edit"</button>
                     " "
                     <button type="button" class="link danger" aria-label=format!("Revoke {}", token.name) on:click=move |_| confirming.set(true)>"Revoke"</button>
