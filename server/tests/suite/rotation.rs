@@ -7,13 +7,12 @@
 use crate::common::outside::{Receiver, SmtpServer};
 use crate::common::{grant, ok, rest, Client, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
 use crate::git::{git, url};
-use crate::warnings::repo_token as named_token;
+use crate::warnings::{add_webhook, repo_token as named_token};
 use app::model::{CreatedToken, TokenView};
 use reqwest::Method;
 use serde_json::{json, Value};
 
 const DAY: i64 = 86_400;
-const HOOK_SECRET: &str = "a webhook secret of some length";
 
 /// acme / WEB / website, alice its repository admin; root and alice.
 async fn world(app: &TestApp) -> (Client, Client) {
@@ -31,13 +30,7 @@ async fn repo_token(alice: &Client, days: &str) -> CreatedToken {
 /// A receiver on loopback registered for acme's `event` (its form field).
 async fn hook_for(root: &Client, event: &str) -> Receiver {
     let hook = Receiver::start(0).await;
-    let form = [
-        ("workspace", "acme"),
-        ("url", hook.url.as_str()),
-        ("secret", HOOK_SECRET),
-        (event, "on"),
-    ];
-    ok(root, "add_webhook", &form).await;
+    add_webhook(root, "acme", &hook.url, &[event]).await;
     hook
 }
 

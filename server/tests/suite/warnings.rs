@@ -60,7 +60,8 @@ async fn personal_token(client: &Client, name: &str, days: &str) -> CreatedToken
         .expect("create a personal token")
 }
 
-async fn add_webhook(client: &Client, workspace: &str, url: &str, events: &[&str]) {
+/// Registers `url` for `events` (their form fields) at `workspace` (empty: the instance).
+pub(crate) async fn add_webhook(client: &Client, workspace: &str, url: &str, events: &[&str]) {
     let mut form = vec![("workspace", workspace), ("url", url), ("secret", SECRET)];
     form.extend(events.iter().map(|e| (*e, "on")));
     ok(client, "add_webhook", &form).await;
