@@ -209,6 +209,9 @@ pub fn choices(policy: &EffectivePolicy, now: DateTime<Utc>, utc_offset_minutes:
 /// What a creator asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ExpiryRequest {
+    /// A whole number of days from now: the form offers presets, the REST
+    /// API (as Bitbucket Data Center's) takes any from 1 to the policy's
+    /// limit.
     Days(u32),
     /// The end of `date` in the time zone `utc_offset_minutes` east of UTC.
     Date {
@@ -216,6 +219,9 @@ pub enum ExpiryRequest {
         utc_offset_minutes: i32,
     },
     NoExpiry,
+    /// Nothing asked (a REST create without `expiryDays`): "No expiry"
+    /// where the policy allows it, else the longest expiry it allows.
+    Longest,
 }
 
 impl ExpiryRequest {
@@ -253,8 +259,8 @@ impl ExpiryRequest {
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Error, Serialize, Deserialize)]
 pub enum ExpiryError {
-    #[error("Choose one of the offered expiry periods.")]
-    NotOffered,
+    #[error("A token must last at least 1 day.")]
+    ZeroDays,
     #[error("{0}.")]
     Unavailable(Unavailable),
     #[error("The expiry date must be today or later.")]
@@ -282,9 +288,10 @@ pub fn resolve(
             None => Ok(None),
             Some(source) => Err(ExpiryError::Unavailable(Unavailable::ExpiryRequired { source })),
         },
+        ExpiryRequest::Longest => Ok(policy.no_expiry_forbidden_by.map(|_| now + max)),
         ExpiryRequest::Days(days) => {
-            if !PRESET_DAYS.contains(&days) {
-                return Err(ExpiryError::NotOffered);
+            if days == 0 {
+                return Err(ExpiryError::ZeroDays);
             }
             if days > policy.max_days {
                 return Err(ExpiryError::Unavailable(too_long));
@@ -564,11 +571,31 @@ mod tests {
     }
 
     #[test]
-    fn only_offered_presets_and_allowed_no_expiry_resolve() {
+    fn whole_days_within_the_limit_and_allowed_no_expiry_resolve() {
         let now = at("2026-11-23T10:00:00Z");
         assert_eq!(
-            resolve(&policy(365, false), now, ExpiryRequest::Days(14)),
-            Err(ExpiryError::NotOffered)
+            resolve(&policy(365, false), now, ExpiryRequest::Days(0)),
+            Err(ExpiryError::ZeroDays)
+        );
+        // Any whole number of days up to the limit, not only the presets
+        // (Data Center's REST API takes an integer).
+        for days in [1, 14, 45, 364, 365] {
+            assert_eq!(
+                resolve(&policy(365, false), now, ExpiryRequest::Days(days)),
+                Ok(Some(now + Duration::days(i64::from(days))))
+            );
+        }
+        assert_eq!(
+            resolve(&policy(365, false), now, ExpiryRequest::Days(1095))
+                .unwrap_err()
+                .to_string(),
+            "Longer than the 365 days the workspace policy allows."
+        );
+        // Nothing asked: no expiry where allowed, else the longest allowed.
+        assert_eq!(resolve(&policy(365, true), now, ExpiryRequest::Longest), Ok(None));
+        assert_eq!(
+            resolve(&policy(90, false), now, ExpiryRequest::Longest),
+            Ok(Some(now + Duration::days(90)))
         );
         assert!(resolve(&policy(365, false), now, ExpiryRequest::NoExpiry).is_err());
         assert_eq!(resolve(&policy(365, true), now, ExpiryRequest::NoExpiry), Ok(None));
@@ -659,12 +686,21 @@ mod tests {
 
         // A resolved expiry is in the future and never beyond the policy.
         #[test]
-        fn resolved_expiry_is_within_policy(policy in any_policy(), now in any_now(), offset in -720i32..=840, days in 0u32..400, date_shift in -2i64..4000, pick in 0u8..3) {
+        fn resolved_expiry_is_within_policy(policy in any_policy(), now in any_now(), offset in -720i32..=840, days in 0u32..4000, date_shift in -2i64..4000, pick in 0u8..4) {
             let request = match pick {
                 0 => ExpiryRequest::Days(days),
                 1 => ExpiryRequest::Date { date: local_date(now, offset).unwrap() + Duration::days(date_shift), utc_offset_minutes: offset },
+                2 => ExpiryRequest::Longest,
                 _ => ExpiryRequest::NoExpiry,
             };
+            // Every whole number of days from 1 to the limit is taken, and
+            // nothing asked always resolves.
+            let within = (1..=policy.max_days).contains(&days);
+            match request {
+                ExpiryRequest::Days(_) => prop_assert_eq!(resolve(&policy, now, request).is_ok(), within),
+                ExpiryRequest::Longest => prop_assert!(resolve(&policy, now, request).is_ok()),
+                _ => {}
+            }
             match resolve(&policy, now, request) {
                 Ok(Some(expires)) => {
                     prop_assert!(expires > now);

@@ -18,9 +18,10 @@ pub struct NewTokenBody {
     pub name: String,
     #[serde(default)]
     pub permissions: Vec<String>,
-    /// Days until expiry, one of the offered presets. Absent means "No
-    /// expiry", which the policy may refuse (Bitbucket's own documentation
-    /// names no default).
+    /// Whole days until expiry, from 1 to the policy's limit (Data Center
+    /// takes any integer, not a preset). Absent: "No expiry" where the
+    /// policy allows it, else the longest expiry it allows (scripts written
+    /// for Data Center send none).
     pub expiry_days: Option<u32>,
 }
 
@@ -28,7 +29,7 @@ impl NewTokenBody {
     pub fn expiry(&self) -> ExpiryRequest {
         match self.expiry_days {
             Some(days) => ExpiryRequest::Days(days),
-            None => ExpiryRequest::NoExpiry,
+            None => ExpiryRequest::Longest,
         }
     }
 }
@@ -51,7 +52,8 @@ pub struct UpdateTokenBody {
 #[serde(rename_all = "camelCase")]
 pub struct RotateTokenBody {
     /// The successor's days until expiry. A manager's rotation reads it as
-    /// creation does (absent: "No expiry"); a self-rotation only to ask for
+    /// creation does (absent: "No expiry" where allowed, else the longest);
+    /// a self-rotation only to ask for
     /// fewer days than the token had (absent: as many, within the policy).
     pub expiry_days: Option<u32>,
     /// How long the old token keeps working: `none`, `1h`, `1d` or `7d`
@@ -95,7 +97,7 @@ mod tests {
             serde_json::from_str(r#"{"name":"ci","permissions":["REPO_READ"],"expiryDays":30}"#).unwrap();
         assert_eq!(new.expiry(), ExpiryRequest::Days(30));
         let never: NewTokenBody = serde_json::from_str(r#"{"name":"ci","permissions":[]}"#).unwrap();
-        assert_eq!(never.expiry(), ExpiryRequest::NoExpiry);
+        assert_eq!(never.expiry(), ExpiryRequest::Longest);
         for bad in [
             r#"{"expiryDays":-1}"#,
             r#"{"expiryDays":1e3}"#,
@@ -112,7 +114,7 @@ mod tests {
             (ExpiryRequest::Days(30), Ok(Some(Overlap::Day)))
         );
         let bare: RotateTokenBody = serde_json::from_str("{}").unwrap();
-        assert_eq!((bare.expiry(), bare.overlap()), (ExpiryRequest::NoExpiry, Ok(None)));
+        assert_eq!((bare.expiry(), bare.overlap()), (ExpiryRequest::Longest, Ok(None)));
         let odd: RotateTokenBody = serde_json::from_str(r#"{"overlap":"2d"}"#).unwrap();
         assert_eq!(odd.overlap(), Err(RotationError::UnknownOverlap));
         let edit: UpdateTokenBody = serde_json::from_str(r#"{"name":"x","expiryDays":null}"#).unwrap();

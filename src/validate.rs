@@ -162,6 +162,46 @@ pub fn repository_slug(raw: &str) -> Result<String, ValidationError> {
     Ok(value)
 }
 
+/// The slug Bitbucket Data Center derives from a new repository's name
+/// when none is sent (`"My Repo"` → `my-repo`): lower case, every run of
+/// other characters (spaces, punctuation, non-ASCII) one `-`, trimmed to a
+/// letter or digit at the start, no `..`, no `.git` ending, at most
+/// [`REPOSITORY_SLUG_MAX_CHARS`]. A name with no letter or digit has no
+/// slug: an error on `name`.
+pub fn slug_from_name(name: &str) -> Result<String, ValidationError> {
+    let mut slug = String::with_capacity(name.len());
+    for c in name.trim().chars() {
+        let c = c.to_ascii_lowercase();
+        let kept = c.is_ascii_lowercase() || c.is_ascii_digit() || matches!(c, '.' | '_');
+        match (kept, slug.chars().last()) {
+            (true, Some('.')) if c == '.' => {}
+            (true, _) => slug.push(c),
+            (false, Some('-') | None) => {}
+            (false, _) => slug.push('-'),
+        }
+    }
+    let mut slug: String = slug
+        .trim_start_matches(|c: char| !c.is_ascii_alphanumeric())
+        .chars()
+        .take(REPOSITORY_SLUG_MAX_CHARS)
+        .collect();
+    loop {
+        let trimmed = slug.trim_end_matches(['-', '.']);
+        let trimmed = trimmed.strip_suffix(".git").unwrap_or(trimmed);
+        if trimmed.len() == slug.len() {
+            break;
+        }
+        slug.truncate(trimmed.len());
+    }
+    if slug.is_empty() {
+        return Err(ValidationError::new(
+            "name",
+            "needs a letter or digit: the repository's slug is made from it",
+        ));
+    }
+    repository_slug(&slug)
+}
+
 fn slug(field: &str, raw: &str, min: usize, max: usize) -> Result<String, ValidationError> {
     let value = raw.trim().to_ascii_lowercase();
     check_len(field, &value, min, max)?;
@@ -268,7 +308,35 @@ mod tests {
         assert!(display_name("name", "a\u{7}b").is_err());
     }
 
+    #[test]
+    fn slugs_come_from_names_as_data_center_makes_them() {
+        for (name, slug) in [
+            ("My Repo", "my-repo"),
+            ("  Web site (2026)! ", "web-site-2026"),
+            ("api.v2_tools", "api.v2_tools"),
+            ("-- Über café --", "ber-caf"),
+            ("release..notes", "release.notes"),
+            ("mirror.git", "mirror"),
+            ("x.git.git", "x"),
+        ] {
+            assert_eq!(slug_from_name(name).as_deref(), Ok(slug), "{name}");
+        }
+        assert_eq!(slug_from_name("!!! ---").unwrap_err().field, "name");
+        assert_eq!(
+            slug_from_name(&"a ".repeat(200)).unwrap().len(),
+            REPOSITORY_SLUG_MAX_CHARS - 1
+        );
+    }
+
     proptest! {
+        // A slug made from any name is one the validator takes as it is.
+        #[test]
+        fn slugs_from_names_are_valid_slugs(s in "\\PC{0,200}") {
+            if let Ok(v) = slug_from_name(&s) {
+                prop_assert_eq!(repository_slug(&v), Ok(v.clone()));
+            }
+        }
+
         // Whatever a validator accepts, it accepts again unchanged: the
         // browser and the server normalize to the same stored value.
         #[test]

@@ -155,6 +155,7 @@ pub async fn build_state(settings: &Settings) -> Result<AppState, String> {
         webhooks: settings.notify.webhooks,
         email_enabled: settings.notify.smtp_url.is_some(),
         setup_code_file: Arc::new(setup_code_file),
+        public_url: settings.notify.public_url.trim_end_matches('/').into(),
         clock: Default::default(),
     })
 }

@@ -27,6 +27,11 @@ pub struct AppState {
     /// Whether warning emails are sent (an SMTP server is configured).
     #[from_ref(skip)]
     pub email_enabled: bool,
+    /// The URL users reach the app at (`--public-url`, no trailing `/`):
+    /// the REST API's links (clone URLs, pages) start with it, as Data
+    /// Center's do.
+    #[from_ref(skip)]
+    pub public_url: Arc<str>,
     /// The instant tokens are judged at (expiry, rotation's overlap).
     #[from_ref(skip)]
     pub clock: Clock,

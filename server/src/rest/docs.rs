@@ -21,8 +21,8 @@
 use super::{error::Errors, page::Page, resources, schemas::*, tokens, tokens::ManagedToken};
 use std::sync::LazyLock;
 use tokenwarden::{
-    expiry::PRESET_DAYS,
     permissions::{Permission, TokenKind},
+    policy::ABSOLUTE_MAX_DAYS,
     rotation::Overlap,
 };
 use utoipa::{
@@ -55,6 +55,7 @@ a token."
         (name = "Access tokens", description = "Token management shaped like Bitbucket Data Center's, with a password"),
     ),
     paths(
+        resources::application_properties,
         resources::token_self,
         resources::rotate_self,
         resources::list_workspaces,
@@ -64,6 +65,11 @@ a token."
         resources::create_repository,
         resources::get_repository,
         resources::update_repository,
+        resources::list_all_projects,
+        resources::get_project_by_key,
+        resources::list_repositories_by_key,
+        resources::get_repository_by_key,
+        resources::create_repository_by_key,
         super::openapi,
     ),
     components(
@@ -81,6 +87,7 @@ a token."
             PasswordThrottled,
             Conflict,
             RotateConflict,
+            AmbiguousKey,
         )
     ),
     modifiers(&SecuritySchemes, &TokenManagement, &PathParameters, &ExpirationHeader)
@@ -130,11 +137,20 @@ impl Modify for PathParameters {
 
 /// `Tokenwarden-Token-Expiration` on the answers of every operation a token
 /// can call (see `super::expiration`): not required, since an app password
-/// calling the same operation gets none.
+/// calling the same operation gets none. And `X-AUSERNAME` on the answers of
+/// every operation that authenticates (see `super::username`): not
+/// required, since a refused caller is nobody.
 struct ExpirationHeader;
 
 impl Modify for ExpirationHeader {
     fn modify(&self, doc: &mut Document) {
+        let username = utoipa::openapi::HeaderBuilder::new()
+            .schema(ObjectBuilder::new().schema_type(Type::String).build())
+            .description(Some(
+                "Who the request acted as, as Bitbucket Data Center names it: the username, or `@token-<id>` for \
+                 a workspace, project or repository token.",
+            ))
+            .build();
         let header = utoipa::openapi::HeaderBuilder::new()
             .schema(ObjectBuilder::new().schema_type(Type::String).build())
             .description(Some(
@@ -144,12 +160,22 @@ impl Modify for ExpirationHeader {
             .build();
         for item in doc.paths.paths.values_mut() {
             for operation in operations(item) {
-                let by_token = operation
+                let schemes: Vec<serde_json::Value> = operation
                     .security
                     .iter()
                     .flatten()
-                    .any(|requirement| serde_json::to_value(requirement).is_ok_and(|v| v.get("bearer").is_some()));
-                if !by_token {
+                    .filter_map(|requirement| serde_json::to_value(requirement).ok())
+                    .collect();
+                if schemes.iter().any(|v| v.as_object().is_some_and(|o| !o.is_empty())) {
+                    for response in operation.responses.responses.values_mut() {
+                        if let RefOr::T(response) = response {
+                            response
+                                .headers
+                                .insert(super::username::HEADER.as_str().to_string(), username.clone());
+                        }
+                    }
+                }
+                if !schemes.iter().any(|v| v.get("bearer").is_some()) {
                     continue;
                 }
                 for response in operation.responses.responses.values_mut() {
@@ -250,6 +276,7 @@ impl Modify for TokenManagement {
             let new = Some(format!("New{kind}Token"));
             add(doc, &base, HttpMethod::Put, at(tokens::__path_create::operation(), new));
             let one = format!("{base}{}", tokens::TOKEN);
+            add(doc, &one, HttpMethod::Get, at(tokens::__path_read::operation(), None));
             let changes = Some(format!("{kind}TokenChanges"));
             add(
                 doc,
@@ -292,13 +319,10 @@ fn capitalized(word: &str) -> String {
 pub(crate) fn rotate_body(by_manager: bool) -> Schema {
     let overlaps = Overlap::ALL.map(Overlap::value);
     let days = if by_manager {
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .enum_values(Some(PRESET_DAYS))
-            .description(Some(
-                "The successor's days until expiry, one of the offered periods, within today's policy. Absent: no \
-                 expiry, if the policy allows it.",
-            ))
+        expiry_days(
+            "The successor's whole days until expiry, from 1 to today's policy's limit. Absent: no expiry where the \
+             policy allows it, else the longest it allows.",
+        )
     } else {
         ObjectBuilder::new()
             .schema_type(Type::Integer)
@@ -322,6 +346,16 @@ pub(crate) fn rotate_body(by_manager: bool) -> Schema {
         );
     }
     body.build().into()
+}
+
+/// `expiryDays`: any whole number of days, as Data Center takes it; no
+/// policy allows more than Tokenwarden's limit.
+fn expiry_days(description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .minimum(Some(1))
+        .maximum(Some(ABSOLUTE_MAX_DAYS))
+        .description(Some(description))
 }
 
 /// A token of `kind`'s bodies: its permissions, a new one, and changes.
@@ -352,13 +386,11 @@ fn token_bodies(kind: TokenKind) -> [(String, RefOr<Schema>); 3] {
         .required("permissions")
         .property(
             "expiryDays",
-            ObjectBuilder::new()
-                .schema_type(Type::Integer)
-                .enum_values(Some(PRESET_DAYS))
-                .description(Some(
-                    "Days until expiry, one of the offered periods, within the policy. Absent: no expiry, if the \
-                     policy allows it.",
-                )),
+            expiry_days(
+                "Whole days until expiry, from 1 to the policy's limit (beyond it: 400 naming the limit). Absent: no \
+                 expiry where the policy allows it, else the longest expiry it allows; `expiryDate` in the answer \
+                 says which.",
+            ),
         )
         .build();
     let changes = ObjectBuilder::new()
@@ -464,6 +496,14 @@ mod tests {
             self_ok["headers"]["tokenwarden-token-expiration"].is_object(),
             "{self_ok}"
         );
+        // Every operation that authenticates names its user; the anonymous
+        // ones do not.
+        let list = &doc["paths"]["/rest/access-tokens/1.0/users/{userSlug}"]["get"]["responses"]["200"];
+        for ok in [self_ok, list] {
+            assert!(ok["headers"]["x-ausername"].is_object(), "{ok}");
+        }
+        let properties = &doc["paths"]["/rest/api/1.0/application-properties"]["get"]["responses"]["200"];
+        assert!(properties["headers"]["x-ausername"].is_null(), "{properties}");
         // Token management takes no token: no such header there.
         let managed = doc["paths"]
             .as_object()

@@ -1,6 +1,11 @@
 //! What a REST (or Git) request can fail with, and its one mapping to an
-//! HTTP status, a JSON body `{"errors": [{"reason": …, "message": …}]}` and
-//! the headers that go with it (`WWW-Authenticate`, `Retry-After`).
+//! HTTP status, a JSON body and the headers that go with it
+//! (`WWW-Authenticate`, `Retry-After`). The body is Bitbucket Data
+//! Center's, `{"errors": [{"context", "message", "exceptionName"}]}`, so
+//! its clients read our refusals as they read its own, with Tokenwarden's
+//! `reason` (and `field`, `expired_at`, `retired_on`) alongside for scripts
+//! to branch on. Like Data Center, every refusal is
+//! `application/json;charset=UTF-8`.
 
 use app::{
     error::AppError,
@@ -214,6 +219,7 @@ impl IntoResponse for RestError {
             RestError::Invalid { field, message } => (
                 StatusCode::BAD_REQUEST,
                 ErrorDetail {
+                    context: Some(field.clone()),
                     field: Some(field.clone()),
                     ..ErrorDetail::new(Reason::Invalid, message)
                 },
@@ -235,6 +241,9 @@ impl IntoResponse for RestError {
         };
         let body = Errors { errors: vec![error] };
         let mut response = (status, Json(body)).into_response();
+        response
+            .headers_mut()
+            .insert(axum::http::header::CONTENT_TYPE, HeaderValue::from_static(JSON_UTF8));
         if let RestError::TooManyAttempts { retry_after_secs, .. } = self {
             response
                 .headers_mut()
@@ -277,8 +286,12 @@ impl IntoResponse for RestError {
     }
 }
 
+/// What Data Center's refusals are sent as (its clients accept it; some
+/// check for it).
+pub const JSON_UTF8: &str = "application/json;charset=UTF-8";
+
 /// The body of every refusal, as Bitbucket Data Center shapes it:
-/// `{"errors": [{"reason", "message", …}]}`.
+/// `{"errors": [{"context", "message", "exceptionName", "reason", …}]}`.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Errors {
     pub errors: Vec<ErrorDetail>,
@@ -287,8 +300,17 @@ pub struct Errors {
 /// One reason a call was refused.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct ErrorDetail {
-    pub reason: Reason,
+    /// The field that is wrong, or null (Data Center's `context`).
+    pub context: Option<String>,
     pub message: String,
+    /// The Data Center exception class for the same refusal, where Data
+    /// Center has one (`com.atlassian.bitbucket.NoSuchEntityException`);
+    /// else Tokenwarden's own (`io.tokenwarden.…`).
+    #[serde(rename = "exceptionName")]
+    #[schema(schema_with = exception_names)]
+    pub exception_name: &'static str,
+    /// Why, for scripts to branch on (Tokenwarden's).
+    pub reason: Reason,
     /// The field that is wrong (reason `invalid`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub field: Option<String>,
@@ -305,11 +327,72 @@ pub struct ErrorDetail {
 impl ErrorDetail {
     fn new(reason: Reason, message: impl Into<String>) -> Self {
         ErrorDetail {
-            reason,
+            context: None,
             message: message.into(),
+            exception_name: reason.exception_name(),
+            reason,
             field: None,
             expired_at: None,
             retired_on: None,
+        }
+    }
+}
+
+/// Every `exceptionName` a refusal can carry.
+fn exception_names() -> utoipa::openapi::Object {
+    let mut names: Vec<&str> = Reason::ALL.iter().map(|r| r.exception_name()).collect();
+    names.sort_unstable();
+    names.dedup();
+    utoipa::openapi::ObjectBuilder::new()
+        .schema_type(utoipa::openapi::Type::String)
+        .enum_values(Some(names))
+        .build()
+}
+
+impl Reason {
+    const ALL: [Reason; 18] = [
+        Reason::Missing,
+        Reason::Malformed,
+        Reason::Unknown,
+        Reason::Expired,
+        Reason::Revoked,
+        Reason::Rotated,
+        Reason::Forbidden,
+        Reason::NotFound,
+        Reason::Invalid,
+        Reason::Conflict,
+        Reason::Internal,
+        Reason::BadCredentials,
+        Reason::TooManyAttempts,
+        Reason::TokenNotAllowed,
+        Reason::AppPasswordRetired,
+        Reason::Busy,
+        Reason::TooLarge,
+        Reason::MethodNotAllowed,
+    ];
+
+    /// The exception Data Center names for the same refusal, so scripts
+    /// that branch on `exceptionName` keep working; Tokenwarden's own name
+    /// where Data Center has no such refusal.
+    pub fn exception_name(self) -> &'static str {
+        match self {
+            Reason::Missing | Reason::Forbidden | Reason::TokenNotAllowed => {
+                "com.atlassian.bitbucket.AuthorisationException"
+            }
+            Reason::Malformed | Reason::Unknown | Reason::BadCredentials => {
+                "com.atlassian.bitbucket.auth.IncorrectPasswordAuthenticationException"
+            }
+            Reason::Expired | Reason::Revoked | Reason::Rotated | Reason::AppPasswordRetired => {
+                "com.atlassian.bitbucket.auth.AuthenticationException"
+            }
+            Reason::NotFound => "com.atlassian.bitbucket.NoSuchEntityException",
+            Reason::Invalid => "com.atlassian.bitbucket.validation.ArgumentValidationException",
+            Reason::Busy => "com.atlassian.bitbucket.throttle.ResourceBusyException",
+            Reason::Internal => "com.atlassian.bitbucket.ServiceException",
+            Reason::Conflict => "io.tokenwarden.ConflictException",
+            Reason::TooManyAttempts => "io.tokenwarden.TooManyAttemptsException",
+            Reason::TooLarge => "io.tokenwarden.PayloadTooLargeException",
+            Reason::MethodNotAllowed => "io.tokenwarden.MethodNotAllowedException",
         }
     }
 }

@@ -111,6 +111,24 @@ impl Caller {
         }
     }
 
+    /// The name the request acts under (`X-AUSERNAME`): the user's, or a
+    /// workspace, project or repository token's own (see `super::username`).
+    pub(crate) fn username(&self) -> String {
+        match (&self.user, &self.principal) {
+            (Some(user), _) => user.username.clone(),
+            (None, Some(Principal::Token(token))) => super::username::of_token(token.id),
+            (None, _) => self.label(),
+        }
+    }
+
+    /// The calling token or app password: `None` for a web session, which
+    /// is refused as unauthenticated where only a token will do.
+    pub(crate) fn principal(&self) -> Result<&Principal, RestError> {
+        self.principal
+            .as_ref()
+            .ok_or(RestError::Unauthenticated(AuthError::Missing))
+    }
+
     /// A signed-in web user: everything their roles allow, nothing more.
     fn session(user: CurrentUser) -> Caller {
         Caller {
@@ -186,11 +204,15 @@ impl FromRequestParts<AppState> for Caller {
         // when no token is presented.
         if anti_csrf_header(parts) && !parts.headers.contains_key(axum::http::header::AUTHORIZATION) {
             if let Some(user) = session::current_user(state, parts).await? {
-                return Ok(Caller::session(user));
+                let caller = Caller::session(user);
+                super::username::record(parts, &caller.username());
+                return Ok(caller);
             }
         }
         let Authenticated(principal) = Authenticated::from_request_parts(parts, state).await?;
-        Caller::load(state, principal).await
+        let caller = Caller::load(state, principal).await?;
+        super::username::record(parts, &caller.username());
+        Ok(caller)
     }
 }
 
@@ -236,10 +258,12 @@ impl FromRequestParts<AppState> for Manager {
             let (identifier, password) = basic_password(value.as_bytes())?;
             let id = sign_in::check_password(state, &identifier, &password, &address).await?;
             let user = users::current_user(&state.db, id).await?.ok_or(RestError::Internal)?;
+            super::username::record(parts, &user.username);
             return Ok(Manager { user, address });
         }
         if anti_csrf_header(parts) {
             if let Some(user) = session::current_user(state, parts).await? {
+                super::username::record(parts, &user.username);
                 return Ok(Manager { user, address });
             }
         }

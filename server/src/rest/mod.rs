@@ -15,6 +15,7 @@ mod page;
 mod resources;
 mod schemas;
 mod tokens;
+pub mod username;
 
 pub use error::{method_not_allowed, no_such_endpoint, Reason, RestError};
 
@@ -34,6 +35,7 @@ pub fn routes() -> Router<AppState> {
         .route(&resources::api(OPENAPI), get(openapi))
         .merge(tokens::routes())
         .layer(axum::middleware::from_fn(expiration::announce))
+        .layer(axum::middleware::from_fn(username::announce))
 }
 
 /// The OpenAPI document of both APIs.

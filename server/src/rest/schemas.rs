@@ -93,8 +93,11 @@ refusals! {
     PasswordThrottled: "Too many wrong passwords for this account (from this address, or from new addresses): wait \
         `Retry-After` seconds.",
         "Retry-After" = "Seconds to wait";
-    Conflict: "The token is revoked already: it cannot be revoked or edited again.";
-    RotateConflict: "The token was rotated already (rotate its successor instead), or is revoked.";
+    Conflict: "The token was revoked while this call ran (a revoked token is not found: 404).";
+    RotateConflict: "The token was rotated already (rotate its successor instead), or was revoked while this call \
+        ran.";
+    AmbiguousKey: "The project key is used in several workspaces the caller can see (the message names them): use \
+        the workspace's path.";
 }
 
 /// The refusals operations share, as groups an operation lists after its

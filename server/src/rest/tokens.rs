@@ -1,13 +1,17 @@
 //! Access-token management over REST, shaped like Bitbucket Data Center's
-//! access-tokens API so its scripts carry over:
-//! `GET|PUT /rest/access-tokens/1.0/users/{userSlug}` (list, create) and
-//! `POST|DELETE /rest/access-tokens/1.0/users/{userSlug}/{tokenId}` (edit,
-//! revoke) and `POST …/{tokenId}/rotate` (Tokenwarden's own); the same under `workspaces/{workspace}`,
+//! access-tokens API so its scripts and clients carry over:
+//! `GET|PUT /rest/access-tokens/1.0/users/{userSlug}` (list, create: 200
+//! with the secret, once) and
+//! `GET|POST|DELETE /rest/access-tokens/1.0/users/{userSlug}/{tokenId}`
+//! (read, edit only the fields sent, revoke: 204) and
+//! `POST …/{tokenId}/rotate` (Tokenwarden's own); the same under `workspaces/{workspace}`,
 //! `workspaces/{workspace}/projects/{projectKey}` and
 //! `workspaces/{workspace}/projects/{projectKey}/repos/{repositorySlug}`,
 //! and Bitbucket's own `projects/{projectKey}` and
 //! `projects/{projectKey}/repos/{repositorySlug}` when the key names a
-//! project in one workspace the user can see. `latest` works for `1.0`.
+//! project in one workspace the user can see (a 409 naming them when
+//! several do). `latest` works for `1.0`. Tokens are Data Center's JSON,
+//! with the `user` they act as, and Tokenwarden's own fields beside.
 //!
 //! One router of four handlers serves every place: it is nested under each
 //! place's path, and [`PlacePath`] reads the place from whichever parameters
@@ -22,8 +26,8 @@
 use super::{
     error::RestError,
     extract::{check_version, json_body, Manager},
-    page::Page,
-    schemas::{Conflict, PasswordCall, RotateConflict, TooLarge},
+    page::{Page, PageQuery, Paging},
+    schemas::{AmbiguousKey, Conflict, PasswordCall, RotateConflict, TooLarge},
 };
 use app::{
     error::AppError,
@@ -33,7 +37,7 @@ use app::{
         store::{
             rotation::{self, OverlapChoice, Rotation, SuccessorExpiry},
             tokens::{self, NewToken},
-            workspaces,
+            users, workspaces,
         },
         AppState,
     },
@@ -49,6 +53,7 @@ use tokenwarden::{
     permissions::TokenKind,
     place::{Place, PlaceFields},
     requests::{NewTokenBody, RotateTokenBody, UpdateTokenBody},
+    scope::Home,
     token::TokenState,
 };
 use utoipa::{
@@ -88,7 +93,7 @@ pub(crate) fn paths() -> impl Iterator<Item = String> {
 pub fn routes() -> Router<AppState> {
     let one_place = Router::new()
         .route("/", get(list).put(create))
-        .route(TOKEN, post(update).delete(revoke))
+        .route(TOKEN, get(read).post(update).delete(revoke))
         .route(ROTATE, post(rotate));
     PLACES
         .iter()
@@ -140,8 +145,11 @@ impl PlacePath {
     }
 
     /// The token `{tokenId}` names if the manager may manage it *and* it
-    /// belongs at this place.
-    async fn token(&self, state: &AppState, manager: &Manager) -> Result<(i64, Manageable), RestError> {
+    /// belongs at this place, as it is now. A revoked token is not found:
+    /// Data Center deletes what it revokes, and its clients (a Terraform
+    /// provider refreshing its state, a script checking its clean-up) take
+    /// a 404 as "gone"; the web app keeps it listed as history.
+    async fn token(&self, state: &AppState, manager: &Manager) -> Result<(TokenView, Manageable), RestError> {
         let place = self.place(state, manager).await?;
         let id: i64 = self
             .token
@@ -155,7 +163,11 @@ impl PlacePath {
         if manageable.home != target.home {
             return Err(RestError::NotFound);
         }
-        Ok((id, manageable))
+        let view = tokens::find_view(&state.db, id)
+            .await?
+            .filter(|t| t.revoked_at.is_none())
+            .ok_or(RestError::NotFound)?;
+        Ok((view, manageable))
     }
 }
 
@@ -171,19 +183,18 @@ async fn workspace_of(state: &AppState, manager: &Manager, key: &str) -> Result<
     match visible.len() {
         0 => Err(RestError::NotFound),
         1 => Ok(visible.remove(0)),
-        _ => Err(RestError::Invalid {
-            field: "project".into(),
-            message: format!(
-                "Project key {} is used in several workspaces ({}); use /rest/access-tokens/1.0/workspaces/{{workspace}}/projects/{}.",
-                key.to_uppercase(),
-                visible.join(", "),
-                key.to_uppercase()
-            ),
-        }),
+        _ => Err(RestError::Conflict(format!(
+            "Project key {} is used in several workspaces you can see ({}); use \
+             /rest/access-tokens/1.0/workspaces/{{workspace}}/projects/{}.",
+            key.to_uppercase(),
+            visible.join(", "),
+            key.to_uppercase()
+        ))),
     }
 }
 
-/// A token as Bitbucket Data Center shows it (times in milliseconds).
+/// A token as Bitbucket Data Center shows it (times in milliseconds), with
+/// Tokenwarden's own fields beside.
 #[derive(Serialize, ToSchema)]
 #[serde(rename_all = "camelCase")]
 pub(crate) struct ManagedToken {
@@ -191,8 +202,15 @@ pub(crate) struct ManagedToken {
     name: String,
     permissions: Vec<String>,
     created_date: i64,
+    /// Absent: the token never expires.
+    #[serde(skip_serializing_if = "Option::is_none")]
     expiry_date: Option<i64>,
+    /// Absent: never used.
+    #[serde(skip_serializing_if = "Option::is_none")]
     last_authenticated: Option<i64>,
+    /// Who the token acts as: its owner (a personal token), or the token
+    /// itself (a workspace, project or repository token, `SERVICE`).
+    user: TokenUser,
     #[schema(schema_with = token_state)]
     state: &'static str,
     /// The secret: only in the answer to a create or a rotation.
@@ -217,9 +235,81 @@ fn token_state() -> Object {
         .build()
 }
 
+/// A user as Data Center's `RestApplicationUser` shows one.
+#[derive(Serialize, ToSchema, Clone)]
+#[serde(rename_all = "camelCase")]
+pub(crate) struct TokenUser {
+    name: String,
+    slug: String,
+    id: i64,
+    display_name: String,
+    /// A person's; absent for a token acting as itself.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    email_address: Option<String>,
+    active: bool,
+    /// `NORMAL`: a person; `SERVICE`: a workspace, project or repository
+    /// token acting as itself (named `@token-<id>`).
+    #[serde(rename = "type")]
+    #[schema(schema_with = user_type)]
+    kind: &'static str,
+}
+
+fn user_type() -> Object {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .enum_values(Some(["NORMAL", "SERVICE"]))
+        .build()
+}
+
+/// Whose the tokens at one place are: read once per answer.
+pub(crate) enum Owner {
+    Person(TokenUser),
+    Resource,
+}
+
+impl Owner {
+    pub(crate) async fn of(state: &AppState, home: Home) -> Result<Owner, RestError> {
+        match home {
+            Home::Resource(_) => Ok(Owner::Resource),
+            Home::Personal { user_id } => {
+                let user = users::summary(&state.db, user_id).await?.ok_or(RestError::NotFound)?;
+                Ok(Owner::Person(TokenUser {
+                    name: user.username.clone(),
+                    slug: user.username,
+                    id: user.id,
+                    display_name: user.display_name,
+                    email_address: Some(user.email),
+                    active: true,
+                    kind: "NORMAL",
+                }))
+            }
+        }
+    }
+
+    fn user(&self, token: &TokenView, working: bool) -> TokenUser {
+        match self {
+            Owner::Person(user) => user.clone(),
+            Owner::Resource => {
+                let name = super::username::of_token(token.id);
+                TokenUser {
+                    slug: name.clone(),
+                    name,
+                    id: token.id,
+                    display_name: token.name.clone(),
+                    email_address: None,
+                    active: working,
+                    kind: "SERVICE",
+                }
+            }
+        }
+    }
+}
+
 impl ManagedToken {
     /// `now` in Unix seconds, read once per answer.
-    fn of(t: &TokenView, now: i64) -> Self {
+    fn of(t: &TokenView, now: i64, owner: &Owner) -> Self {
+        let state = t.state(now);
+        let working = matches!(state, TokenState::Active | TokenState::ExpiringSoon);
         ManagedToken {
             id: t.id.to_string(),
             name: t.name.clone(),
@@ -227,7 +317,8 @@ impl ManagedToken {
             created_date: t.created_at * 1000,
             expiry_date: t.expires_at.map(|at| at * 1000),
             last_authenticated: t.last_used_at.map(|at| at * 1000),
-            state: t.state(now).label(),
+            user: owner.user(t, working),
+            state: state.label(),
             token: None,
             replaces: t.rotated_from.map(|id| id.to_string()),
             replaced_by: t.rotated_to.map(|id| id.to_string()),
@@ -236,10 +327,10 @@ impl ManagedToken {
     }
 
     /// A token just made, with its secret: the one time it is sent.
-    pub(crate) fn with_secret(created: &CreatedToken) -> Self {
+    pub(crate) fn with_secret(created: &CreatedToken, owner: &Owner) -> Self {
         ManagedToken {
             token: Some(created.secret.expose().to_string()),
-            ..ManagedToken::of(&created.token, chrono::Utc::now().timestamp())
+            ..ManagedToken::of(&created.token, chrono::Utc::now().timestamp(), owner)
         }
     }
 }
@@ -249,27 +340,56 @@ impl ManagedToken {
     get,
     path = "/rest/access-tokens/1.0/{place}",
     tag = "Access tokens",
-    summary = "List the tokens here",
+    summary = "List the tokens here (revoked ones are gone, as in Data Center)",
     security(("password" = [])),
+    params(PageQuery),
     responses(
         (status = 200, description = "A page of tokens", body = Page<ManagedToken>),
         PasswordCall,
+        (status = 409, response = AmbiguousKey),
     )
 )]
 pub(crate) async fn list(
     Path(path): Path<PlacePath>,
     State(state): State<AppState>,
     manager: Manager,
+    paging: Paging,
 ) -> Result<Json<Page<ManagedToken>>, RestError> {
     let place = path.place(&state, &manager).await?;
     let target = token_admin::target(&state, &manager.user, &place, false).await?;
+    let owner = Owner::of(&state, target.home).await?;
     let now = chrono::Utc::now().timestamp();
+    // Revoked tokens are gone here, as in Data Center (see `PlacePath::token`).
     let values = tokens::list(&state.db, target.home)
         .await?
         .iter()
-        .map(|t| ManagedToken::of(t, now))
+        .filter(|t| t.revoked_at.is_none())
+        .map(|t| ManagedToken::of(t, now, &owner))
         .collect();
-    Ok(Page::of(values))
+    Ok(Page::of(values, paging))
+}
+
+/// Read one token (never its secret).
+#[utoipa::path(
+    get,
+    path = "/rest/access-tokens/1.0/{place}/{tokenId}",
+    tag = "Access tokens",
+    summary = "Read one token (never its secret)",
+    security(("password" = [])),
+    responses(
+        (status = 200, description = "The token", body = ManagedToken),
+        PasswordCall,
+        (status = 409, response = AmbiguousKey),
+    )
+)]
+pub(crate) async fn read(
+    Path(path): Path<PlacePath>,
+    State(state): State<AppState>,
+    manager: Manager,
+) -> Result<Json<ManagedToken>, RestError> {
+    let (view, token) = path.token(&state, &manager).await?;
+    let owner = Owner::of(&state, token.home).await?;
+    Ok(Json(ManagedToken::of(&view, chrono::Utc::now().timestamp(), &owner)))
 }
 
 /// Create a token (the place's `New…Token` body).
@@ -280,8 +400,10 @@ pub(crate) async fn list(
     summary = "Create a token; the response carries its secret, once",
     security(("password" = [])),
     responses(
-        (status = 201, description = "The token, with `token`: the secret, shown this once", body = ManagedToken),
+        (status = 200, description = "The token, with `token`: the secret, shown this once (200, as Data Center \
+            answers)", body = ManagedToken),
         PasswordCall,
+        (status = 409, response = AmbiguousKey),
         (status = 413, response = TooLarge),
     )
 )]
@@ -290,7 +412,7 @@ pub(crate) async fn create(
     State(state): State<AppState>,
     manager: Manager,
     request: Result<Json<NewTokenBody>, JsonRejection>,
-) -> Result<(StatusCode, Json<ManagedToken>), RestError> {
+) -> Result<Json<ManagedToken>, RestError> {
     let place = path.place(&state, &manager).await?;
     let target = token_admin::target(&state, &manager.user, &place, true).await?;
     let request = json_body(request, "The body must be a JSON object")?;
@@ -313,7 +435,8 @@ pub(crate) async fn create(
     )
     .await?;
     tracing::info!(by = %manager.user.username, token_id = created.token.id, "token created over REST");
-    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&created))))
+    let owner = Owner::of(&state, target.home).await?;
+    Ok(Json(ManagedToken::with_secret(&created, &owner)))
 }
 
 /// Edit a token (the place's `…TokenChanges` body).
@@ -336,7 +459,8 @@ pub(crate) async fn update(
     manager: Manager,
     request: Result<Json<UpdateTokenBody>, JsonRejection>,
 ) -> Result<Json<ManagedToken>, RestError> {
-    let (id, token) = path.token(&state, &manager).await?;
+    let (current, token) = path.token(&state, &manager).await?;
+    let id = current.id;
     let request = json_body(request, "The body must be a JSON object")?;
     if request.expiry_days {
         return Err(AppError::refused(
@@ -345,7 +469,6 @@ pub(crate) async fn update(
         )
         .into());
     }
-    let current = tokens::find_view(&state.db, id).await?.ok_or(RestError::NotFound)?;
     let name = match &request.name {
         Some(name) => tokenwarden::validate::display_name("name", name).map_err(AppError::Invalid)?,
         None => current.name.clone(),
@@ -353,14 +476,15 @@ pub(crate) async fn update(
     let names = request.permissions.unwrap_or(current.permissions.clone());
     let set = token.permissions(&names)?;
     let updated = tokens::update(&state.db, id, &name, &set, &manager.user, &manager.address).await?;
-    Ok(Json(ManagedToken::of(&updated, chrono::Utc::now().timestamp())))
+    let owner = Owner::of(&state, token.home).await?;
+    Ok(Json(ManagedToken::of(&updated, chrono::Utc::now().timestamp(), &owner)))
 }
 
 #[utoipa::path(
     delete,
     path = "/rest/access-tokens/1.0/{place}/{tokenId}",
     tag = "Access tokens",
-    summary = "Revoke a token",
+    summary = "Revoke a token: it stops working, and is not found here again (the web app keeps it as history)",
     security(("password" = [])),
     responses(
         (status = 204, description = "Revoked: it stops working at once"),
@@ -373,8 +497,8 @@ pub(crate) async fn revoke(
     State(state): State<AppState>,
     manager: Manager,
 ) -> Result<StatusCode, RestError> {
-    let (id, _) = path.token(&state, &manager).await?;
-    tokens::revoke(&state.db, id, &manager.user, &manager.address).await?;
+    let (token, _) = path.token(&state, &manager).await?;
+    tokens::revoke(&state.db, token.id, &manager.user, &manager.address).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -398,7 +522,8 @@ pub(crate) async fn rotate(
     manager: Manager,
     request: Result<Json<RotateTokenBody>, JsonRejection>,
 ) -> Result<(StatusCode, Json<ManagedToken>), RestError> {
-    let (id, token) = path.token(&state, &manager).await?;
+    let (view, token) = path.token(&state, &manager).await?;
+    let id = view.id;
     token.rotatable_by(&manager.user)?;
     let request = json_body(request, "The body must be a JSON object")?;
     let overlap = match request.overlap().map_err(|e| AppError::refused("overlap", e))? {
@@ -418,5 +543,6 @@ pub(crate) async fn rotate(
     )
     .await?;
     tracing::info!(by = %manager.user.username, token_id = id, successor = rotated.token.id, "token rotated over REST");
-    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated))))
+    let owner = Owner::of(&state, token.home).await?;
+    Ok((StatusCode::CREATED, Json(ManagedToken::with_secret(&rotated, &owner))))
 }

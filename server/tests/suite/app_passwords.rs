@@ -5,22 +5,14 @@
 //! once, cache or not, on every app server.
 
 use crate::{
-    common::{Client, Failure, TestApp},
+    common::{basic, Client, Failure, TestApp},
     git::{git, url},
 };
 use app::model::{AppPasswordsOverview, CreatedAppPassword, CreatedToken, MigrationDashboard, RetirementNotice};
-use base64::Engine;
 use serde_json::Value;
 
 const SELF_PATH: &str = "/rest/api/1.0/tokens/self";
 const WORKSPACES_PATH: &str = "/rest/api/1.0/workspaces";
-
-fn basic(user: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
-    )
-}
 
 async fn get_with(base: &str, path: &str, authorization: &str) -> (u16, Value) {
     let response = reqwest::Client::new()

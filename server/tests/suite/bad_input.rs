@@ -290,7 +290,9 @@ async fn sweep_everything(backend: Backend) {
     };
     let mut operations = 0;
     for (path, item) in document["paths"].as_object().unwrap() {
-        if path.ends_with("/openapi.json") {
+        // The two operations that take no credentials (the document, and
+        // the version Data Center's clients read first).
+        if path.ends_with("/openapi.json") || path.ends_with("/application-properties") {
             continue;
         }
         let management = path.starts_with("/rest/access-tokens/");
@@ -308,6 +310,35 @@ async fn sweep_everything(backend: Backend) {
                 sweep
                     .expect_4xx(what, &method, target.as_bytes(), &headers, b"", false)
                     .await;
+            }
+            // Lists: paging parameters that are not whole numbers, or none.
+            let paged = item[method.to_lowercase()]["parameters"]
+                .as_array()
+                .is_some_and(|params| params.iter().any(|p| p["name"] == "limit"));
+            if paged {
+                for query in [
+                    "?limit=0",
+                    "?limit=-5",
+                    "?limit=ten",
+                    "?start=-1",
+                    "?start=1.5",
+                    "?start=99999999999999999999999",
+                    "?limit=1&limit=2",
+                    "?limit=%FF",
+                ] {
+                    let headers = [("Authorization", credentials)];
+                    let target = format!("{target}{query}");
+                    sweep
+                        .expect_4xx(
+                            "a hostile paging parameter",
+                            &method,
+                            target.as_bytes(),
+                            &headers,
+                            b"",
+                            false,
+                        )
+                        .await;
+                }
             }
             if method == "POST" || method == "PUT" {
                 let mut bodies = hostile_json();

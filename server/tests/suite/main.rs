@@ -10,6 +10,8 @@ mod auth;
 mod bad_input;
 mod cli;
 mod crash;
+mod data_center;
+mod dc_clients;
 mod defences;
 mod git;
 mod openapi;

@@ -114,6 +114,11 @@ impl Conformance {
 }
 
 const SELF: &str = "/rest/api/1.0/tokens/self";
+const PROPERTIES: &str = "/rest/api/1.0/application-properties";
+const DC_PROJECTS: &str = "/rest/api/1.0/projects";
+const DC_PROJECT: &str = "/rest/api/1.0/projects/{projectKey}";
+const DC_REPOSITORIES: &str = "/rest/api/1.0/projects/{projectKey}/repos";
+const DC_REPOSITORY: &str = "/rest/api/1.0/projects/{projectKey}/repos/{repositorySlug}";
 const SELF_ROTATE: &str = "/rest/api/1.0/tokens/self/rotate";
 const WORKSPACES: &str = "/rest/api/1.0/workspaces";
 const WORKSPACE: &str = "/rest/api/1.0/workspaces/{workspace}";
@@ -124,7 +129,7 @@ const DOCUMENT: &str = "/rest/api/1.0/openapi.json";
 
 both_backends!(every_documented_answer_matches_its_schema, |backend| async move {
     let app = TestApp::spawn(backend).await;
-    acme_website(&app).await;
+    let root_client = acme_website(&app).await;
     let mut api = Conformance::load(&app).await;
     let root = Auth::Basic("root", ADMIN_PASSWORD);
 
@@ -165,7 +170,7 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
     for (place, args, permissions) in &places {
         let one = format!("{place}/{{tokenId}}");
         let new = json!({ "name": "conformance", "permissions": permissions, "expiryDays": 30 });
-        let created = api.call(Method::PUT, place, args, root, Some(new), 201).await;
+        let created = api.call(Method::PUT, place, args, root, Some(new), 200).await;
         let id = created["id"].as_str().unwrap().to_string();
         let with_id: Vec<&str> = args.iter().copied().chain([id.as_str()]).collect();
         api.call(Method::GET, place, args, root, None, 200).await;
@@ -183,6 +188,8 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
         api.call(Method::PUT, place, args, root, Some(bad), 400).await;
         let renamed = json!({ "name": "renamed" });
         api.call(Method::POST, &one, &with_id, root, Some(renamed), 200).await;
+        let read = api.call(Method::GET, &one, &with_id, root, None, 200).await;
+        assert_eq!((read["name"].as_str(), read.get("token")), (Some("renamed"), None));
         // Rotated: the successor (with its secret); the old one refuses a second rotation.
         let rotate = format!("{place}/{{tokenId}}/rotate");
         let asked = json!({ "expiryDays": 7, "overlap": "1h" });
@@ -198,7 +205,8 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
             .collect();
         api.call(Method::POST, &rotate, &next, root, Some(odd), 400).await;
         api.call(Method::DELETE, &one, &with_id, root, None, 204).await;
-        api.call(Method::DELETE, &one, &with_id, root, None, 409).await;
+        api.call(Method::DELETE, &one, &with_id, root, None, 404).await;
+        api.call(Method::GET, &one, &with_id, root, None, 404).await;
         let missing: Vec<&str> = args.iter().copied().chain(["999999"]).collect();
         api.call(Method::DELETE, &one, &missing, root, None, 404).await;
     }
@@ -206,13 +214,13 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
     // A token that reaches everything root can, for the resource API.
     let new = json!({ "name": "api", "permissions": ["PROJECT_ADMIN", "REPO_ADMIN"], "expiryDays": 30 });
     let created = api
-        .call(Method::PUT, places[0].0, &["root"], root, Some(new), 201)
+        .call(Method::PUT, places[0].0, &["root"], root, Some(new), 200)
         .await;
     let token = created["token"].as_str().unwrap().to_string();
     let bearer = || Auth::Bearer(&token);
     let read_only = json!({ "name": "read", "permissions": ["PROJECT_READ", "REPO_READ"], "expiryDays": 30 });
     let created = api
-        .call(Method::PUT, places[0].0, &["root"], root, Some(read_only), 201)
+        .call(Method::PUT, places[0].0, &["root"], root, Some(read_only), 200)
         .await;
     let reader = created["token"].as_str().unwrap().to_string();
 
@@ -221,7 +229,7 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
     // A token rotating itself: the successor once, then a conflict.
     let rotating = json!({ "name": "rotating", "permissions": ["REPO_READ"], "expiryDays": 30 });
     let created = api
-        .call(Method::PUT, places[0].0, &["root"], root, Some(rotating), 201)
+        .call(Method::PUT, places[0].0, &["root"], root, Some(rotating), 200)
         .await;
     let rotating = created["token"].as_str().unwrap().to_string();
     let successor = api
@@ -281,6 +289,56 @@ both_backends!(every_documented_answer_matches_its_schema, |backend| async move 
     api.call(Method::PUT, REPOSITORY, &website, bearer(), Some(renamed), 200)
         .await;
     api.call(Method::GET, DOCUMENT, &[], Auth::None, None, 200).await;
+
+    // Data Center's own paths and first call.
+    api.call(Method::GET, PROPERTIES, &[], Auth::None, None, 200).await;
+    let page = api.call(Method::GET, DC_PROJECTS, &[], bearer(), None, 200).await;
+    assert_eq!(page["values"][0]["key"], "WEB");
+    api.call(Method::GET, DC_PROJECTS, &[], Auth::None, None, 401).await;
+    api.call(Method::GET, DC_PROJECT, &["WEB"], bearer(), None, 200).await;
+    api.call(Method::GET, DC_PROJECT, &["NOPE"], bearer(), None, 404).await;
+    api.call(Method::GET, DC_REPOSITORIES, &["WEB"], bearer(), None, 200)
+        .await;
+    api.call(Method::GET, DC_REPOSITORY, &["WEB", "website"], bearer(), None, 200)
+        .await;
+    let dc_new = json!({ "name": "Data Center Made", "scmId": "git", "forkable": true });
+    let made = api
+        .call(Method::POST, DC_REPOSITORIES, &["WEB"], bearer(), Some(dc_new), 201)
+        .await;
+    assert_eq!(made["slug"], "data-center-made");
+    let not_git = json!({ "name": "Mercurial", "scmId": "hg" });
+    api.call(Method::POST, DC_REPOSITORIES, &["WEB"], bearer(), Some(not_git), 400)
+        .await;
+    // A key two workspaces the caller sees have: a conflict naming them.
+    crate::common::ok(
+        &root_client,
+        "create_workspace",
+        &[("slug", "beta"), ("name", "Beta"), ("admin_username", "")],
+    )
+    .await;
+    crate::common::ok(
+        &root_client,
+        "create_project",
+        &[("workspace", "beta"), ("key", "WEB"), ("name", "Beta web")],
+    )
+    .await;
+    let conflict = api.call(Method::GET, DC_PROJECT, &["WEB"], bearer(), None, 409).await;
+    assert!(conflict.to_string().contains("acme, beta"), "{conflict}");
+    api.call(Method::GET, DC_REPOSITORIES, &["WEB"], bearer(), None, 409)
+        .await;
+    api.call(Method::GET, DC_REPOSITORY, &["WEB", "website"], bearer(), None, 409)
+        .await;
+    api.call(
+        Method::POST,
+        DC_REPOSITORIES,
+        &["WEB"],
+        bearer(),
+        Some(json!({ "name": "x" })),
+        409,
+    )
+    .await;
+    let paged = api.call(Method::GET, DC_PROJECTS, &[], bearer(), None, 200).await;
+    assert_eq!(paged["size"], 2);
 
     // Every documented operation was called to its success at least once.
     let doc = api.doc.clone();

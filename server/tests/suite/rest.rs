@@ -2,9 +2,8 @@
 //! each 401 reason, expiry and revocation on the very next request, and
 //! "last used" written in batches.
 
-use crate::common::{ok, Client, TestApp};
+use crate::common::{basic, ok, Client, TestApp};
 use app::model::CreatedToken;
-use base64::Engine;
 use serde_json::Value;
 
 const SELF_PATH: &str = "/rest/api/1.0/tokens/self";
@@ -49,13 +48,6 @@ async fn personal_token(client: &Client, name: &str) -> CreatedToken {
 /// A plain HTTP client with no session: what a script or Git sends.
 fn anonymous() -> reqwest::Client {
     reqwest::Client::new()
-}
-
-fn basic(user: &str, secret: &str) -> String {
-    format!(
-        "Basic {}",
-        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
-    )
 }
 
 async fn get_with(app: &TestApp, path: &str, authorization: Option<&str>) -> (u16, Vec<String>, Value) {
@@ -382,7 +374,7 @@ both_backends!(
 
 /// acme / WEB with repositories website and docs; alice is a member and
 /// admin of website.
-async fn two_repositories(app: &TestApp) -> (Client, Client) {
+pub(crate) async fn two_repositories(app: &TestApp) -> (Client, Client) {
     let (root, alice) = crate::common::acme_website_with_alice(app).await;
     ok(
         &root,
@@ -432,7 +424,11 @@ both_backends!(a_repository_token_reaches_its_repository_only, |backend| async m
         (body["slug"].as_str(), body["access"].as_str()),
         (Some("website"), Some("READ"))
     );
-    assert_eq!(body["links"]["clone"][0]["href"], "/scm/acme/website.git");
+    // Absolute, at the public URL, as Data Center's clone links are.
+    assert_eq!(
+        body["links"]["clone"][0]["href"],
+        format!("{}/scm/acme/website.git", app.base)
+    );
     // Its sibling is invisible, as are the project and the workspace.
     assert_eq!(
         send(&app, reqwest::Method::GET, &format!("{REPOS}/docs"), &read, None)

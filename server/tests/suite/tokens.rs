@@ -281,8 +281,15 @@ both_backends!(
             e.error.to_string(),
             "Longer than the 90 days the workspace policy allows."
         );
+        // Any whole number of days within the policy is taken (as over
+        // REST), but never none or beyond it.
+        let odd = repo_token(&alice, "odd", "REPO_READ", "14").await.unwrap();
+        assert_eq!(
+            odd.token.expires_at.map(|at| at - odd.token.created_at),
+            Some(14 * 86_400)
+        );
         refused(
-            &repo_token(&alice, "odd", "REPO_READ", "14").await.unwrap_err(),
+            &repo_token(&alice, "zero", "REPO_READ", "0").await.unwrap_err(),
             "expiry",
         );
         refused(

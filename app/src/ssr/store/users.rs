@@ -82,6 +82,15 @@ pub async fn current_user(db: &Db, id: i64) -> Result<Option<CurrentUser>, Store
     Ok(row.map(UserRow::current))
 }
 
+/// A user with their email (what the REST API shows of a token's owner).
+pub async fn summary(db: &Db, id: i64) -> Result<Option<UserSummary>, StoreError> {
+    let row: Option<UserRow> = sqlx::query_as(select_user!("WHERE id = $1"))
+        .bind(id)
+        .fetch_optional(&db.pool)
+        .await?;
+    Ok(row.map(UserRow::summary))
+}
+
 /// What checking a password needs of a user.
 #[derive(sqlx::FromRow)]
 pub struct PasswordRow {

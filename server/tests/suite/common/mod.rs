@@ -389,6 +389,15 @@ pub async fn grant(admin: &Client, workspace: &str, username: &str, role: &str, 
     .await;
 }
 
+/// An `Authorization` header for HTTP Basic with `user` and `secret`.
+pub fn basic(user: &str, secret: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(format!("{user}:{secret}"))
+    )
+}
+
 /// A REST call as a script makes it: HTTP Basic (if any), a JSON body (if
 /// any); the status and the JSON answer (`null` if none).
 pub async fn rest(

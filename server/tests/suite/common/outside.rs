@@ -26,14 +26,16 @@ pub struct Mail {
     pub body: String,
 }
 
-fn python() -> PathBuf {
+/// The Python of the test tools' virtual environment (aiosmtpd, Data
+/// Center's client), which `./dev test` installs.
+pub fn python() -> PathBuf {
     if let Ok(path) = std::env::var("TOKENWARDEN_TEST_PYTHON") {
         return path.into();
     }
     let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../target/tools/python/bin/python");
     if !tools.exists() {
         panic!(
-            "aiosmtpd's Python ({}) is missing, so the email half of this test cannot run. Run `./dev setup --tests` \
+            "the test tools' Python ({}) is missing, so this test cannot run. Run `./dev setup --tests` \
              (or `./dev test`), which installs it, or set TOKENWARDEN_TEST_PYTHON.",
             tools.display()
         );
