@@ -4,7 +4,7 @@
 //! the policy's longest when absent, and errors in Data Center's shape.
 
 use crate::common::{acme_website_with_alice, basic, ok, rest, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
-use app::model::{CreatedAppPassword, CreatedToken};
+use app::model::CreatedAppPassword;
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -21,13 +21,9 @@ fn header(response: &reqwest::Response, name: &str) -> Option<String> {
     response.headers().get(name).map(|v| v.to_str().unwrap().to_string())
 }
 
+/// A token made on the web (`create_token`), its secret.
 async fn token(client: &crate::common::Client, form: &[(&str, &str)]) -> String {
-    client
-        .call::<CreatedToken>("create_token", form)
-        .await
-        .expect("create token")
-        .secret
-        .into_exposed()
+    crate::rest::token(client, form).await.secret.into_exposed()
 }
 
 both_backends!(x_ausername_names_who_the_request_acts_as, |backend| async move {

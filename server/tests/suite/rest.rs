@@ -13,7 +13,7 @@ async fn world(app: &TestApp) -> Client {
     crate::common::acme_website(app).await
 }
 
-async fn token(client: &Client, form: &[(&str, &str)]) -> CreatedToken {
+pub(crate) async fn token(client: &Client, form: &[(&str, &str)]) -> CreatedToken {
     client.call("create_token", form).await.expect("create token")
 }
 
