@@ -34,7 +34,7 @@ use std::{
     sync::{Arc, OnceLock},
 };
 use tokio::net::TcpListener;
-use tower_http::trace::TraceLayer;
+use tower_http::{services::ServeDir, trace::TraceLayer};
 
 /// Everything the server needs to start.
 #[derive(Debug, Clone)]
@@ -174,6 +174,8 @@ fn page_routes() -> Vec<AxumRouteListing> {
 pub fn router(state: AppState) -> Router {
     let routes = page_routes();
     let leptos_options = state.leptos_options.clone();
+    let pkg_dir = leptos_options.site_pkg_dir.clone();
+    let client = client_files(&leptos_options);
     // Layers run outside in: the last added sees the request first.
     Router::new()
         .route("/healthz", get(healthz))
@@ -184,6 +186,7 @@ pub fn router(state: AppState) -> Router {
             shell(leptos_options.clone())
         })
         .route("/api/{*rest}", any(hardening::no_such_server_function))
+        .nest_service(&format!("/{pkg_dir}"), client)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
             provide_page_nonce,
             shell,
@@ -192,6 +195,16 @@ pub fn router(state: AppState) -> Router {
         .layer(from_fn_with_state(hardening::Edge::new(&state), hardening::edge))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The built client (WASM, JS, CSS): brotli or gzip as built beside each
+/// file when the browser takes it, and a 304 to a browser that asks whether
+/// its copy is still current (`If-Modified-Since`). Leptos's fallback file
+/// handler passes on no request header but `Accept-Encoding`, so a browser
+/// revalidating an unhashed file got the whole file again every time.
+fn client_files(options: &leptos::config::LeptosOptions) -> ServeDir {
+    let dir = std::path::Path::new(&*options.site_root).join(&*options.site_pkg_dir);
+    ServeDir::new(dir).precompressed_br().precompressed_gzip()
 }
 
 /// Reports whether the database answers: 200 when it does, 503 when not.

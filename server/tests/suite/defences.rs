@@ -923,6 +923,34 @@ both_backends!(
         assert_eq!(plain.status().as_u16(), 200);
         assert_eq!(header(&plain, "cache-control"), "no-cache");
 
+        // An unhashed file is checked, not fetched again: the browser asks
+        // whether its copy is current and gets a 304 without the body.
+        let modified = header(&plain, "last-modified");
+        assert!(!modified.is_empty(), "no Last-Modified to revalidate by");
+        let revalidated = reqwest::Client::new()
+            .get(format!("{}/pkg/plain.css", app.base))
+            .header("if-modified-since", &modified)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(revalidated.status().as_u16(), 304);
+        assert_eq!(header(&revalidated, "cache-control"), "no-cache");
+        assert!(revalidated.bytes().await.unwrap().is_empty());
+        let compressed_revalidated = reqwest::Client::builder()
+            .no_brotli()
+            .build()
+            .unwrap()
+            .get(format!("{}/pkg/{hashed}", app.base))
+            .header("accept-encoding", "br")
+            .header(
+                "if-modified-since",
+                header(&get(format!("/pkg/{hashed}"), "br").await, "last-modified"),
+            )
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(compressed_revalidated.status().as_u16(), 304);
+
         // Without hashed names (pages are rendered here: with them, Leptos needs
         // the hash file cargo-leptos writes beside the server binary), nothing
         // is kept for good, even a name that looks hashed; a missing file is not
