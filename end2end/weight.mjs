@@ -1,7 +1,8 @@
 // What each page costs a browser: the bytes it transfers on a first visit
 // (empty cache) and on a second one (same browser), how much of the first is
 // the client (WASM + JS), and how long from navigation until the client runs
-// (`data-hydrated`) and every island on the page is interactive.
+// (`data-hydrated`) and every island on the page is interactive. A page
+// without islands loads no client.
 //
 // Usage (from the repository root, as `./dev size` runs it):
 //   node end2end/weight.mjs target/debug/tokenwarden target/site
@@ -123,7 +124,12 @@ function watchHydration() {
 
 async function visit(page, url) {
   await page.goto(url, { waitUntil: 'load' });
-  await page.waitForFunction(() => window.__islandsAt !== undefined, null, { timeout: 30_000 });
+  // A page without islands loads no client: nothing to wait for.
+  await page.waitForFunction(
+    () => window.__islandsAt !== undefined || document.querySelectorAll('leptos-island').length === 0,
+    null,
+    { timeout: 30_000 },
+  );
   // Anything the islands fetch while hydrating is part of the visit.
   await page.waitForLoadState('networkidle');
   return page.evaluate(() => {
@@ -134,8 +140,8 @@ async function visit(page, url) {
       bytes: nav.transferSize + resources.reduce((sum, r) => sum + r.transferSize, 0),
       client: client.reduce((sum, r) => sum + r.transferSize, 0),
       files: resources.length,
-      hydrated: Math.round(window.__hydratedAt),
-      interactive: Math.round(window.__islandsAt),
+      hydrated: window.__hydratedAt === undefined ? null : Math.round(window.__hydratedAt),
+      interactive: window.__islandsAt === undefined ? null : Math.round(window.__islandsAt),
       islands: document.querySelectorAll('leptos-island').length,
     };
   });
@@ -181,6 +187,8 @@ try {
 }
 
 const pad = (s, n) => String(s).padStart(n);
+// A page without islands runs no client ("-").
+const ms = (t) => (t === null ? '-' : `${t} ms`);
 console.log(
   `${'page'.padEnd(24)}${pad('islands', 8)}${pad('first visit', 13)}${pad('client', 10)}${pad('files', 7)}` +
     `${pad('second visit', 14)}${pad('hydrated', 10)}${pad('interactive', 13)}`,
@@ -188,10 +196,11 @@ console.log(
 for (const { name, cold, warm } of rows) {
   console.log(
     `${name.padEnd(24)}${pad(cold.islands, 8)}${pad(cold.bytes, 13)}${pad(cold.client, 10)}${pad(cold.files, 7)}` +
-      `${pad(warm.bytes, 14)}${pad(`${cold.hydrated} ms`, 10)}${pad(`${cold.interactive} ms`, 13)}`,
+      `${pad(warm.bytes, 14)}${pad(ms(cold.hydrated), 10)}${pad(ms(cold.interactive), 13)}`,
   );
 }
 console.log(
   'bytes on the wire (headers included); client: the WASM and JS of a first visit; hydrated and interactive: ' +
-    'ms from navigation (first visit) until the client runs and until every island on the page has hydrated',
+    'ms from navigation (first visit) until the client runs and until every island on the page has hydrated ' +
+    '(a page without islands loads no client)',
 );

@@ -28,6 +28,13 @@ use leptos_router::{
 
 /// The HTML document around the app, rendered on the server.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
+    // Islands: only the islands hydrate, so the page around them renders
+    // without hydration markers or resource data (each island turns them
+    // back on for itself). Leptos's `HydrationScripts` did this; the client
+    // is now added to `<head>` by the first island (`ssr::client`).
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -36,7 +43,6 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="viewport" content="width=device-width, initial-scale=1" />
                 <AutoReload options=options.clone() />
                 <HashedStylesheet options=options.clone() id="leptos" />
-                <HydrationScripts options islands=true />
                 <MetaTags />
             </head>
             <body>

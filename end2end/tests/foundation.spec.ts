@@ -133,6 +133,25 @@ test.describe.serial('foundation', () => {
     await expect(page.getByText('Marketing site')).toBeVisible();
   });
 
+  test('only pages with islands download the client', async ({ page }) => {
+    await signIn(page, admin.username, admin.password);
+    await expect(page).toHaveURL(/\/$/);
+    const client: string[] = [];
+    page.on('request', (r) => {
+      if (/\.(wasm|js)$/.test(new URL(r.url()).pathname)) client.push(new URL(r.url()).pathname);
+    });
+    // Home and the workspace's page have nothing to hydrate.
+    for (const path of ['/', '/w/acme']) {
+      await page.goto(path, { waitUntil: 'networkidle' });
+      await expect(page.locator('leptos-island')).toHaveCount(0);
+    }
+    expect(client).toEqual([]);
+    // The workspace's settings have islands: the client comes and hydrates them.
+    await open(page, '/w/acme/settings');
+    expect(client.some((path) => path.endsWith('.wasm'))).toBe(true);
+    await signOut(page);
+  });
+
   test('a member sees the workspace but no admin pages', async ({ page }) => {
     await signIn(page, member.username, member.password);
     await expect(page).toHaveURL(/\/$/);

@@ -28,9 +28,11 @@ export { expect };
 
 /**
  * Waits until the WASM client runs and has hydrated every island on the page
- * (pages are rendered on the server; only islands are interactive).
+ * (pages are rendered on the server; only islands are interactive). A page
+ * without islands loads no client, so there is nothing to wait for.
  */
 export async function hydrated(page: Page) {
+  if ((await page.locator('leptos-island').count()) === 0) return;
   await expect(page.locator('body[data-hydrated="true"]')).toBeAttached();
   await page.waitForFunction(
     () => document.querySelectorAll('leptos-island').length <= Number(document.body.dataset.islandsReady ?? 0),

@@ -11,7 +11,10 @@ pub mod hardening;
 pub mod notify;
 pub mod rest;
 
-use app::ssr::security::provide_page_nonce;
+use app::ssr::{
+    client::{provide_page_client, ClientFiles},
+    security::provide_page_nonce,
+};
 use app::{
     shell,
     ssr::{password::Passwords, token_keys::TokenKeys, AppState, AuthSettings, TokenSettings},
@@ -176,19 +179,26 @@ pub fn router(state: AppState) -> Router {
     let leptos_options = state.leptos_options.clone();
     let pkg_dir = leptos_options.site_pkg_dir.clone();
     let client = client_files(&leptos_options);
+    // What each page renders with: the edge's nonce, and the client's file
+    // names (read once) for the pages that show islands.
+    let client_names = Arc::new(ClientFiles::load(&leptos_options));
+    let page_context = move || {
+        provide_page_nonce();
+        provide_page_client(client_names.clone());
+    };
     // Layers run outside in: the last added sees the request first.
     Router::new()
         .route("/healthz", get(healthz))
         .merge(rest::routes())
         .route("/rest/{*rest}", any(rest::no_such_endpoint))
         .merge(git::routes())
-        .leptos_routes_with_context(&state, routes, provide_page_nonce, move || {
+        .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
             shell(leptos_options.clone())
         })
         .route("/api/{*rest}", any(hardening::no_such_server_function))
         .nest_service(&format!("/{pkg_dir}"), client)
         .fallback(leptos_axum::file_and_error_handler_with_context::<AppState, _>(
-            provide_page_nonce,
+            page_context,
             shell,
         ))
         .layer(from_fn(csrf::refuse_cross_site))

@@ -362,9 +362,13 @@ pub fn run_when(condition: Box<dyn Fn() -> bool>, then: Box<dyn Fn()>) {
     });
 }
 
-/// Counts this island on `<body data-islands-ready>` once it has hydrated,
-/// so browser tests can wait for every island on a page.
+/// Every island's first line. On the server: the page needs the client
+/// (only pages with islands load it, `ssr::client`). In the browser: counts
+/// this island on `<body data-islands-ready>` once it has hydrated, so
+/// browser tests can wait for every island on a page.
 pub fn island_ready() {
+    #[cfg(feature = "ssr")]
+    crate::ssr::client::needs_client();
     Effect::new(|_| {
         if let Some(body) = document().body() {
             let ready = body

@@ -555,7 +555,7 @@ both_backends!(every_answer_carries_the_security_headers, |backend| async move {
         .to_string();
     let html = page.text().await.unwrap();
     let scripts = inline_scripts(&html);
-    assert!(!scripts.is_empty(), "the page has its hydration script");
+    assert!(!scripts.is_empty(), "the page has its inline scripts");
     assert!(
         scripts.iter().all(|n| n.as_deref() == Some(nonce.as_str())),
         "{scripts:?} vs {nonce}"
@@ -967,6 +967,63 @@ both_backends!(
         assert_eq!(header(&page, "cache-control"), "no-store");
     }
 );
+
+both_backends!(only_pages_with_islands_load_the_client, |backend| async move {
+    // The client (~316 KB brotli) is for islands: a page without one names
+    // none of its files; a page with islands preloads the JS and the WASM
+    // from <head> and starts them with one loader that carries the nonce.
+    let app = TestApp::spawn(backend).await;
+    let root = crate::common::acme_website(&app).await;
+    let loads_client = |html: &str| html.contains("/pkg/tokenwarden.js") || html.contains(".wasm");
+    for path in ["/", "/w/acme", "/no/such/page"] {
+        let html = root.get(path).await.text().await.unwrap();
+        assert!(!html.contains("<leptos-island"), "{path} has no islands");
+        assert!(!loads_client(&html), "{path} loads the client:\n{html}");
+    }
+    for (path, islands) in [
+        ("/w/acme/repos/website/access-tokens", 1),
+        ("/w/acme/settings/access-tokens", 2),
+        ("/admin", 2),
+    ] {
+        let page = root.get(path).await;
+        let csp = page.headers()["content-security-policy"].to_str().unwrap().to_string();
+        let html = page.text().await.unwrap();
+        assert_eq!(html.matches("<leptos-island").count(), islands, "{path}");
+        let head = &html[..html.find("</head>").expect("a head")];
+        assert_eq!(
+            head.matches(r#"href="/pkg/tokenwarden.js" rel="modulepreload""#)
+                .count(),
+            1,
+            "{path}: {head}"
+        );
+        assert_eq!(
+            head.matches(r#"href="/pkg/tokenwarden.wasm" rel="preload" type="application/wasm""#)
+                .count(),
+            1,
+            "{path}: {head}"
+        );
+        let loaders: Vec<&str> = head
+            .split("<script")
+            .skip(1)
+            .filter(|tag| tag.contains("type=\"module\""))
+            .collect();
+        assert_eq!(loaders.len(), 1, "one loader on {path}: {head}");
+        assert!(
+            loaders[0].contains(r#"("/pkg", "tokenwarden.js", "tokenwarden.wasm")"#),
+            "{}",
+            loaders[0]
+        );
+        let nonce = csp.split("'nonce-").nth(1).and_then(|n| n.split('\'').next()).unwrap();
+        assert!(loaders[0].starts_with(&format!(" nonce=\"{nonce}\"")), "{}", loaders[0]);
+    }
+    let sign_in = reqwest::get(format!("{}/login", app.base))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(loads_client(&sign_in), "the sign-in form is an island");
+});
 
 both_backends!(
     every_page_under_concurrent_load_names_its_scripts_nonce_in_its_policy,
