@@ -10,6 +10,7 @@ pub mod git;
 pub mod hardening;
 pub mod notify;
 pub mod rest;
+pub mod sign_in;
 
 use app::ssr::{
     client::{provide_page_client, ClientFiles},
@@ -25,7 +26,7 @@ use axum::{
     extract::State,
     middleware::{from_fn, from_fn_with_state},
     response::IntoResponse,
-    routing::{any, get},
+    routing::{any, get, post},
     Json, Router,
 };
 use config::DatabaseConfig;
@@ -192,6 +193,13 @@ pub fn router(state: AppState) -> Router {
         .merge(rest::routes())
         .route("/rest/{*rest}", any(rest::no_such_endpoint))
         .merge(git::routes())
+        .route(
+            "/login",
+            post({
+                let (state, page_context) = (state.clone(), page_context.clone());
+                move |request| sign_in::submit(state, page_context, request)
+            }),
+        )
         .leptos_routes_with_context(&state, routes, page_context.clone(), move || {
             shell(leptos_options.clone())
         })

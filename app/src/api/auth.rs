@@ -123,12 +123,7 @@ pub async fn setup(
 pub async fn login(identifier: String, password: Secret) -> Result<(), AppError> {
     respond(
         async {
-            let state = state()?;
-            let parts = parts()?;
-            let address = client_addr(&parts);
-            let user_id = sign_in::check_password(&state, &identifier, &password, &address).await?;
-            let cookie = session::start(&state, user_id, &parts).await?;
-            tracing::info!(user_id, %address, "signed in");
+            let cookie = sign_in::start_session(&state()?, &parts()?, &identifier, &password).await?;
             set_cookie_and_redirect(cookie, "/");
             Ok(())
         }

@@ -1,8 +1,4 @@
-use crate::{
-    api::auth::{needs_setup, Login},
-    auth::use_auth,
-    components::{island_ready, ActionError},
-};
+use crate::{api::auth::needs_setup, auth::use_auth, components::ErrorBox, error::AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -34,18 +30,31 @@ pub fn Login() -> impl IntoView {
     }
 }
 
-/// The server answers a good password with the session cookie and a redirect
-/// home; a bad one is shown in place, keeping what was typed.
-#[island]
+/// A sign-in the server refused: the page is rendered again with the error
+/// and the identifier that was typed (never the password). Provided by the
+/// server's handler of the form (`POST /login`).
+#[derive(Clone, Debug)]
+pub struct SignInRefused {
+    pub identifier: String,
+    pub error: AppError,
+}
+
+/// A plain form, not an island: the sign-in page loads no client, so it is
+/// small and usable at once (it is the page a browser always fetches cold).
+/// It posts to `/login`; the server answers a good password with the session
+/// cookie and a redirect home, a bad one with this page again, the error
+/// shown and what was typed kept.
+#[component]
 fn LoginForm() -> impl IntoView {
-    island_ready();
-    let login = ServerAction::<Login>::new();
+    let refused = use_context::<SignInRefused>();
+    let identifier = refused.as_ref().map(|r| r.identifier.clone()).unwrap_or_default();
+    let typed = refused.is_some();
     view! {
-        <ActionForm action=login attr:class="stack">
-            <label>"Username or email" <input name="identifier" autocomplete="username" required /></label>
-            <label>"Password" <input name="password" type="password" autocomplete="current-password" required /></label>
-            <ActionError value=login.value() />
+        <form method="post" action="/login" class="stack">
+            <label>"Username or email" <input name="identifier" autocomplete="username" required value=identifier /></label>
+            <label>"Password" <input name="password" type="password" autocomplete="current-password" required autofocus=typed /></label>
+            {refused.map(|r| view! { <ErrorBox error=r.error /> })}
             <button type="submit">"Sign in"</button>
-        </ActionForm>
+        </form>
     }
 }

@@ -18,7 +18,7 @@ pub use access_tokens::{
 pub use admin::Admin;
 pub use app_passwords::{AppPasswordMigrationPage, AppPasswords, ReplaceAppPasswordPage};
 pub use home::Home;
-pub use login::Login;
+pub use login::{Login, SignInRefused};
 pub use not_found::NotFound;
 pub use setup::Setup;
 pub use workspace::Workspace;

@@ -5,11 +5,14 @@
 //! constant-time verification (against a dummy hash for unknown accounts).
 
 use super::{
+    request::client_addr,
+    session,
     store::users,
     throttle::{self, Account, Subject},
     AppState,
 };
 use crate::error::AppError;
+use http::request::Parts;
 use tokenwarden::{secret::Secret, validate::PASSWORD_MAX_CHARS};
 
 /// No username or email is longer: such input is refused unread.
@@ -66,4 +69,20 @@ pub async fn check_password(
             Err(AppError::BadCredentials)
         }
     }
+}
+
+/// Web sign-in, by the sign-in page's form or the `login` server function:
+/// the password checked as above, then a new session. Returns the session
+/// cookie to set.
+pub async fn start_session(
+    state: &AppState,
+    parts: &Parts,
+    identifier: &str,
+    password: &Secret,
+) -> Result<String, AppError> {
+    let address = client_addr(parts);
+    let user_id = check_password(state, identifier, password, &address).await?;
+    let cookie = session::start(state, user_id, parts).await?;
+    tracing::info!(user_id, %address, "signed in");
+    Ok(cookie)
 }

@@ -150,18 +150,23 @@ both_backends!(
     }
 );
 
+/// Five wrong passwords for `who`: enough to lock the account for a while.
+async fn five_wrong_passwords(attacker: &common::Client, who: &str) {
+    for _ in 0..5 {
+        let e = attacker
+            .call::<()>("login", &[("identifier", who), ("password", "guess guess guess")])
+            .await
+            .unwrap_err();
+        assert_eq!(e.error, AppError::BadCredentials);
+    }
+}
+
 both_backends!(repeated_failures_lock_the_account_for_a_while, |backend| async move {
     let app = TestApp::spawn(backend).await;
     let admin = app.admin().await;
     app.user(&admin, "alice").await;
     let attacker = app.client();
-    for _ in 0..5 {
-        let e = attacker
-            .call::<()>("login", &[("identifier", "alice"), ("password", "guess guess guess")])
-            .await
-            .unwrap_err();
-        assert_eq!(e.error, AppError::BadCredentials);
-    }
+    five_wrong_passwords(&attacker, "alice").await;
     // Now even the right password is refused, before it is checked.
     let locked = attacker
         .call::<()>("login", &[("identifier", "alice"), ("password", USER_PASSWORD)])
@@ -381,3 +386,87 @@ both_backends!(pages_redirect_visitors_to_setup_then_sign_in, |backend| async mo
 
 #[allow(unused_imports)]
 use Backend as _;
+
+both_backends!(
+    the_sign_in_page_is_a_plain_form_answered_by_the_server,
+    |backend| async move {
+        // The sign-in page loads no client: its form posts to /login, and the
+        // server answers with the session or with the page again.
+        let app = TestApp::spawn(backend).await;
+        let admin = app.admin().await;
+        app.user(&admin, "alice").await;
+        let browser = app.client();
+        let page = browser.get("/login").await.text().await.unwrap();
+        assert!(page.contains(r#"<form method="post" action="/login""#), "{page}");
+        assert!(
+            !page.contains("<leptos-island") && !page.contains("/pkg/tokenwarden.js"),
+            "{page}"
+        );
+
+        let post = |identifier: &'static str, password: &'static str| {
+            let browser = browser.clone();
+            async move {
+                browser
+                    .http
+                    .post(format!("{}/login", browser.base))
+                    .form(&[("identifier", identifier), ("password", password)])
+                    .send()
+                    .await
+                    .unwrap()
+            }
+        };
+        // A wrong password: 401, the page again with the one generic message
+        // and the identifier kept, never the password.
+        let refused = post("alice", "guess guess guess").await;
+        assert_eq!(refused.status().as_u16(), 401);
+        assert_eq!(refused.headers()["cache-control"], "no-store");
+        let html = refused.text().await.unwrap();
+        assert!(
+            html.contains(r#"role="alert""#) && html.contains("Incorrect username, email or password."),
+            "{html}"
+        );
+        assert!(
+            html.contains(r#"name="identifier" autocomplete="username" required value="alice""#),
+            "{html}"
+        );
+        assert!(!html.contains("guess guess guess"));
+        assert_eq!(browser.current_username().await, None);
+
+        // Not the form: a clear 4xx, nobody signed in.
+        let incomplete = browser
+            .http
+            .post(format!("{}/login", browser.base))
+            .form(&[("identifier", "alice")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(incomplete.status().as_u16(), 422);
+        assert_eq!(browser.current_username().await, None);
+
+        // The right password: the session cookie and a redirect home.
+        let signed_in = post("alice", crate::common::USER_PASSWORD).await;
+        assert_eq!(signed_in.status().as_u16(), 303);
+        assert_eq!(signed_in.headers()["location"], "/");
+        assert!(signed_in.headers()["set-cookie"].to_str().unwrap().contains("HttpOnly"));
+        assert_eq!(browser.current_username().await.as_deref(), Some("alice"));
+
+        // Throttled like the server function: after repeated failures even
+        // the right password gets 429 and the page says when to try again.
+        let attacker = app.client();
+        five_wrong_passwords(&attacker, "alice").await;
+        let locked = attacker
+            .http
+            .post(format!("{}/login", attacker.base))
+            .form(&[("identifier", "alice"), ("password", crate::common::USER_PASSWORD)])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(locked.status().as_u16(), 429);
+        let html = locked.text().await.unwrap();
+        assert!(
+            html.contains("Too many failed sign-in attempts. Try again in "),
+            "{html}"
+        );
+        assert_eq!(attacker.current_username().await, None);
+    }
+);
