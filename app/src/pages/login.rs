@@ -48,11 +48,11 @@ pub struct SignInRefused {
 fn LoginForm() -> impl IntoView {
     let refused = use_context::<SignInRefused>();
     let identifier = refused.as_ref().map(|r| r.identifier.clone()).unwrap_or_default();
-    let typed = refused.is_some();
+    let focus_password = refused.is_some();
     view! {
         <form method="post" action="/login" class="stack">
             <label>"Username or email" <input name="identifier" autocomplete="username" required value=identifier /></label>
-            <label>"Password" <input name="password" type="password" autocomplete="current-password" required autofocus=typed /></label>
+            <label>"Password" <input name="password" type="password" autocomplete="current-password" required autofocus=focus_password /></label>
             {refused.map(|r| view! { <ErrorBox error=r.error /> })}
             <button type="submit">"Sign in"</button>
         </form>
