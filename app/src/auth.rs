@@ -2,16 +2,17 @@
 //! server renders a page; pages read it with [`use_auth`]. Signing in, out
 //! and setup end in a redirect, so the next page reads it afresh.
 
+use crate::components::{server_resource, ServerResource};
 use crate::{api::auth::get_current_user, error::AppError, model::CurrentUser};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
 pub struct Auth {
-    pub user: Resource<Result<Option<CurrentUser>, AppError>>,
+    pub user: ServerResource<Result<Option<CurrentUser>, AppError>>,
 }
 
 pub fn provide_auth() {
-    let user = Resource::new(|| (), |_| get_current_user());
+    let user = server_resource(|| (), |_| get_current_user());
     provide_context(Auth { user });
 }
 

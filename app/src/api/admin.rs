@@ -1,5 +1,6 @@
 //! System administration: users and workspaces. System admins only.
 
+use super::Postcard;
 use crate::{error::AppError, model::UserSummary};
 use leptos::prelude::*;
 
@@ -10,7 +11,7 @@ use crate::ssr::{
     store::{users, workspaces},
 };
 
-#[server(prefix = "/api", endpoint = "list_users")]
+#[server(prefix = "/api", endpoint = "list_users", output = Postcard)]
 pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
     respond(
         async {
@@ -22,7 +23,7 @@ pub async fn list_users() -> Result<Vec<UserSummary>, AppError> {
 }
 
 /// Creates a user. `system_admin` is a checkbox: present ("on") or absent.
-#[server(prefix = "/api", endpoint = "create_user")]
+#[server(prefix = "/api", endpoint = "create_user", output = Postcard)]
 pub async fn create_user(
     username: String,
     email: String,
@@ -53,7 +54,7 @@ pub async fn create_user(
 }
 
 /// Creates a workspace and makes `admin_username` its first admin.
-#[server(prefix = "/api", endpoint = "create_workspace")]
+#[server(prefix = "/api", endpoint = "create_workspace", output = Postcard)]
 pub async fn create_workspace(slug: String, name: String, admin_username: String) -> Result<(), AppError> {
     respond(
         async {

@@ -2,6 +2,7 @@
 //! revokes their own; system admins set the retirement schedule, see every
 //! active app password on the migration dashboard, and may revoke any.
 
+use super::Postcard;
 use crate::{
     error::AppError,
     model::{AppPasswordView, AppPasswordsOverview, CreatedAppPassword, MigrationDashboard, RetirementNotice},
@@ -16,7 +17,7 @@ use crate::ssr::{
 };
 
 /// My app passwords and where their retirement stands.
-#[server(prefix = "/api", endpoint = "my_app_passwords")]
+#[server(prefix = "/api", endpoint = "my_app_passwords", output = Postcard)]
 pub async fn my_app_passwords() -> Result<AppPasswordsOverview, AppError> {
     respond(
         async {
@@ -40,7 +41,7 @@ pub async fn my_app_passwords() -> Result<AppPasswordsOverview, AppError> {
 
 /// Creates an app password for the signed-in user. Each permission field is
 /// one classic scope identifier (the highest level chosen) or empty.
-#[server(prefix = "/api", endpoint = "create_app_password")]
+#[server(prefix = "/api", endpoint = "create_app_password", output = Postcard)]
 pub async fn create_app_password(
     name: String,
     #[server(default)] account: String,
@@ -95,7 +96,7 @@ pub async fn create_app_password(
 
 /// Revokes an app password: its owner's own, or anyone's for a system admin.
 /// It stops working at once, on every app server.
-#[server(prefix = "/api", endpoint = "revoke_app_password")]
+#[server(prefix = "/api", endpoint = "revoke_app_password", output = Postcard)]
 pub async fn revoke_app_password(id: i64) -> Result<AppPasswordView, AppError> {
     respond(
         async {
@@ -117,7 +118,7 @@ pub async fn revoke_app_password(id: i64) -> Result<AppPasswordView, AppError> {
 
 /// The banner's facts: how many app passwords I still have once creation has
 /// closed. `None` when there is nothing to say (or nobody is signed in).
-#[server(prefix = "/api", endpoint = "app_password_notice")]
+#[server(prefix = "/api", endpoint = "app_password_notice", output = Postcard)]
 pub async fn app_password_notice() -> Result<Option<RetirementNotice>, AppError> {
     respond(
         async {
@@ -137,7 +138,7 @@ pub async fn app_password_notice() -> Result<Option<RetirementNotice>, AppError>
 }
 
 /// Every active app password, its owner and last use, and days left.
-#[server(prefix = "/api", endpoint = "app_password_dashboard")]
+#[server(prefix = "/api", endpoint = "app_password_dashboard", output = Postcard)]
 pub async fn app_password_dashboard() -> Result<MigrationDashboard, AppError> {
     respond(
         async {
@@ -157,7 +158,7 @@ pub async fn app_password_dashboard() -> Result<MigrationDashboard, AppError> {
 
 /// Sets when app password creation closes and when they stop working
 /// (`YYYY-MM-DD`, empty for "not set").
-#[server(prefix = "/api", endpoint = "set_app_password_schedule")]
+#[server(prefix = "/api", endpoint = "set_app_password_schedule", output = Postcard)]
 pub async fn set_app_password_schedule(
     #[server(default)] creation_closes_on: String,
     #[server(default)] cutoff_on: String,

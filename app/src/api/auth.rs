@@ -1,5 +1,6 @@
 //! First-run setup, sign-in and sign-out.
 
+use super::Postcard;
 use crate::{error::AppError, model::CurrentUser};
 use leptos::prelude::*;
 use tokenwarden::secret::Secret;
@@ -12,13 +13,13 @@ use crate::ssr::{
     throttle::{self, Subject},
 };
 
-#[server(prefix = "/api", endpoint = "current_user")]
+#[server(prefix = "/api", endpoint = "current_user", output = Postcard)]
 pub async fn get_current_user() -> Result<Option<CurrentUser>, AppError> {
     respond(async { session::current_user(&state()?, &parts()?).await }.await)
 }
 
 /// Whether the instance still needs its first administrator.
-#[server(prefix = "/api", endpoint = "needs_setup")]
+#[server(prefix = "/api", endpoint = "needs_setup", output = Postcard)]
 pub async fn needs_setup() -> Result<bool, AppError> {
     respond(async { Ok(!users::is_set_up(&state()?.db).await?) }.await)
 }
@@ -68,7 +69,7 @@ fn set_cookie_and_redirect(cookie: String, to: &str) {
 /// Creates the first system administrator and signs them in. Needs the
 /// one-time setup code the server printed at startup; refused once any
 /// administrator exists.
-#[server(prefix = "/api", endpoint = "setup")]
+#[server(prefix = "/api", endpoint = "setup", output = Postcard)]
 pub async fn setup(
     setup_code: Secret,
     username: String,
@@ -119,7 +120,7 @@ pub async fn setup(
     )
 }
 
-#[server(prefix = "/api", endpoint = "login")]
+#[server(prefix = "/api", endpoint = "login", output = Postcard)]
 pub async fn login(identifier: String, password: Secret) -> Result<(), AppError> {
     respond(
         async {
@@ -131,7 +132,7 @@ pub async fn login(identifier: String, password: Secret) -> Result<(), AppError>
     )
 }
 
-#[server(prefix = "/api", endpoint = "logout")]
+#[server(prefix = "/api", endpoint = "logout", output = Postcard)]
 pub async fn logout() -> Result<(), AppError> {
     respond(
         async {

@@ -1,6 +1,7 @@
 //! Expiry policies: the system policy (Administration > Access tokens) and
 //! each workspace's (Workspace settings > Access tokens).
 
+use super::Postcard;
 use crate::{error::AppError, model::PolicyView};
 use leptos::prelude::*;
 
@@ -11,7 +12,7 @@ use crate::ssr::{
     store::{policies, tokens},
 };
 
-#[server(prefix = "/api", endpoint = "get_system_policy")]
+#[server(prefix = "/api", endpoint = "get_system_policy", output = Postcard)]
 pub async fn get_system_policy() -> Result<PolicyView, AppError> {
     respond(
         async {
@@ -35,7 +36,7 @@ pub async fn get_system_policy() -> Result<PolicyView, AppError> {
 /// `expiry_required` is a checkbox; `max_days` a whole number from 1 to
 /// 3650; `default_days` the preset personal tokens' form pre-selects
 /// (absent: 30).
-#[server(prefix = "/api", endpoint = "set_system_policy")]
+#[server(prefix = "/api", endpoint = "set_system_policy", output = Postcard)]
 pub async fn set_system_policy(
     #[server(default)] expiry_required: Option<String>,
     max_days: String,
@@ -56,7 +57,7 @@ pub async fn set_system_policy(
     )
 }
 
-#[server(prefix = "/api", endpoint = "get_workspace_policy")]
+#[server(prefix = "/api", endpoint = "get_workspace_policy", output = Postcard)]
 pub async fn get_workspace_policy(workspace: String) -> Result<PolicyView, AppError> {
     respond(
         async {
@@ -81,7 +82,7 @@ pub async fn get_workspace_policy(workspace: String) -> Result<PolicyView, AppEr
 /// `max_days` is 90, 180 or 365; `allow_no_expiry` a checkbox;
 /// `default_days` the preset the create form pre-selects, within `max_days`
 /// (absent: 30).
-#[server(prefix = "/api", endpoint = "set_workspace_policy")]
+#[server(prefix = "/api", endpoint = "set_workspace_policy", output = Postcard)]
 pub async fn set_workspace_policy(
     workspace: String,
     max_days: String,
@@ -105,7 +106,7 @@ pub async fn set_workspace_policy(
 
 /// The audit log: a workspace's for its admins; everything for system admins
 /// when `workspace` is empty.
-#[server(prefix = "/api", endpoint = "audit_log")]
+#[server(prefix = "/api", endpoint = "audit_log", output = Postcard)]
 pub async fn audit_log(#[server(default)] workspace: String) -> Result<Vec<crate::model::AuditEvent>, AppError> {
     respond(
         async {
@@ -134,7 +135,7 @@ fn email_note(enabled: bool) -> &'static str {
 
 /// Warning days (and a workspace's time zone): the system's for system
 /// admins when `workspace` is empty, else the workspace's additions.
-#[server(prefix = "/api", endpoint = "get_warnings")]
+#[server(prefix = "/api", endpoint = "get_warnings", output = Postcard)]
 pub async fn get_warnings(#[server(default)] workspace: String) -> Result<crate::model::WarningSettings, AppError> {
     use crate::ssr::store::warnings::{self, WarningsOf};
     respond(
@@ -192,7 +193,7 @@ async fn warnings_place(
 /// or a workspace's additions, comma-separated ("60, 30, 14, 7, 1"); and a
 /// workspace's `time_zone` for warning emails (an IANA name such as
 /// Europe/Berlin; empty: UTC; absent: unchanged).
-#[server(prefix = "/api", endpoint = "set_warnings")]
+#[server(prefix = "/api", endpoint = "set_warnings", output = Postcard)]
 pub async fn set_warnings(
     #[server(default)] workspace: String,
     #[server(default)] warning_days: String,
@@ -230,7 +231,7 @@ pub async fn set_warnings(
 }
 
 /// The system's rotation rules, for system admins.
-#[server(prefix = "/api", endpoint = "get_rotation_policy")]
+#[server(prefix = "/api", endpoint = "get_rotation_policy", output = Postcard)]
 pub async fn get_rotation_policy() -> Result<tokenwarden::rotation::RotationPolicy, AppError> {
     respond(
         async {
@@ -245,7 +246,7 @@ pub async fn get_rotation_policy() -> Result<tokenwarden::rotation::RotationPoli
 /// Saves the rotation rules: `max_overlap` and `default_overlap` are `none`,
 /// `1h`, `1d` or `7d` (the default within the maximum); `revoke_on_reuse` a
 /// checkbox.
-#[server(prefix = "/api", endpoint = "set_rotation_policy")]
+#[server(prefix = "/api", endpoint = "set_rotation_policy", output = Postcard)]
 pub async fn set_rotation_policy(
     max_overlap: String,
     default_overlap: String,
@@ -309,7 +310,7 @@ fn grace(grace_days: &str) -> Result<u32, AppError> {
 /// What applying the policy in force to existing tokens would do now: each
 /// active token beyond it, with the expiry it would get (the policy's limit
 /// from now, never sooner than `grace_days`, 7 to 365; empty: 30).
-#[server(prefix = "/api", endpoint = "preview_policy")]
+#[server(prefix = "/api", endpoint = "preview_policy", output = Postcard)]
 pub async fn preview_policy(
     #[server(default)] workspace: String,
     #[server(default)] grace_days: String,
@@ -342,7 +343,7 @@ pub async fn preview_policy(
 /// their expiry moves, their owners and admins are emailed at once, the
 /// webhooks get `policy.applied`, and the audit log records each token's
 /// old and new expiry.
-#[server(prefix = "/api", endpoint = "apply_policy")]
+#[server(prefix = "/api", endpoint = "apply_policy", output = Postcard)]
 pub async fn apply_policy(
     #[server(default)] workspace: String,
     #[server(default)] grace_days: String,

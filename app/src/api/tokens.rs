@@ -5,6 +5,7 @@
 // Server functions take one argument per form field.
 #![allow(clippy::too_many_arguments)]
 
+use super::Postcard;
 use crate::{
     error::AppError,
     model::{CreatedToken, PolicyView, TokenView},
@@ -27,7 +28,7 @@ use crate::ssr::{
 };
 
 /// The policy binding new tokens at this place, for the create form.
-#[server(prefix = "/api", endpoint = "token_policy")]
+#[server(prefix = "/api", endpoint = "token_policy", output = Postcard)]
 pub async fn token_policy(
     kind: String,
     #[server(default)] workspace: String,
@@ -64,7 +65,7 @@ pub async fn token_policy(
     )
 }
 
-#[server(prefix = "/api", endpoint = "list_tokens")]
+#[server(prefix = "/api", endpoint = "list_tokens", output = Postcard)]
 pub async fn list_tokens(
     kind: String,
     #[server(default)] workspace: String,
@@ -94,7 +95,7 @@ async fn tokens_at(fields: PlaceFields) -> Result<Vec<TokenView>, AppError> {
 
 /// How many tokens at a place are expiring soon (the rules crate's
 /// `TokenState::ExpiringSoon`), for the count beside the list.
-#[server(prefix = "/api", endpoint = "count_expiring")]
+#[server(prefix = "/api", endpoint = "count_expiring", output = Postcard)]
 pub async fn count_expiring(
     kind: String,
     #[server(default)] workspace: String,
@@ -123,7 +124,7 @@ pub async fn count_expiring(
 
 /// The banner's notice: tokens the signed-in user is warned about that
 /// expire within 7 days (`None`: none, or signed out).
-#[server(prefix = "/api", endpoint = "expiring_notice")]
+#[server(prefix = "/api", endpoint = "expiring_notice", output = Postcard)]
 pub async fn expiring_notice() -> Result<Option<crate::model::ExpiringNotice>, AppError> {
     respond(
         async {
@@ -147,7 +148,7 @@ pub async fn expiring_notice() -> Result<Option<crate::model::ExpiringNotice>, A
 /// (the form's are ignored), the expiry chosen again under today's policy,
 /// and the old token working for `overlap` (`none`, `1h`, `1d` or `7d`,
 /// within the system's longest), never past its own expiry.
-#[server(prefix = "/api", endpoint = "create_token")]
+#[server(prefix = "/api", endpoint = "create_token", output = Postcard)]
 pub async fn create_token(
     kind: String,
     #[server(default)] workspace: String,
@@ -198,7 +199,7 @@ pub async fn create_token(
 
 /// Changes a token's name and permissions. Any attempt to change its
 /// expiry is refused: once set, it never changes.
-#[server(prefix = "/api", endpoint = "update_token")]
+#[server(prefix = "/api", endpoint = "update_token", output = Postcard)]
 pub async fn update_token(
     id: i64,
     name: String,
@@ -234,7 +235,7 @@ pub async fn update_token(
     )
 }
 
-#[server(prefix = "/api", endpoint = "revoke_token")]
+#[server(prefix = "/api", endpoint = "revoke_token", output = Postcard)]
 pub async fn revoke_token(id: i64) -> Result<TokenView, AppError> {
     respond(
         async {

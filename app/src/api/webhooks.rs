@@ -4,6 +4,7 @@
 // Server functions take one argument per form field.
 #![allow(clippy::too_many_arguments)]
 
+use super::Postcard;
 use crate::{error::AppError, model::WebhookView};
 use leptos::prelude::*;
 
@@ -42,7 +43,7 @@ async fn authorize_hook(workspace: &str, id: i64) -> Result<(AppState, crate::mo
     }
 }
 
-#[server(prefix = "/api", endpoint = "list_webhooks")]
+#[server(prefix = "/api", endpoint = "list_webhooks", output = Postcard)]
 pub async fn list_webhooks(#[server(default)] workspace: String) -> Result<Vec<WebhookView>, AppError> {
     respond(
         async {
@@ -57,7 +58,7 @@ pub async fn list_webhooks(#[server(default)] workspace: String) -> Result<Vec<W
 /// resolves to a loopback, private or link-local address, unless the
 /// server allows them), a signing secret of 16 to 200 characters, and the
 /// events it wants, one checkbox each (`token_expiring`, …).
-#[server(prefix = "/api", endpoint = "add_webhook")]
+#[server(prefix = "/api", endpoint = "add_webhook", output = Postcard)]
 pub async fn add_webhook(
     #[server(default)] workspace: String,
     url: String,
@@ -117,7 +118,7 @@ pub async fn add_webhook(
     )
 }
 
-#[server(prefix = "/api", endpoint = "remove_webhook")]
+#[server(prefix = "/api", endpoint = "remove_webhook", output = Postcard)]
 pub async fn remove_webhook(#[server(default)] workspace: String, id: i64) -> Result<(), AppError> {
     respond(
         async {
@@ -129,7 +130,7 @@ pub async fn remove_webhook(#[server(default)] workspace: String, id: i64) -> Re
 }
 
 /// Sends a logged delivery again, now, with the same id and body.
-#[server(prefix = "/api", endpoint = "redeliver")]
+#[server(prefix = "/api", endpoint = "redeliver", output = Postcard)]
 pub async fn redeliver(#[server(default)] workspace: String, webhook: i64, delivery: i64) -> Result<(), AppError> {
     respond(
         async {

@@ -1,6 +1,7 @@
 //! Workspaces, projects, repositories and members, as each user may see
 //! and change them.
 
+use super::Postcard;
 use crate::{
     error::AppError,
     model::{MemberView, WorkspaceSummary, WorkspaceView},
@@ -17,7 +18,7 @@ use crate::ssr::{
     },
 };
 
-#[server(prefix = "/api", endpoint = "list_workspaces")]
+#[server(prefix = "/api", endpoint = "list_workspaces", output = Postcard)]
 pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
     respond(
         async {
@@ -28,7 +29,7 @@ pub async fn list_workspaces() -> Result<Vec<WorkspaceSummary>, AppError> {
     )
 }
 
-#[server(prefix = "/api", endpoint = "get_workspace")]
+#[server(prefix = "/api", endpoint = "get_workspace", output = Postcard)]
 pub async fn get_workspace(workspace: String) -> Result<WorkspaceView, AppError> {
     respond(
         async {
@@ -40,7 +41,7 @@ pub async fn get_workspace(workspace: String) -> Result<WorkspaceView, AppError>
     )
 }
 
-#[server(prefix = "/api", endpoint = "create_project")]
+#[server(prefix = "/api", endpoint = "create_project", output = Postcard)]
 pub async fn create_project(workspace: String, key: String, name: String) -> Result<(), AppError> {
     respond(
         async {
@@ -57,7 +58,7 @@ pub async fn create_project(workspace: String, key: String, name: String) -> Res
 }
 
 /// Creates a repository in a project; needs admin on that project.
-#[server(prefix = "/api", endpoint = "create_repository")]
+#[server(prefix = "/api", endpoint = "create_repository", output = Postcard)]
 pub async fn create_repository(workspace: String, project: String, slug: String, name: String) -> Result<(), AppError> {
     respond(
         async {
@@ -82,7 +83,7 @@ pub async fn create_repository(workspace: String, project: String, slug: String,
     )
 }
 
-#[server(prefix = "/api", endpoint = "list_members")]
+#[server(prefix = "/api", endpoint = "list_members", output = Postcard)]
 pub async fn list_members(workspace: String) -> Result<Vec<MemberView>, AppError> {
     respond(
         async {
@@ -96,7 +97,7 @@ pub async fn list_members(workspace: String) -> Result<Vec<MemberView>, AppError
 /// Gives a user a role in the workspace. `target` names the project (by
 /// key) for a project admin or the repository (by slug) for a repository
 /// admin, and is ignored otherwise.
-#[server(prefix = "/api", endpoint = "add_member")]
+#[server(prefix = "/api", endpoint = "add_member", output = Postcard)]
 pub async fn add_member(
     workspace: String,
     username: String,
@@ -132,7 +133,7 @@ pub async fn add_member(
     )
 }
 
-#[server(prefix = "/api", endpoint = "remove_member")]
+#[server(prefix = "/api", endpoint = "remove_member", output = Postcard)]
 pub async fn remove_member(workspace: String, username: String) -> Result<(), AppError> {
     respond(
         async {

@@ -2,11 +2,12 @@
 //! expire within 7 days. Rendered on the server only (no client code).
 
 use crate::api::tokens::expiring_notice;
+use crate::components::server_resource;
 use leptos::prelude::*;
 
 #[component]
 pub fn ExpiryBanner() -> impl IntoView {
-    let notice = Resource::new(|| (), |_| expiring_notice());
+    let notice = server_resource(|| (), |_| expiring_notice());
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -11,8 +11,8 @@
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
     components::{
-        island_ready, policy_saves, reset_on_success, ActionError, ErrorBox, LastUse, LocalDate, NewSecret, Scroller,
-        Usage,
+        island_ready, policy_saves, reset_on_success, server_resource, ActionError, ErrorBox, LastUse, LocalDate,
+        NewSecret, Scroller, Usage,
     },
     model::{CreatedToken, PolicyView, TokenView},
 };
@@ -93,7 +93,7 @@ pub fn TokensPanel(
     let update = ServerAction::<UpdateToken>::new();
     let revoke = ServerAction::<RevokeToken>::new();
     let list_place = place.clone();
-    let tokens = Resource::new(
+    let tokens = server_resource(
         move || (create.version().get(), update.version().get(), revoke.version().get()),
         move |_| {
             let p = list_place.fields();
@@ -346,7 +346,7 @@ fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>, rotating: Ro
     let policy_place = place.clone();
     // Refetched when a policy is saved on this page: the choices follow it.
     let saves = policy_saves();
-    let policy = Resource::new(
+    let policy = server_resource(
         move || saves.get(),
         move |_| {
             let p = policy_place.fields();

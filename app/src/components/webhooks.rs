@@ -8,7 +8,7 @@
 
 use crate::{
     api::webhooks::{list_webhooks, AddWebhook, Redeliver, RemoveWebhook},
-    components::{refusal, ErrorBox, LocalDate, Scroller},
+    components::{refusal, server_resource, ErrorBox, LocalDate, Scroller},
     model::{DeliveryView, WebhookView},
 };
 use leptos::{prelude::*, server_fn::ServerFn};
@@ -18,7 +18,7 @@ use tokenwarden::webhooks::Event;
 #[component]
 pub fn WebhooksPanel(workspace: String) -> impl IntoView {
     let list_ws = workspace.clone();
-    let hooks = Resource::new(|| (), move |_| list_webhooks(list_ws.clone()));
+    let hooks = server_resource(|| (), move |_| list_webhooks(list_ws.clone()));
     let scope = if workspace.is_empty() {
         "every workspace and personal token"
     } else {

@@ -9,8 +9,8 @@ use crate::{
     api::policies::{get_rotation_policy, get_warnings, preview_policy, ApplyPolicy, SetRotationPolicy, SetWarnings},
     api::tokens::count_expiring,
     components::{
-        announce_policy_saved, island_ready, refusal, run_when, ActionResult, ErrorBox, LocalDate, Scroller, SignedIn,
-        SystemAdminOnly,
+        announce_policy_saved, island_ready, refusal, run_when, server_resource, ActionResult, ErrorBox, LocalDate,
+        Scroller, SignedIn, SystemAdminOnly,
     },
     model::{AuditEvent, PolicyView, TokenView},
 };
@@ -44,7 +44,7 @@ fn shown() -> String {
 #[component]
 fn WarningsForm(workspace: String) -> impl IntoView {
     let ws = workspace.clone();
-    let settings = Resource::new(|| (), move |_| get_warnings(ws.clone()));
+    let settings = server_resource(|| (), move |_| get_warnings(ws.clone()));
     let refused = refusal(SetWarnings::PATH);
     let (label, hidden) = if workspace.is_empty() {
         ("Warn this many days before expiry", String::new())
@@ -84,7 +84,7 @@ fn WarningsForm(workspace: String) -> impl IntoView {
 /// plain form, rendered on the server (no client code).
 #[component]
 fn RotationForm() -> impl IntoView {
-    let rules = Resource::new(|| (), |_| get_rotation_policy());
+    let rules = server_resource(|| (), |_| get_rotation_policy());
     let refused = refusal(SetRotationPolicy::PATH);
     let select = |name: &'static str, chosen: Overlap| {
         view! {
@@ -129,7 +129,7 @@ fn ApplyPolicyForm(workspace: String) -> impl IntoView {
     let asked = leptos_router::hooks::use_query_map().read_untracked().get("grace");
     let grace = asked.clone().unwrap_or_else(|| DEFAULT_GRACE_DAYS.to_string());
     let ws = workspace.clone();
-    let preview = Resource::new(
+    let preview = server_resource(
         || (),
         move |_| preview_policy(ws.clone(), asked.clone().unwrap_or_default()),
     );
@@ -184,7 +184,7 @@ fn ApplyPolicyForm(workspace: String) -> impl IntoView {
 #[component]
 fn ExpiringCount(place: Place) -> impl IntoView {
     let fields = place.fields();
-    let count = Resource::new(
+    let count = server_resource(
         || (),
         move |_| {
             let f = fields.clone();
@@ -341,7 +341,7 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
     island_ready();
     let save = ServerAction::<SetWorkspacePolicy>::new();
     let ws = workspace.clone();
-    let policy = Resource::new(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
+    let policy = server_resource(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
     run_when(
         Box::new(move || matches!(save.value().get(), Some(Ok(())))),
         Box::new(announce_policy_saved),
@@ -487,8 +487,8 @@ pub fn SystemAccessTokens() -> impl IntoView {
 fn SystemPolicyPanel() -> impl IntoView {
     island_ready();
     let save = ServerAction::<SetSystemPolicy>::new();
-    let policy = Resource::new(move || save.version().get(), |_| get_system_policy());
-    let events = Resource::new(move || save.version().get(), |_| audit_log(String::new()));
+    let policy = server_resource(move || save.version().get(), |_| get_system_policy());
+    let events = server_resource(move || save.version().get(), |_| audit_log(String::new()));
     run_when(
         Box::new(move || matches!(save.value().get(), Some(Ok(())))),
         Box::new(announce_policy_saved),
@@ -533,7 +533,7 @@ fn SystemPolicyPanel() -> impl IntoView {
 
 #[component]
 fn WorkspaceAudit(workspace: String) -> impl IntoView {
-    let events = Resource::new(|| (), move |_| audit_log(workspace.clone()));
+    let events = server_resource(|| (), move |_| audit_log(workspace.clone()));
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

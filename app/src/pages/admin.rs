@@ -5,7 +5,9 @@ use crate::{
         admin::{list_users, CreateUser, CreateWorkspace},
         workspaces::list_workspaces,
     },
-    components::{date, island_ready, reset_on_success, ActionResult, ErrorBox, Scroller, SystemAdminOnly},
+    components::{
+        date, island_ready, reset_on_success, server_resource, ActionResult, ErrorBox, Scroller, SystemAdminOnly,
+    },
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -37,7 +39,7 @@ pub fn Admin() -> impl IntoView {
 fn Users() -> impl IntoView {
     island_ready();
     let create = ServerAction::<CreateUser>::new();
-    let users = Resource::new(move || create.version().get(), |_| list_users());
+    let users = server_resource(move || create.version().get(), |_| list_users());
     // Created: the form empties (both passwords too) and the focus goes
     // back to Username, for the next one.
     let (form, username) = (
@@ -99,7 +101,7 @@ fn Users() -> impl IntoView {
 fn Workspaces() -> impl IntoView {
     island_ready();
     let create = ServerAction::<CreateWorkspace>::new();
-    let workspaces = Resource::new(move || create.version().get(), |_| list_workspaces());
+    let workspaces = server_resource(move || create.version().get(), |_| list_workspaces());
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());
     view! {

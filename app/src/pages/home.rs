@@ -2,7 +2,7 @@
 
 use crate::{
     api::{auth::needs_setup, workspaces::list_workspaces},
-    components::{ErrorBox, SignedIn},
+    components::{server_resource, ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -11,7 +11,7 @@ use tokenwarden::Access;
 
 #[component]
 pub fn Home() -> impl IntoView {
-    let needed = Resource::new(|| (), |_| needs_setup());
+    let needed = server_resource(|| (), |_| needs_setup());
     view! {
         <Title text="Workspaces" />
         <Suspense fallback=|| ()>
@@ -28,7 +28,7 @@ pub fn Home() -> impl IntoView {
 
 #[component]
 fn WorkspaceList() -> impl IntoView {
-    let workspaces = Resource::new(|| (), |_| list_workspaces());
+    let workspaces = server_resource(|| (), |_| list_workspaces());
     view! {
         <h1>"Workspaces"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

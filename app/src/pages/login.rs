@@ -1,3 +1,4 @@
+use crate::components::server_resource;
 use crate::{api::auth::needs_setup, auth::use_auth, components::ErrorBox, error::AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -6,7 +7,7 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn Login() -> impl IntoView {
     let auth = use_auth();
-    let needed = Resource::new(|| (), |_| needs_setup());
+    let needed = server_resource(|| (), |_| needs_setup());
     view! {
         <Title text="Sign in" />
         <Suspense fallback=|| ()>

@@ -2,7 +2,7 @@
 
 use crate::{
     api::auth::{needs_setup, Setup},
-    components::{island_ready, ActionError, ErrorBox},
+    components::{island_ready, server_resource, ActionError, ErrorBox},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -13,7 +13,7 @@ use tokenwarden::validate::{
 
 #[component]
 pub fn Setup() -> impl IntoView {
-    let needed = Resource::new(|| (), |_| needs_setup());
+    let needed = server_resource(|| (), |_| needs_setup());
     view! {
         <Title text="Set up" />
         <Suspense fallback=|| ()>

@@ -2,7 +2,7 @@
 
 use crate::{
     api::workspaces::get_workspace,
-    components::{ErrorBox, SignedIn},
+    components::{server_resource, ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -26,7 +26,7 @@ fn access_label(access: Access) -> &'static str {
 #[component]
 pub fn Workspace() -> impl IntoView {
     let slug = workspace_param();
-    let workspace = Resource::new(move || slug.get(), get_workspace);
+    let workspace = server_resource(move || slug.get(), get_workspace);
     view! {
         <SignedIn>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

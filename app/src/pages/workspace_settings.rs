@@ -4,7 +4,7 @@
 use super::workspace::workspace_param;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{island_ready, ActionError, ActionResult, ErrorBox, Scroller, SignedIn},
+    components::{island_ready, server_resource, ActionError, ActionResult, ErrorBox, Scroller, SignedIn},
     model::WorkspaceView,
 };
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ use tokenwarden::Role;
 #[component]
 pub fn WorkspaceSettings() -> impl IntoView {
     let slug = workspace_param();
-    let workspace = Resource::new(move || slug.get(), get_workspace);
+    let workspace = server_resource(move || slug.get(), get_workspace);
     view! {
         <SignedIn>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -54,7 +54,7 @@ fn ProjectsPanel(workspace: String) -> impl IntoView {
     island_ready();
     let create_project = ServerAction::<CreateProject>::new();
     let create_repository = ServerAction::<CreateRepository>::new();
-    let ws = Resource::new(
+    let ws = server_resource(
         move || (create_project.version().get(), create_repository.version().get()),
         move |_| get_workspace(workspace.clone()),
     );
@@ -136,7 +136,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
     let add = ServerAction::<AddMember>::new();
     let remove = ServerAction::<RemoveMember>::new();
     let slug = workspace.clone();
-    let members = Resource::new(
+    let members = server_resource(
         move || (add.version().get(), remove.version().get()),
         move |_| list_members(slug.clone()),
     );

@@ -4,6 +4,7 @@
 use crate::common;
 use crate::common::{Backend, TestApp, ADMIN_PASSWORD, USER_PASSWORD};
 use app::{error::AppError, ssr::AuthSettings};
+use leptos::server_fn::{codec::PostcardEncoding, Decodes};
 
 both_backends!(setup_creates_the_first_admin_and_signs_them_in, |backend| async move {
     let app = TestApp::spawn(backend).await;
@@ -261,10 +262,10 @@ both_backends!(sign_out_revokes_the_session_on_the_server, |backend| async move 
                 .send()
                 .await
                 .unwrap()
-                .text()
+                .bytes()
                 .await
                 .unwrap();
-            serde_json::from_str::<Option<app::model::CurrentUser>>(&body)
+            <PostcardEncoding as Decodes<Option<app::model::CurrentUser>>>::decode(body)
                 .unwrap()
                 .map(|u| u.username)
         }

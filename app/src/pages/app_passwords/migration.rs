@@ -5,7 +5,7 @@ use super::scope_labels;
 use crate::components::LastUse;
 use crate::{
     api::app_passwords::{app_password_dashboard, RevokeAppPassword, SetAppPasswordSchedule},
-    components::{island_ready, ActionResult, ErrorBox, LocalDate, Scroller, SystemAdminOnly},
+    components::{island_ready, server_resource, ActionResult, ErrorBox, LocalDate, Scroller, SystemAdminOnly},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -31,7 +31,7 @@ pub fn AppPasswordMigrationPage() -> impl IntoView {
 #[component]
 fn AppPasswordMigration() -> impl IntoView {
     let revoke = ServerAction::<RevokeAppPassword>::new();
-    let dashboard = Resource::new(|| (), |_| app_password_dashboard());
+    let dashboard = server_resource(|| (), |_| app_password_dashboard());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

@@ -12,7 +12,8 @@ pub use replace::ReplaceAppPasswordPage;
 use crate::{
     api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
     components::{
-        island_ready, reset_on_success, ActionError, ErrorBox, LastUse, LocalDate, NewSecret, Scroller, SignedIn, Usage,
+        island_ready, reset_on_success, server_resource, ActionError, ErrorBox, LastUse, LocalDate, NewSecret,
+        Scroller, SignedIn, Usage,
     },
     model::{AppPasswordView, CreatedAppPassword},
 };
@@ -53,7 +54,7 @@ fn AppPasswordsPanel() -> impl IntoView {
     island_ready();
     let create = ServerAction::<CreateAppPassword>::new();
     let revoke = ServerAction::<RevokeAppPassword>::new();
-    let mine = Resource::new(
+    let mine = server_resource(
         move || (create.version().get(), revoke.version().get()),
         |_| my_app_passwords(),
     );

@@ -10,7 +10,7 @@ use crate::{
         tokens::{token_policy, CreateToken},
     },
     components::{
-        island_ready,
+        island_ready, server_resource,
         tokens::{CreateTokenFields, NewTokenSecret, Prefill},
         ActionError, ErrorBox, SignedIn,
     },
@@ -45,8 +45,8 @@ pub fn ReplaceAppPasswordPage() -> impl IntoView {
 /// below are an island.
 #[component]
 fn ReplaceAppPassword(id: i64) -> impl IntoView {
-    let mine = Resource::new(|| (), |_| my_app_passwords());
-    let policy = Resource::new(
+    let mine = server_resource(|| (), |_| my_app_passwords());
+    let policy = server_resource(
         || (),
         |_| token_policy("personal".into(), String::new(), String::new(), String::new()),
     );

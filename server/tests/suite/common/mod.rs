@@ -6,6 +6,7 @@
 //! `TOKENWARDEN_TEST_POSTGRES_URL` (`./dev test` starts a throwaway one).
 //! Without that variable the PostgreSQL half fails: it is never skipped.
 use app::{error::AppError, ssr::AuthSettings};
+use leptos::server_fn::{codec::PostcardEncoding, Decodes};
 use rand::Rng;
 use serde::de::DeserializeOwned;
 use server::config::DatabaseConfig;
@@ -471,11 +472,20 @@ impl Client {
             .await
             .ok()?;
         let status = response.status().as_u16();
-        let body = response.text().await.ok()?;
+        let content_type = response.headers().get("content-type").cloned();
+        let body = response.bytes().await.ok()?;
         Some(if (200..400).contains(&status) {
-            Ok(serde_json::from_str(&body).unwrap_or_else(|e| panic!("{name}: unreadable answer {body:?}: {e}")))
+            // Answers are postcard, read by the decoder the browser runs.
+            assert_eq!(
+                content_type.as_ref().and_then(|v| v.to_str().ok()),
+                Some("application/x-postcard"),
+                "{name}: the answer's type"
+            );
+            Ok(<PostcardEncoding as Decodes<T>>::decode(body.clone())
+                .unwrap_or_else(|e| panic!("{name}: unreadable answer {body:?}: {e}")))
         } else {
-            let error = serde_json::from_str(&body)
+            // Refusals are JSON, for people calling by hand.
+            let error = serde_json::from_slice(&body)
                 .unwrap_or_else(|e| panic!("{name}: unreadable error {status} {body:?}: {e}"));
             Err(Failure { status, error })
         })
