@@ -1,14 +1,17 @@
 //! What pages share: the layout and its guards, feedback, dates here; the
 //! access-token panel and create form in [`tokens`]; the app-password
-//! retirement banner in [`app_password_banner`].
+//! retirement banner in [`app_password_banner`]; every form's way to call
+//! its server function, [`ServerForm`].
 
 mod app_password_banner;
 mod expiry_banner;
+mod server_form;
 pub mod tokens;
 pub mod webhooks;
 
 pub use app_password_banner::AppPasswordBanner;
 pub use expiry_banner::ExpiryBanner;
+pub use server_form::ServerForm;
 
 use crate::{api::auth::Logout, auth::use_auth, error::AppError, model::CurrentUser};
 use leptos::prelude::*;
@@ -38,9 +41,9 @@ pub fn Header() -> impl IntoView {
                                 <div class="session">
                                     <span class="who" title=user.username.clone()>{user.display_name.clone()}</span>
                                     // A plain form (no island): the server signs out and redirects.
-                                    <ActionForm action=logout>
+                                    <ServerForm action=logout>
                                         <button type="submit" class="link">"Sign out"</button>
-                                    </ActionForm>
+                                    </ServerForm>
                                 </div>
                             }
                                 .into_any()

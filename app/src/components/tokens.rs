@@ -12,7 +12,7 @@ use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
     components::{
         island_ready, policy_saves, reset_on_success, server_resource, ActionError, ErrorBox, LastUse, LocalDate,
-        NewSecret, Scroller, Usage,
+        NewSecret, Scroller, ServerForm, Usage,
     },
     model::{CreatedToken, PolicyView, TokenView},
 };
@@ -259,25 +259,25 @@ fn TokenRow(
             editing.get().then(move || view! {
             <tr class="subrow"><td colspan="7">
                 // Saving refetches the list, which closes this form.
-                <ActionForm action=update attr:class="grid-form">
+                <ServerForm action=update attr:class="grid-form">
                     <input type="hidden" name="id" value=id />
                     <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS value=name /></label>
                     <PermissionFields kind selected=permissions />
                     <p class="read-only">"Expiry: " {expires} " — it cannot be changed."</p>
                     <button type="submit">"Save changes"</button>
-                </ActionForm>
+                </ServerForm>
             </td></tr>
         })}}
         {move || {
             let id = id_revoke.clone();
             confirming.get().then(move || view! {
             <tr class="subrow"><td colspan="7">
-                <ActionForm action=revoke attr:class="confirm">
+                <ServerForm action=revoke attr:class="confirm">
                     <input type="hidden" name="id" value=id />
                     <span>"Revoke this token? Anything using it stops working at once."</span>
                     <button type="submit" class="danger">"Revoke token"</button>
                     <button type="button" class="secondary" on:click=move |_| confirming.set(false)>"Cancel"</button>
-                </ActionForm>
+                </ServerForm>
             </td></tr>
         })}}
     }
@@ -441,7 +441,7 @@ pub(crate) fn CreateTokenFields(
                 Some((id, name)) => format!("Rotate \"{name}\" (#{id})"),
                 None => title.to_string(),
             }}</summary>
-            <ActionForm action=create node_ref=form attr:class="stack">
+            <ServerForm action=create node_ref=form attr:class="stack">
                 <input type="hidden" name="kind" value=fields.kind />
                 <input type="hidden" name="workspace" value=fields.workspace />
                 <input type="hidden" name="project" value=fields.project />
@@ -504,7 +504,7 @@ pub(crate) fn CreateTokenFields(
                 })}
                 <ActionError value=create.value() />
                 <button type="submit">{move || if is_rotating() { "Rotate token" } else { "Create" }}</button>
-            </ActionForm>
+            </ServerForm>
         </details>
     }
 }

@@ -10,7 +10,7 @@ use crate::{
     api::tokens::count_expiring,
     components::{
         announce_policy_saved, island_ready, refusal, run_when, server_resource, ActionResult, ErrorBox, LocalDate,
-        Scroller, SignedIn, SystemAdminOnly,
+        Scroller, ServerForm, SignedIn, SystemAdminOnly,
     },
     model::{AuditEvent, PolicyView, TokenView},
 };
@@ -365,7 +365,7 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
                         ));
                         let max_days = RwSignal::new(current.max_days());
                         view! {
-                            <ActionForm action=save attr:class="stack">
+                            <ServerForm action=save attr:class="stack">
                                 <input type="hidden" name="workspace" value=workspace />
                                 <fieldset>
                                     <legend>"Longest expiry allowed for new tokens"</legend>
@@ -380,7 +380,7 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
                                 {note}
                                 <ActionResult value=save.value() done="Policy saved." />
                                 <button type="submit">"Save policy"</button>
-                            </ActionForm>
+                            </ServerForm>
                             <BeyondPolicy tokens=beyond />
                         }.into_any()
                     })
@@ -510,7 +510,7 @@ fn SystemPolicyPanel() -> impl IntoView {
                 view! {
                     <section class="card">
                         <h2>"System expiry policy"</h2>
-                        <ActionForm action=save attr:class="stack">
+                        <ServerForm action=save attr:class="stack">
                             <label class="check"><input type="checkbox" name="expiry_required" checked=policy.system.expiry_required on:change=move |ev| required.set(event_target_checked(&ev)) />"Expiry required"</label>
                             <label>"Max days until expiry" <input type="number" name="max_days" min="1" max="3650" required value=policy.system.max_days().to_string()
                                 on:input=move |ev| if let Ok(days) = event_target_value(&ev).trim().parse() { max_days.set(days) } /></label>
@@ -520,7 +520,7 @@ fn SystemPolicyPanel() -> impl IntoView {
                             {note}
                             <ActionResult value=save.value() done="Policy saved." />
                             <button type="submit">"Save"</button>
-                        </ActionForm>
+                        </ServerForm>
                     </section>
                     <BeyondPolicy tokens=beyond />
                     <AuditTable events />

@@ -6,7 +6,8 @@ use crate::{
         workspaces::list_workspaces,
     },
     components::{
-        date, island_ready, reset_on_success, server_resource, ActionResult, ErrorBox, Scroller, SystemAdminOnly,
+        date, island_ready, reset_on_success, server_resource, ActionResult, ErrorBox, Scroller, ServerForm,
+        SystemAdminOnly,
     },
 };
 use leptos::prelude::*;
@@ -83,7 +84,7 @@ fn Users() -> impl IntoView {
                 })}
             </Transition>
             <h3>"Create user"</h3>
-            <ActionForm action=create node_ref=form attr:class="grid-form">
+            <ServerForm action=create node_ref=form attr:class="grid-form">
                 <label>"Username" <input name="username" node_ref=username required minlength=USERNAME_MIN_CHARS maxlength=USERNAME_MAX_CHARS /></label>
                 <label>"Email" <input name="email" type="email" required maxlength=EMAIL_MAX_CHARS /></label>
                 <label>"Full name" <input name="display_name" required maxlength=NAME_MAX_CHARS /></label>
@@ -92,7 +93,7 @@ fn Users() -> impl IntoView {
                 <label class="check"><input name="system_admin" type="checkbox" /> "System administrator"</label>
                 <ActionResult value=create.value() done="User created." />
                 <button type="submit">"Create user"</button>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }
@@ -122,13 +123,13 @@ fn Workspaces() -> impl IntoView {
                 })}
             </Transition>
             <h3>"Create workspace"</h3>
-            <ActionForm action=create node_ref=form attr:class="grid-form">
+            <ServerForm action=create node_ref=form attr:class="grid-form">
                 <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS /></label>
                 <label>"Slug (used in URLs)" <input name="slug" required minlength=WORKSPACE_SLUG_MIN_CHARS maxlength=WORKSPACE_SLUG_MAX_CHARS pattern="[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9]" /></label>
                 <label>"Workspace admin (username; empty for you)" <input name="admin_username" /></label>
                 <ActionResult value=create.value() done="Workspace created." />
                 <button type="submit">"Create workspace"</button>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }

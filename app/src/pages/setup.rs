@@ -2,7 +2,7 @@
 
 use crate::{
     api::auth::{needs_setup, Setup},
-    components::{island_ready, server_resource, ActionError, ErrorBox},
+    components::{island_ready, server_resource, ActionError, ErrorBox, ServerForm},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -42,7 +42,7 @@ fn SetupForm() -> impl IntoView {
     island_ready();
     let setup = ServerAction::<Setup>::new();
     view! {
-        <ActionForm action=setup attr:class="stack">
+        <ServerForm action=setup attr:class="stack">
             <label>"Setup code" <input name="setup_code" autocomplete="one-time-code" required spellcheck="false" placeholder="XXXX-XXXX-XXXX-XXXX" /></label>
             <label>"Username" <input name="username" autocomplete="username" required minlength=USERNAME_MIN_CHARS maxlength=USERNAME_MAX_CHARS /></label>
             <label>"Email" <input name="email" type="email" autocomplete="email" required maxlength=EMAIL_MAX_CHARS /></label>
@@ -52,6 +52,6 @@ fn SetupForm() -> impl IntoView {
             <p class="hint">"At least 12 characters. A passphrase of a few words is easiest."</p>
             <ActionError value=setup.value() />
             <button type="submit">"Create administrator"</button>
-        </ActionForm>
+        </ServerForm>
     }
 }

@@ -4,7 +4,7 @@
 use super::workspace::workspace_param;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{island_ready, server_resource, ActionError, ActionResult, ErrorBox, Scroller, SignedIn},
+    components::{island_ready, server_resource, ActionError, ActionResult, ErrorBox, Scroller, ServerForm, SignedIn},
     model::WorkspaceView,
 };
 use leptos::prelude::*;
@@ -102,18 +102,18 @@ fn Projects(
                 let slug = slug.clone();
                 view! {
                     <h3>"Create project"</h3>
-                    <ActionForm action=create_project attr:class="grid-form">
+                    <ServerForm action=create_project attr:class="grid-form">
                         <input type="hidden" name="workspace" value=slug />
                         <label>"Key" <input name="key" required maxlength=PROJECT_KEY_MAX_CHARS placeholder="WEB" /></label>
                         <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Website" /></label>
                         <ActionResult value=create_project.value() done="Project created." />
                         <button type="submit">"Create project"</button>
-                    </ActionForm>
+                    </ServerForm>
                 }
             })}
             {(!administered.is_empty()).then(|| view! {
                 <h3>"Create repository"</h3>
-                <ActionForm action=create_repository attr:class="grid-form">
+                <ServerForm action=create_repository attr:class="grid-form">
                     <input type="hidden" name="workspace" value=slug.clone() />
                     <label>"Project"
                         <select name="project">
@@ -124,7 +124,7 @@ fn Projects(
                     <label>"Slug" <input name="slug" required maxlength=REPOSITORY_SLUG_MAX_CHARS placeholder="website" /></label>
                     <ActionResult value=create_repository.value() done="Repository created." />
                     <button type="submit">"Create repository"</button>
-                </ActionForm>
+                </ServerForm>
             })}
         </section>
     }
@@ -164,11 +164,11 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
                                                     <td>{m.display_name} <span class="muted">" " {m.username.clone()}</span></td>
                                                     <td>{roles.join(", ")}</td>
                                                     <td>
-                                                        <ActionForm action=remove>
+                                                        <ServerForm action=remove>
                                                             <input type="hidden" name="workspace" value=workspace />
                                                             <input type="hidden" name="username" value=m.username />
                                                             <button type="submit" class="link danger">"Remove"</button>
-                                                        </ActionForm>
+                                                        </ServerForm>
                                                     </td>
                                                 </tr>
                                             }
@@ -182,7 +182,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
             </Transition>
             <ActionError value=remove.value() />
             <h3>"Add member or give a role"</h3>
-            <ActionForm action=add attr:class="grid-form">
+            <ServerForm action=add attr:class="grid-form">
                 <input type="hidden" name="workspace" value=workspace />
                 <label>"Username" <input name="username" required maxlength=USERNAME_MAX_CHARS /></label>
                 <label>"Role"
@@ -198,7 +198,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
                 </label>
                 <ActionResult value=add.value() done="Role given." />
                 <button type="submit">"Save"</button>
-            </ActionForm>
+            </ServerForm>
         </section>
     }
 }

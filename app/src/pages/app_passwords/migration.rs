@@ -5,7 +5,9 @@ use super::scope_labels;
 use crate::components::LastUse;
 use crate::{
     api::app_passwords::{app_password_dashboard, RevokeAppPassword, SetAppPasswordSchedule},
-    components::{island_ready, server_resource, ActionResult, ErrorBox, LocalDate, Scroller, SystemAdminOnly},
+    components::{
+        island_ready, server_resource, ActionResult, ErrorBox, LocalDate, Scroller, ServerForm, SystemAdminOnly,
+    },
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -79,10 +81,10 @@ fn AppPasswordMigration() -> impl IntoView {
                                                     <td class="last-used"><LastUse at=row.app_password.last_used_at addr=row.app_password.last_used_addr.clone() via=row.app_password.last_used_via.clone() /></td>
                                                     <td>{days_left.map(|n| n.to_string()).unwrap_or_else(|| "No cutoff".into())}</td>
                                                     <td class="actions">
-                                                        <ActionForm action=revoke>
+                                                        <ServerForm action=revoke>
                                                             <input type="hidden" name="id" value=id />
                                                             <button type="submit" class="link danger">"Revoke"</button>
-                                                        </ActionForm>
+                                                        </ServerForm>
                                                     </td>
                                                 </tr>
                                             }
@@ -112,7 +114,7 @@ fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView 
         }
     });
     view! {
-        <ActionForm action=save attr:class="grid-form">
+        <ServerForm action=save attr:class="grid-form">
             <label>"Creation closes on"
                 <input type="date" name="creation_closes_on" value=creation_closes_on />
             </label>
@@ -120,7 +122,7 @@ fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView 
                 <input type="date" name="cutoff_on" value=cutoff_on />
             </label>
             <button type="submit">"Save schedule"</button>
-        </ActionForm>
+        </ServerForm>
         <p class="hint">"Dates take effect at 00:00 UTC. Leave a date empty for no date. The cutoff cannot come before creation closes."</p>
         <ActionResult value=save.value() done="Schedule saved." />
     }

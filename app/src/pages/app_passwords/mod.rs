@@ -13,7 +13,7 @@ use crate::{
     api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
     components::{
         island_ready, reset_on_success, server_resource, ActionError, ErrorBox, LastUse, LocalDate, NewSecret,
-        Scroller, SignedIn, Usage,
+        Scroller, ServerForm, SignedIn, Usage,
     },
     model::{AppPasswordView, CreatedAppPassword},
 };
@@ -127,7 +127,7 @@ fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoVi
     view! {
         <details class="create" open>
             <summary>"Create app password"</summary>
-            <ActionForm action=create node_ref=form attr:class="stack">
+            <ServerForm action=create node_ref=form attr:class="stack">
                 <label>"Label" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Build server" /></label>
                 <div class="grid-form">
                     {groups.into_iter().map(|(field, label, scopes)| view! {
@@ -144,7 +144,7 @@ fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoVi
                 </div>
                 <ActionError value=create.value() />
                 <button type="submit">"Create"</button>
-            </ActionForm>
+            </ServerForm>
         </details>
     }
 }
@@ -208,11 +208,11 @@ fn AppPasswordList(
                                     // The confirmation is plain HTML: no state per row.
                                     <details class="confirm-revoke">
                                         <summary class="link danger">"Revoke"</summary>
-                                        <ActionForm action=revoke attr:class="confirm">
+                                        <ServerForm action=revoke attr:class="confirm">
                                             <input type="hidden" name="id" value=id />
                                             <span>"Anything using it stops working at once."</span>
                                             <button type="submit" class="danger">"Revoke app password"</button>
-                                        </ActionForm>
+                                        </ServerForm>
                                     </details>
                                 })}
                             </td>

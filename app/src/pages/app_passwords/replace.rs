@@ -12,7 +12,7 @@ use crate::{
     components::{
         island_ready, server_resource,
         tokens::{CreateTokenFields, NewTokenSecret, Prefill},
-        ActionError, ErrorBox, SignedIn,
+        ActionError, ErrorBox, ServerForm, SignedIn,
     },
     model::PolicyView,
 };
@@ -120,11 +120,11 @@ fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyV
                 <h3>"2. Put the token where the app password was, then revoke the app password"</h3>
             })}
             <Show when=move || created().is_some() && !revoked() fallback=|| ()>
-                <ActionForm action=revoke attr:class="confirm">
+                <ServerForm action=revoke attr:class="confirm">
                     <input type="hidden" name="id" value=id />
                     <span>{question.get_value()}</span>
                     <button type="submit" class="danger">"Revoke app password"</button>
-                </ActionForm>
+                </ServerForm>
             </Show>
             <ActionError value=revoke.value() />
             <Show when=revoked fallback=|| ()>
