@@ -11,7 +11,7 @@ pub mod webhooks;
 
 pub use app_password_banner::AppPasswordBanner;
 pub use expiry_banner::ExpiryBanner;
-pub use server_form::ServerForm;
+pub use server_form::{FormAction, ServerForm};
 
 use crate::{api::auth::Logout, auth::use_auth, error::AppError, model::CurrentUser};
 use leptos::prelude::*;
@@ -21,7 +21,7 @@ use leptos_router::components::{Redirect, A};
 #[component]
 pub fn Header() -> impl IntoView {
     let auth = use_auth();
-    let logout = ServerAction::<Logout>::new();
+    let logout = FormAction::<Logout>::new();
     view! {
         <header class="topbar">
             <a class="brand" href="/">"Tokenwarden"</a>

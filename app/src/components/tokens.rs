@@ -11,8 +11,8 @@
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
     components::{
-        island_ready, policy_saves, reset_on_success, server_resource, ActionError, ErrorBox, LastUse, LocalDate,
-        NewSecret, Scroller, ServerForm, Usage,
+        island_ready, policy_saves, reset_on_success, server_resource, ActionError, ErrorBox, FormAction, LastUse,
+        LocalDate, NewSecret, Scroller, ServerForm, Usage,
     },
     model::{CreatedToken, PolicyView, TokenView},
 };
@@ -89,9 +89,9 @@ pub fn TokensPanel(
     show: String,
 ) -> impl IntoView {
     island_ready();
-    let create = ServerAction::<CreateToken>::new();
-    let update = ServerAction::<UpdateToken>::new();
-    let revoke = ServerAction::<RevokeToken>::new();
+    let create = FormAction::<CreateToken>::new();
+    let update = FormAction::<UpdateToken>::new();
+    let revoke = FormAction::<RevokeToken>::new();
     let list_place = place.clone();
     let tokens = server_resource(
         move || (create.version().get(), update.version().get(), revoke.version().get()),
@@ -186,8 +186,8 @@ fn TokenRow(
     token: TokenView,
     kind: TokenKind,
     now: i64,
-    update: ServerAction<UpdateToken>,
-    revoke: ServerAction<RevokeToken>,
+    update: FormAction<UpdateToken>,
+    revoke: FormAction<RevokeToken>,
     /// Where a rotation starts (the create form), where tokens may be made.
     rotating: Option<Rotating>,
 ) -> impl IntoView {
@@ -342,7 +342,7 @@ fn PermissionFields(kind: TokenKind, #[prop(default = vec![])] selected: Vec<Str
 }
 
 #[component]
-fn CreateTokenForm(place: Place, create: ServerAction<CreateToken>, rotating: Rotating) -> impl IntoView {
+fn CreateTokenForm(place: Place, create: FormAction<CreateToken>, rotating: Rotating) -> impl IntoView {
     let policy_place = place.clone();
     // Refetched when a policy is saved on this page: the choices follow it.
     let saves = policy_saves();
@@ -382,7 +382,7 @@ pub struct Prefill {
 pub(crate) fn CreateTokenFields(
     place: Place,
     policy: PolicyView,
-    create: ServerAction<CreateToken>,
+    create: FormAction<CreateToken>,
     #[prop(optional)] prefill: Prefill,
     #[prop(default = "Create access token")] title: &'static str,
     /// Set by a row's Rotate: the form then makes that token's successor

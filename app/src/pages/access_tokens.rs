@@ -9,8 +9,8 @@ use crate::{
     api::policies::{get_rotation_policy, get_warnings, preview_policy, ApplyPolicy, SetRotationPolicy, SetWarnings},
     api::tokens::count_expiring,
     components::{
-        announce_policy_saved, island_ready, refusal, run_when, server_resource, ActionResult, ErrorBox, LocalDate,
-        Scroller, ServerForm, SignedIn, SystemAdminOnly,
+        announce_policy_saved, island_ready, refusal, run_when, server_resource, ActionResult, ErrorBox, FormAction,
+        LocalDate, Scroller, ServerForm, SignedIn, SystemAdminOnly,
     },
     model::{AuditEvent, PolicyView, TokenView},
 };
@@ -339,7 +339,7 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
 #[island]
 fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
     island_ready();
-    let save = ServerAction::<SetWorkspacePolicy>::new();
+    let save = FormAction::<SetWorkspacePolicy>::new();
     let ws = workspace.clone();
     let policy = server_resource(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
     run_when(
@@ -486,7 +486,7 @@ pub fn SystemAccessTokens() -> impl IntoView {
 #[island]
 fn SystemPolicyPanel() -> impl IntoView {
     island_ready();
-    let save = ServerAction::<SetSystemPolicy>::new();
+    let save = FormAction::<SetSystemPolicy>::new();
     let policy = server_resource(move || save.version().get(), |_| get_system_policy());
     let events = server_resource(move || save.version().get(), |_| audit_log(String::new()));
     run_when(

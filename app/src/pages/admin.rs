@@ -6,8 +6,8 @@ use crate::{
         workspaces::list_workspaces,
     },
     components::{
-        date, island_ready, reset_on_success, server_resource, ActionResult, ErrorBox, Scroller, ServerForm,
-        SystemAdminOnly,
+        date, island_ready, reset_on_success, server_resource, ActionResult, ErrorBox, FormAction, Scroller,
+        ServerForm, SystemAdminOnly,
     },
 };
 use leptos::prelude::*;
@@ -39,7 +39,7 @@ pub fn Admin() -> impl IntoView {
 #[island]
 fn Users() -> impl IntoView {
     island_ready();
-    let create = ServerAction::<CreateUser>::new();
+    let create = FormAction::<CreateUser>::new();
     let users = server_resource(move || create.version().get(), |_| list_users());
     // Created: the form empties (both passwords too) and the focus goes
     // back to Username, for the next one.
@@ -101,7 +101,7 @@ fn Users() -> impl IntoView {
 #[island]
 fn Workspaces() -> impl IntoView {
     island_ready();
-    let create = ServerAction::<CreateWorkspace>::new();
+    let create = FormAction::<CreateWorkspace>::new();
     let workspaces = server_resource(move || create.version().get(), |_| list_workspaces());
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());

@@ -2,7 +2,7 @@
 
 use crate::{
     api::auth::{needs_setup, Setup},
-    components::{island_ready, server_resource, ActionError, ErrorBox, ServerForm},
+    components::{island_ready, server_resource, ActionError, ErrorBox, FormAction, ServerForm},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -40,7 +40,7 @@ pub fn Setup() -> impl IntoView {
 #[island]
 fn SetupForm() -> impl IntoView {
     island_ready();
-    let setup = ServerAction::<Setup>::new();
+    let setup = FormAction::<Setup>::new();
     view! {
         <ServerForm action=setup attr:class="stack">
             <label>"Setup code" <input name="setup_code" autocomplete="one-time-code" required spellcheck="false" placeholder="XXXX-XXXX-XXXX-XXXX" /></label>

@@ -4,7 +4,9 @@
 use super::workspace::workspace_param;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{island_ready, server_resource, ActionError, ActionResult, ErrorBox, Scroller, ServerForm, SignedIn},
+    components::{
+        island_ready, server_resource, ActionError, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SignedIn,
+    },
     model::WorkspaceView,
 };
 use leptos::prelude::*;
@@ -52,8 +54,8 @@ pub fn WorkspaceSettings() -> impl IntoView {
 #[island]
 fn ProjectsPanel(workspace: String) -> impl IntoView {
     island_ready();
-    let create_project = ServerAction::<CreateProject>::new();
-    let create_repository = ServerAction::<CreateRepository>::new();
+    let create_project = FormAction::<CreateProject>::new();
+    let create_repository = FormAction::<CreateRepository>::new();
     let ws = server_resource(
         move || (create_project.version().get(), create_repository.version().get()),
         move |_| get_workspace(workspace.clone()),
@@ -90,8 +92,8 @@ fn member_targets(ws: &WorkspaceView) -> Vec<(String, String)> {
 #[component]
 fn Projects(
     ws: WorkspaceView,
-    create_project: ServerAction<CreateProject>,
-    create_repository: ServerAction<CreateRepository>,
+    create_project: FormAction<CreateProject>,
+    create_repository: FormAction<CreateRepository>,
 ) -> impl IntoView {
     let administered: Vec<_> = ws.projects.iter().filter(|p| p.access.can_admin()).cloned().collect();
     let slug = ws.slug.clone();
@@ -133,8 +135,8 @@ fn Projects(
 #[island]
 fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoView {
     island_ready();
-    let add = ServerAction::<AddMember>::new();
-    let remove = ServerAction::<RemoveMember>::new();
+    let add = FormAction::<AddMember>::new();
+    let remove = FormAction::<RemoveMember>::new();
     let slug = workspace.clone();
     let members = server_resource(
         move || (add.version().get(), remove.version().get()),

@@ -6,7 +6,8 @@ use crate::components::LastUse;
 use crate::{
     api::app_passwords::{app_password_dashboard, RevokeAppPassword, SetAppPasswordSchedule},
     components::{
-        island_ready, server_resource, ActionResult, ErrorBox, LocalDate, Scroller, ServerForm, SystemAdminOnly,
+        island_ready, server_resource, ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm,
+        SystemAdminOnly,
     },
 };
 use leptos::prelude::*;
@@ -32,7 +33,7 @@ pub fn AppPasswordMigrationPage() -> impl IntoView {
 /// schedule reloads the page); revoking is a plain form post.
 #[component]
 fn AppPasswordMigration() -> impl IntoView {
-    let revoke = ServerAction::<RevokeAppPassword>::new();
+    let revoke = FormAction::<RevokeAppPassword>::new();
     let dashboard = server_resource(|| (), |_| app_password_dashboard());
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -103,7 +104,7 @@ fn AppPasswordMigration() -> impl IntoView {
 #[island]
 fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView {
     island_ready();
-    let save = ServerAction::<SetAppPasswordSchedule>::new();
+    let save = FormAction::<SetAppPasswordSchedule>::new();
     // The status line and the days left above come from the server: reload.
     Effect::new(move |_| {
         if matches!(save.value().get(), Some(Ok(()))) {

@@ -12,8 +12,8 @@ pub use replace::ReplaceAppPasswordPage;
 use crate::{
     api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
     components::{
-        island_ready, reset_on_success, server_resource, ActionError, ErrorBox, LastUse, LocalDate, NewSecret,
-        Scroller, ServerForm, SignedIn, Usage,
+        island_ready, reset_on_success, server_resource, ActionError, ErrorBox, FormAction, LastUse, LocalDate,
+        NewSecret, Scroller, ServerForm, SignedIn, Usage,
     },
     model::{AppPasswordView, CreatedAppPassword},
 };
@@ -52,8 +52,8 @@ pub fn AppPasswords() -> impl IntoView {
 #[island]
 fn AppPasswordsPanel() -> impl IntoView {
     island_ready();
-    let create = ServerAction::<CreateAppPassword>::new();
-    let revoke = ServerAction::<RevokeAppPassword>::new();
+    let create = FormAction::<CreateAppPassword>::new();
+    let revoke = FormAction::<RevokeAppPassword>::new();
     let mine = server_resource(
         move || (create.version().get(), revoke.version().get()),
         |_| my_app_passwords(),
@@ -90,7 +90,7 @@ fn AppPasswordsPanel() -> impl IntoView {
 }
 
 #[component]
-fn CreateAppPasswordForm(create: ServerAction<CreateAppPassword>) -> impl IntoView {
+fn CreateAppPasswordForm(create: FormAction<CreateAppPassword>) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());
     // One select per group: choosing Write includes Read, as in Bitbucket.
@@ -183,7 +183,7 @@ fn AppPasswordList(
     app_passwords: Vec<AppPasswordView>,
     /// After the cutoff: unrevoked ones no longer work.
     retired: bool,
-    revoke: ServerAction<RevokeAppPassword>,
+    revoke: FormAction<RevokeAppPassword>,
 ) -> impl IntoView {
     if app_passwords.is_empty() {
         return view! { <p class="muted">"You have no app passwords."</p> }.into_any();

@@ -12,7 +12,7 @@ use crate::{
     components::{
         island_ready, server_resource,
         tokens::{CreateTokenFields, NewTokenSecret, Prefill},
-        ActionError, ErrorBox, ServerForm, SignedIn,
+        ActionError, ErrorBox, FormAction, ServerForm, SignedIn,
     },
     model::PolicyView,
 };
@@ -94,8 +94,8 @@ fn ReplaceAppPassword(id: i64) -> impl IntoView {
 #[island]
 fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyView) -> impl IntoView {
     island_ready();
-    let create = ServerAction::<CreateToken>::new();
-    let revoke = ServerAction::<RevokeAppPassword>::new();
+    let create = FormAction::<CreateToken>::new();
+    let revoke = FormAction::<RevokeAppPassword>::new();
     let created = move || create.value().get().and_then(Result::ok);
     // "Done" hides the secret; step 2 stays.
     let secret_open = RwSignal::new(true);
