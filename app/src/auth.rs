@@ -2,7 +2,7 @@
 //! server renders a page; pages read it with [`use_auth`]. Signing in, out
 //! and setup end in a redirect, so the next page reads it afresh.
 
-use crate::components::{server_resource, ServerResource};
+use crate::resource::{server_resource, ServerResource};
 use crate::{api::auth::get_current_user, error::AppError, model::CurrentUser};
 use leptos::prelude::*;
 

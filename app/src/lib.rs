@@ -16,6 +16,7 @@ pub mod components;
 pub mod error;
 pub mod model;
 pub mod pages;
+pub mod resource;
 #[cfg(feature = "ssr")]
 pub mod ssr;
 

@@ -1,7 +1,7 @@
 //! The app-password retirement banner shown on every page.
 
 use crate::api::app_passwords::app_password_notice;
-use crate::components::server_resource;
+use crate::resource::server_resource;
 use leptos::prelude::*;
 use tokenwarden::app_passwords::Phase;
 

@@ -2,7 +2,7 @@
 //! expire within 7 days. Rendered on the server only (no client code).
 
 use crate::api::tokens::expiring_notice;
-use crate::components::server_resource;
+use crate::resource::server_resource;
 use leptos::prelude::*;
 
 #[component]

@@ -424,23 +424,3 @@ pub fn date(unix_secs: i64) -> String {
         .map(|d| d.date_naive().to_string())
         .unwrap_or_default()
 }
-
-/// A resource carried from the server's render to the browser in postcard,
-/// as server functions answer ([`crate::api`]): an island's data is decoded
-/// by the same small decoder, never by serde_json.
-pub type ServerResource<T> = Resource<T, codee::binary::PostcardCodec>;
-
-/// [`Resource::new`] for a [`ServerResource`]: loads on the server while the
-/// page renders, and in the browser again whenever `source` changes.
-#[track_caller]
-pub fn server_resource<T, S, Fut>(
-    source: impl Fn() -> S + Send + Sync + 'static,
-    fetcher: impl Fn(S) -> Fut + Send + Sync + 'static,
-) -> ServerResource<T>
-where
-    T: serde::Serialize + serde::de::DeserializeOwned + Send + Sync + 'static,
-    S: Send + Sync + Clone + PartialEq + 'static,
-    Fut: std::future::Future<Output = T> + Send + 'static,
-{
-    Resource::new_with_options(source, fetcher, false)
-}

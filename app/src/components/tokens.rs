@@ -8,11 +8,12 @@
 //! saved elsewhere on the page the form fetches the new one and offers its
 //! choices at once ([`policy_saves`]).
 
+use crate::resource::server_resource;
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
     components::{
-        island_ready, policy_saves, reset_on_success, server_resource, ActionError, ErrorBox, FormAction, LastUse,
-        LocalDate, NewSecret, Scroller, ServerForm, Usage,
+        island_ready, policy_saves, reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret,
+        Scroller, ServerForm, Usage,
     },
     model::{CreatedToken, PolicyView, TokenView},
 };

@@ -6,9 +6,10 @@
 //! page (Leptos's form redirect); a refusal comes back in the page's URL
 //! (`__path`, `__err`) and is shown beside the form that caused it.
 
+use crate::resource::server_resource;
 use crate::{
     api::webhooks::{list_webhooks, AddWebhook, Redeliver, RemoveWebhook},
-    components::{refusal, server_resource, ErrorBox, LocalDate, Scroller},
+    components::{refusal, ErrorBox, LocalDate, Scroller},
     model::{DeliveryView, WebhookView},
 };
 use leptos::{prelude::*, server_fn::ServerFn};

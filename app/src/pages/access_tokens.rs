@@ -4,13 +4,14 @@ use crate::components::{
     tokens::{relative, TokensPanel},
     webhooks::WebhooksPanel,
 };
+use crate::resource::server_resource;
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
     api::policies::{get_rotation_policy, get_warnings, preview_policy, ApplyPolicy, SetRotationPolicy, SetWarnings},
     api::tokens::count_expiring,
     components::{
-        announce_policy_saved, island_ready, refusal, run_when, server_resource, ActionResult, ErrorBox, FormAction,
-        LocalDate, Scroller, ServerForm, SignedIn, SystemAdminOnly,
+        announce_policy_saved, island_ready, refusal, run_when, ActionResult, ErrorBox, FormAction, LocalDate,
+        Scroller, ServerForm, SignedIn, SystemAdminOnly,
     },
     model::{AuditEvent, PolicyView, TokenView},
 };

@@ -1,13 +1,13 @@
 //! Administration: users and workspaces (system admins only).
 
+use crate::resource::server_resource;
 use crate::{
     api::{
         admin::{list_users, CreateUser, CreateWorkspace},
         workspaces::list_workspaces,
     },
     components::{
-        date, island_ready, reset_on_success, server_resource, ActionResult, ErrorBox, FormAction, Scroller,
-        ServerForm, SystemAdminOnly,
+        date, island_ready, reset_on_success, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SystemAdminOnly,
     },
 };
 use leptos::prelude::*;

@@ -1,8 +1,9 @@
 //! The signed-in user's workspaces.
 
+use crate::resource::server_resource;
 use crate::{
     api::{auth::needs_setup, workspaces::list_workspaces},
-    components::{server_resource, ErrorBox, SignedIn},
+    components::{ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

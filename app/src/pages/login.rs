@@ -1,4 +1,4 @@
-use crate::components::server_resource;
+use crate::resource::server_resource;
 use crate::{api::auth::needs_setup, auth::use_auth, components::ErrorBox, error::AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;

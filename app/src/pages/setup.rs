@@ -1,8 +1,9 @@
 //! First run: create the first system administrator.
 
+use crate::resource::server_resource;
 use crate::{
     api::auth::{needs_setup, Setup},
-    components::{island_ready, server_resource, ActionError, ErrorBox, FormAction, ServerForm},
+    components::{island_ready, ActionError, ErrorBox, FormAction, ServerForm},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

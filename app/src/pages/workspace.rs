@@ -1,8 +1,9 @@
 //! A workspace's projects and repositories, as far as the user may see them.
 
+use crate::resource::server_resource;
 use crate::{
     api::workspaces::get_workspace,
-    components::{server_resource, ErrorBox, SignedIn},
+    components::{ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

@@ -2,11 +2,10 @@
 //! to those who may change it.
 
 use super::workspace::workspace_param;
+use crate::resource::server_resource;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{
-        island_ready, server_resource, ActionError, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SignedIn,
-    },
+    components::{island_ready, ActionError, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SignedIn},
     model::WorkspaceView,
 };
 use leptos::prelude::*;

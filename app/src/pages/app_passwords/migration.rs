@@ -3,12 +3,10 @@
 
 use super::scope_labels;
 use crate::components::LastUse;
+use crate::resource::server_resource;
 use crate::{
     api::app_passwords::{app_password_dashboard, RevokeAppPassword, SetAppPasswordSchedule},
-    components::{
-        island_ready, server_resource, ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm,
-        SystemAdminOnly,
-    },
+    components::{island_ready, ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm, SystemAdminOnly},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;

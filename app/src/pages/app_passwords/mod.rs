@@ -9,11 +9,12 @@ mod replace;
 pub use migration::AppPasswordMigrationPage;
 pub use replace::ReplaceAppPasswordPage;
 
+use crate::resource::server_resource;
 use crate::{
     api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
     components::{
-        island_ready, reset_on_success, server_resource, ActionError, ErrorBox, FormAction, LastUse, LocalDate,
-        NewSecret, Scroller, ServerForm, SignedIn, Usage,
+        island_ready, reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret, Scroller,
+        ServerForm, SignedIn, Usage,
     },
     model::{AppPasswordView, CreatedAppPassword},
 };

@@ -4,13 +4,14 @@
 
 use super::{scope_labels, API_TOKENS};
 use crate::components::LastUse;
+use crate::resource::server_resource;
 use crate::{
     api::{
         app_passwords::{my_app_passwords, RevokeAppPassword},
         tokens::{token_policy, CreateToken},
     },
     components::{
-        island_ready, server_resource,
+        island_ready,
         tokens::{CreateTokenFields, NewTokenSecret, Prefill},
         ActionError, ErrorBox, FormAction, ServerForm, SignedIn,
     },
