@@ -3,8 +3,8 @@
 //! Built twice: with `ssr` into the server (rendering pages, running server
 //! functions) and with `hydrate` into the WASM client. Leptos islands: pages
 //! are rendered on the server only, and just the interactive parts — the
-//! `#[island]` components: forms, the token panel — are compiled to WASM and
-//! hydrated, which keeps the download small. Rules shared by both come from
+//! islands (`island!`, [`island`]): forms, the token panel — are compiled to
+//! WASM and hydrated, which keeps the download small. Rules shared by both come from
 //! the `tokenwarden` crate.
 
 // Nested views with suspense make deep types; the default limit is too low.
@@ -14,6 +14,7 @@ pub mod api;
 pub mod auth;
 pub mod components;
 pub mod error;
+pub mod island;
 pub mod model;
 pub mod pages;
 pub mod resource;
@@ -99,7 +100,7 @@ pub fn hydrate() {
     console_error_panic_hook::set_once();
     leptos::mount::hydrate_islands();
     // For browser tests: the client runs (each island counts itself too,
-    // see `components::island_ready`).
+    // see `island::island_view`).
     if let Some(body) = document().body() {
         let _ = body.set_attribute("data-hydrated", "true");
     }

@@ -365,24 +365,6 @@ pub fn run_when(condition: Box<dyn Fn() -> bool>, then: Box<dyn Fn()>) {
     });
 }
 
-/// Every island's first line. On the server: the page needs the client
-/// (only pages with islands load it, `ssr::client`). In the browser: counts
-/// this island on `<body data-islands-ready>` once it has hydrated, so
-/// browser tests can wait for every island on a page.
-pub fn island_ready() {
-    #[cfg(feature = "ssr")]
-    crate::ssr::client::needs_client();
-    Effect::new(|_| {
-        if let Some(body) = document().body() {
-            let ready = body
-                .get_attribute("data-islands-ready")
-                .and_then(|n| n.parse::<u32>().ok())
-                .unwrap_or(0);
-            let _ = body.set_attribute("data-islands-ready", &(ready + 1).to_string());
-        }
-    });
-}
-
 /// An instant as a date (and, on hover or with `time`, the time of day) in
 /// the viewer's time zone. The server renders it in UTC; inside an island,
 /// once hydrated, it switches to the browser's local time (outside islands

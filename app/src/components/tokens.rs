@@ -8,12 +8,13 @@
 //! saved elsewhere on the page the form fetches the new one and offers its
 //! choices at once ([`policy_saves`]).
 
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
     components::{
-        island_ready, policy_saves, reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret,
-        Scroller, ServerForm, Usage,
+        policy_saves, reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret, Scroller,
+        ServerForm, Usage,
     },
     model::{CreatedToken, PolicyView, TokenView},
 };
@@ -81,15 +82,14 @@ fn browser_utc_offset_minutes() -> i32 {
     }
 }
 
+island! {
 /// An island: everything here runs in the browser too.
-#[island]
 pub fn TokensPanel(
     place: Place,
     can_create: bool,
     /// The list's first filter: `all`, `active`, `expiring`, `expired` or `revoked`.
     show: String,
 ) -> impl IntoView {
-    island_ready();
     let create = FormAction::<CreateToken>::new();
     let update = FormAction::<UpdateToken>::new();
     let revoke = FormAction::<RevokeToken>::new();
@@ -180,6 +180,7 @@ pub fn TokensPanel(
             <ActionError value=revoke.value() />
         </section>
     }
+}
 }
 
 #[component]

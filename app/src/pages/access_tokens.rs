@@ -4,14 +4,15 @@ use crate::components::{
     tokens::{relative, TokensPanel},
     webhooks::WebhooksPanel,
 };
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
     api::policies::{get_rotation_policy, get_warnings, preview_policy, ApplyPolicy, SetRotationPolicy, SetWarnings},
     api::tokens::count_expiring,
     components::{
-        announce_policy_saved, island_ready, refusal, run_when, ActionResult, ErrorBox, FormAction, LocalDate,
-        Scroller, ServerForm, SignedIn, SystemAdminOnly,
+        announce_policy_saved, refusal, run_when, ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm,
+        SignedIn, SystemAdminOnly,
     },
     model::{AuditEvent, PolicyView, TokenView},
 };
@@ -337,9 +338,8 @@ pub fn WorkspaceAccessTokens() -> impl IntoView {
     }
 }
 
-#[island]
+island! {
 fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
-    island_ready();
     let save = FormAction::<SetWorkspacePolicy>::new();
     let ws = workspace.clone();
     let policy = server_resource(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
@@ -389,6 +389,7 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
             </Transition>
         </section>
     }
+}
 }
 
 #[component]
@@ -483,10 +484,9 @@ pub fn SystemAccessTokens() -> impl IntoView {
     }
 }
 
+island! {
 /// The policy form and the audit log, which shows each change as it is saved.
-#[island]
 fn SystemPolicyPanel() -> impl IntoView {
-    island_ready();
     let save = FormAction::<SetSystemPolicy>::new();
     let policy = server_resource(move || save.version().get(), |_| get_system_policy());
     let events = server_resource(move || save.version().get(), |_| audit_log(String::new()));
@@ -530,6 +530,7 @@ fn SystemPolicyPanel() -> impl IntoView {
         </Transition>
         </div>
     }
+}
 }
 
 #[component]

@@ -1,14 +1,13 @@
 //! Administration: users and workspaces (system admins only).
 
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::{
         admin::{list_users, CreateUser, CreateWorkspace},
         workspaces::list_workspaces,
     },
-    components::{
-        date, island_ready, reset_on_success, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SystemAdminOnly,
-    },
+    components::{date, reset_on_success, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SystemAdminOnly},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,9 +35,8 @@ pub fn Admin() -> impl IntoView {
     }
 }
 
-#[island]
+island! {
 fn Users() -> impl IntoView {
-    island_ready();
     let create = FormAction::<CreateUser>::new();
     let users = server_resource(move || create.version().get(), |_| list_users());
     // Created: the form empties (both passwords too) and the focus goes
@@ -97,10 +95,10 @@ fn Users() -> impl IntoView {
         </section>
     }
 }
+}
 
-#[island]
+island! {
 fn Workspaces() -> impl IntoView {
-    island_ready();
     let create = FormAction::<CreateWorkspace>::new();
     let workspaces = server_resource(move || create.version().get(), |_| list_workspaces());
     let form = NodeRef::<leptos::html::Form>::new();
@@ -132,4 +130,5 @@ fn Workspaces() -> impl IntoView {
             </ServerForm>
         </section>
     }
+}
 }

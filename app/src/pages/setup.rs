@@ -1,9 +1,10 @@
 //! First run: create the first system administrator.
 
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::auth::{needs_setup, Setup},
-    components::{island_ready, ActionError, ErrorBox, FormAction, ServerForm},
+    components::{ActionError, ErrorBox, FormAction, ServerForm},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -36,11 +37,10 @@ pub fn Setup() -> impl IntoView {
     }
 }
 
+island! {
 /// Creates the first administrator; the server signs them in and redirects
 /// home, or the error is shown in place, keeping what was typed.
-#[island]
 fn SetupForm() -> impl IntoView {
-    island_ready();
     let setup = FormAction::<Setup>::new();
     view! {
         <ServerForm action=setup attr:class="stack">
@@ -55,4 +55,5 @@ fn SetupForm() -> impl IntoView {
             <button type="submit">"Create administrator"</button>
         </ServerForm>
     }
+}
 }

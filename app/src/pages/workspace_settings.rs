@@ -2,10 +2,11 @@
 //! to those who may change it.
 
 use super::workspace::workspace_param;
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
-    components::{island_ready, ActionError, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SignedIn},
+    components::{ActionError, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SignedIn},
     model::WorkspaceView,
 };
 use leptos::prelude::*;
@@ -47,12 +48,11 @@ pub fn WorkspaceSettings() -> impl IntoView {
     }
 }
 
+island! {
 /// An island: creating a project or repository refreshes the lists in place.
 /// (Islands sit side by side: a resource inside another resource's view
 /// does not hydrate in an island.)
-#[island]
 fn ProjectsPanel(workspace: String) -> impl IntoView {
-    island_ready();
     let create_project = FormAction::<CreateProject>::new();
     let create_repository = FormAction::<CreateRepository>::new();
     let ws = server_resource(
@@ -71,6 +71,7 @@ fn ProjectsPanel(workspace: String) -> impl IntoView {
             </Transition>
         </div>
     }
+}
 }
 
 /// What a member can be made admin of: each project and repository, as the
@@ -131,9 +132,8 @@ fn Projects(
     }
 }
 
-#[island]
+island! {
 fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoView {
-    island_ready();
     let add = FormAction::<AddMember>::new();
     let remove = FormAction::<RemoveMember>::new();
     let slug = workspace.clone();
@@ -202,4 +202,5 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
             </ServerForm>
         </section>
     }
+}
 }

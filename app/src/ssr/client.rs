@@ -4,7 +4,7 @@
 //! which renders before the page's body, so every page downloaded the whole
 //! client (~316 KB brotli), even the home page, which has nothing to
 //! hydrate. Here the first island a page renders ([`needs_client`], from
-//! `components::island_ready`) adds the loader and the preload hints to
+//! `island::island_view`) adds the loader and the preload hints to
 //! `<head>` through leptos_meta, which fills `<head>` once the page is
 //! rendered (every page renders whole before its answer starts,
 //! `SsrMode::Async`). A page without islands loads no client at all.

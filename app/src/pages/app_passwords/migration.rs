@@ -3,10 +3,11 @@
 
 use super::scope_labels;
 use crate::components::LastUse;
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::app_passwords::{app_password_dashboard, RevokeAppPassword, SetAppPasswordSchedule},
-    components::{island_ready, ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm, SystemAdminOnly},
+    components::{ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm, SystemAdminOnly},
 };
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -99,9 +100,8 @@ fn AppPasswordMigration() -> impl IntoView {
     }
 }
 
-#[island]
+island! {
 fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView {
-    island_ready();
     let save = FormAction::<SetAppPasswordSchedule>::new();
     // The status line and the days left above come from the server: reload.
     Effect::new(move |_| {
@@ -125,4 +125,5 @@ fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView 
         <p class="hint">"Dates take effect at 00:00 UTC. Leave a date empty for no date. The cutoff cannot come before creation closes."</p>
         <ActionResult value=save.value() done="Schedule saved." />
     }
+}
 }

@@ -9,12 +9,13 @@ mod replace;
 pub use migration::AppPasswordMigrationPage;
 pub use replace::ReplaceAppPasswordPage;
 
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
     components::{
-        island_ready, reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret, Scroller,
-        ServerForm, SignedIn, Usage,
+        reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret, Scroller, ServerForm,
+        SignedIn, Usage,
     },
     model::{AppPasswordView, CreatedAppPassword},
 };
@@ -50,9 +51,8 @@ pub fn AppPasswords() -> impl IntoView {
     }
 }
 
-#[island]
+island! {
 fn AppPasswordsPanel() -> impl IntoView {
-    island_ready();
     let create = FormAction::<CreateAppPassword>::new();
     let revoke = FormAction::<RevokeAppPassword>::new();
     let mine = server_resource(
@@ -88,6 +88,7 @@ fn AppPasswordsPanel() -> impl IntoView {
             <ActionError value=revoke.value() />
         </section>
     }
+}
 }
 
 #[component]

@@ -4,6 +4,7 @@
 
 use super::{scope_labels, API_TOKENS};
 use crate::components::LastUse;
+use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::{
@@ -11,7 +12,6 @@ use crate::{
         tokens::{token_policy, CreateToken},
     },
     components::{
-        island_ready,
         tokens::{CreateTokenFields, NewTokenSecret, Prefill},
         ActionError, ErrorBox, FormAction, ServerForm, SignedIn,
     },
@@ -91,10 +91,9 @@ fn ReplaceAppPassword(id: i64) -> impl IntoView {
     }
 }
 
+island! {
 /// 1. create the API token (pre-filled), 2. revoke the app password.
-#[island]
 fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyView) -> impl IntoView {
-    island_ready();
     let create = FormAction::<CreateToken>::new();
     let revoke = FormAction::<RevokeAppPassword>::new();
     let created = move || create.value().get().and_then(Result::ok);
@@ -134,4 +133,5 @@ fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyV
             </Show>
         </section>
     }
+}
 }
