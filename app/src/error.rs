@@ -1,8 +1,9 @@
 //! The one error type of the app layer. Every server function returns it;
-//! it crosses the wire as JSON and is shown to users through `Display`.
+//! it crosses the wire in postcard to the browser (JSON to anyone else, see
+//! `api`) and is shown to users through `Display`.
 //! Its HTTP status is decided here, in one place.
 
-use leptos::server_fn::{codec::JsonEncoding, error::FromServerFnError, error::ServerFnErrorErr};
+use leptos::server_fn::{codec::PostcardEncoding, error::FromServerFnError, error::ServerFnErrorErr};
 use serde::{Deserialize, Serialize};
 use thiserror::Error;
 use tokenwarden::ValidationError;
@@ -98,7 +99,7 @@ impl From<ValidationError> for AppError {
 }
 
 impl FromServerFnError for AppError {
-    type Encoder = JsonEncoding;
+    type Encoder = PostcardEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let error = match value {

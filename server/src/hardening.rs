@@ -15,7 +15,11 @@
 //!   no framing and same-origin referrers; on every
 //!   other answer a policy that allows nothing; everywhere no sniffing, HSTS
 //!   over https, and `Cache-Control: no-store` on everything but the static
-//!   client files, so no signed-in page or new secret lands in a cache.
+//!   client files, so no signed-in page or new secret lands in a cache;
+//! - a server function's refusal for people: the browser's client asks for
+//!   postcard (`Accept: application/x-postcard`) and reads refusals in it,
+//!   like answers; anyone else (curl, a script) gets the same refusal as
+//!   JSON ([`for_people`]).
 
 use crate::rest::{error::Reason, RestError};
 use app::{
@@ -33,6 +37,7 @@ use axum::{
     response::{IntoResponse, Response},
 };
 use http::{header, HeaderValue, StatusCode};
+use leptos::server_fn::{codec::PostcardEncoding, error::FromServerFnError, ContentType, Decodes};
 use std::sync::Arc;
 use tokenwarden::forwarded::TrustedProxies;
 
@@ -48,7 +53,7 @@ const BODY_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 /// Which part of the app a path is for: each answers errors in its own form.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Part {
-    /// `/api/…`: server functions (JSON of `AppError`).
+    /// `/api/…`: server functions (`AppError`, in postcard or JSON).
     ServerFunction,
     /// `/rest/…`: the REST APIs (their JSON errors).
     Rest,
@@ -116,6 +121,7 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
         request.extensions_mut().insert(nonce.clone());
     }
     let cache = (part == Part::StaticFile).then(|| static_cache_control(&edge, request.uri().path()));
+    let refusal_as_json = part == Part::ServerFunction && !accepts_postcard(request.headers());
     let screened = if has_nul(request.uri().path()) {
         Err(nul_in_path(part))
     } else if reads_body(part, &request) {
@@ -129,6 +135,9 @@ pub async fn edge(State(edge): State<Arc<Edge>>, mut request: Request, next: Nex
         Ok(request) => next.run(request).await,
         Err(refusal) => refusal,
     };
+    if refusal_as_json {
+        response = for_people(response).await;
+    }
     let status = response.status();
     if let Some(cache) = cache {
         let headers = response.headers_mut();
@@ -176,16 +185,55 @@ fn is_content_hashed(file: &str, output_name: &str) -> bool {
         && !extension.contains('.')
 }
 
-/// A server function's error, as Leptos would have answered it (JSON of
-/// [`AppError`], which the browser's forms decode and show).
+/// A server function's error, as Leptos answers it: [`AppError`] in
+/// postcard, which the browser's forms decode and show ([`for_people`]
+/// turns it into JSON for anyone else).
 fn server_fn_error(error: AppError) -> Response {
     let status = StatusCode::from_u16(error.status()).unwrap_or(StatusCode::BAD_REQUEST);
-    let body = serde_json::to_string(&error).unwrap_or_default();
-    (status, [(header::CONTENT_TYPE, "application/json")], body).into_response()
+    let body = error.ser();
+    (status, [(header::CONTENT_TYPE, PostcardEncoding::CONTENT_TYPE)], body).into_response()
 }
 
-/// `error` in the form the caller reads: JSON of `AppError` for server
-/// functions, REST's errors for REST, text for everything else.
+/// Whether the caller reads postcard: server_fn's browser client says so in
+/// `Accept` (the content type of the answers it decodes).
+fn accepts_postcard(headers: &http::HeaderMap) -> bool {
+    headers
+        .get_all(header::ACCEPT)
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .any(|value| value.contains(PostcardEncoding::CONTENT_TYPE))
+}
+
+/// A server function's refusal (a 4xx or 5xx in postcard) as JSON of the
+/// same [`AppError`], for a caller that did not ask for postcard; any other
+/// answer as it is. Refusals are a few hundred bytes; one that is not
+/// readable as an `AppError` is left alone.
+async fn for_people(response: Response) -> Response {
+    let is_refusal = (response.status().is_client_error() || response.status().is_server_error())
+        && response
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .is_some_and(|value| value.as_bytes() == PostcardEncoding::CONTENT_TYPE.as_bytes());
+    if !is_refusal {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let bytes = axum::body::to_bytes(body, BODY_LIMIT).await.unwrap_or_default();
+    let Ok(json) =
+        <PostcardEncoding as Decodes<AppError>>::decode(bytes.clone()).map(|error| serde_json::to_vec(&error))
+    else {
+        return Response::from_parts(parts, Body::from(bytes));
+    };
+    let json = json.unwrap_or_default();
+    parts
+        .headers
+        .insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.remove(header::CONTENT_LENGTH);
+    Response::from_parts(parts, Body::from(json))
+}
+
+/// `error` in the form the caller reads: `AppError` for server functions
+/// (see [`server_fn_error`]), REST's errors for REST, text for everything else.
 fn answer(part: Part, error: AppError) -> Response {
     if part == Part::ServerFunction {
         server_fn_error(error)
@@ -381,7 +429,7 @@ fn with_security_headers(edge: &Edge, part: Part, nonce: Option<&PageNonce>, mut
     response
 }
 
-/// `/api/…` that names no server function: a JSON 404 the forms can show.
+/// `/api/…` that names no server function: a 404 the forms can show.
 pub async fn no_such_server_function() -> Response {
     server_fn_error(AppError::NotFound("Server function".into()))
 }

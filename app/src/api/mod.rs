@@ -7,8 +7,10 @@
 //! compact binary encoding of the same serde types. The browser's client
 //! decodes them with a few kilobytes of code where serde_json's parser and
 //! a field-name matcher per type cost about 100 KB of WASM before wasm-opt.
-//! Refusals stay JSON ([`AppError`](crate::error::AppError)'s encoding), so
-//! anyone calling a function by hand reads the message.
+//! Refusals ([`AppError`](crate::error::AppError)) are postcard too for the
+//! browser, which asks for it (`Accept: application/x-postcard`), so no JSON
+//! decoder ships at all; anyone else calling a function by hand gets the
+//! same refusal as JSON, from the server's edge (`hardening::for_people`).
 
 pub mod admin;
 pub mod app_passwords;

@@ -471,3 +471,56 @@ both_backends!(
         assert_eq!(attacker.current_username().await, None);
     }
 );
+
+both_backends!(
+    refusals_are_postcard_for_the_browser_and_json_for_people,
+    |backend| async move {
+        let app = TestApp::spawn(backend).await;
+        app.admin().await;
+        let c = app.client();
+        // A refusal of the function itself, and one of the edge (a form that is
+        // not UTF-8), each asked for as the browser's client does and by hand.
+        let requests: [(&str, &[u8], u16, AppError); 2] = [
+            (
+                "a wrong password",
+                b"identifier=root&password=not+the+password",
+                401,
+                AppError::BadCredentials,
+            ),
+            (
+                "a form that is not UTF-8",
+                b"identifier=%FF&password=x",
+                400,
+                AppError::invalid("request", "field 'identifier' is not UTF-8 text: send forms as UTF-8"),
+            ),
+        ];
+        for (what, form, status, error) in requests {
+            let send = |accept: Option<&'static str>| {
+                let mut request = c
+                    .http
+                    .post(format!("{}/api/login", c.base))
+                    .header("content-type", "application/x-www-form-urlencoded")
+                    .body(form.to_vec());
+                if let Some(accept) = accept {
+                    request = request.header("accept", accept);
+                }
+                request.send()
+            };
+            let browser = send(Some("application/x-postcard")).await.unwrap();
+            assert_eq!(browser.status().as_u16(), status, "{what}");
+            assert_eq!(browser.headers()["content-type"], "application/x-postcard", "{what}");
+            let body = browser.bytes().await.unwrap();
+            assert_eq!(
+                <PostcardEncoding as Decodes<AppError>>::decode(body).unwrap(),
+                error,
+                "{what}"
+            );
+
+            let person = send(None).await.unwrap();
+            assert_eq!(person.status().as_u16(), status, "{what}");
+            assert_eq!(person.headers()["content-type"], "application/json", "{what}");
+            let body = person.bytes().await.unwrap();
+            assert_eq!(serde_json::from_slice::<AppError>(&body).unwrap(), error, "{what}");
+        }
+    }
+);

@@ -467,6 +467,8 @@ impl Client {
         let response = self
             .http
             .post(format!("{}/api/{name}", self.base))
+            // As the browser's client: it reads answers and refusals in postcard.
+            .header("accept", "application/x-postcard")
             .form(form)
             .send()
             .await
@@ -474,18 +476,17 @@ impl Client {
         let status = response.status().as_u16();
         let content_type = response.headers().get("content-type").cloned();
         let body = response.bytes().await.ok()?;
+        // Answers and refusals are postcard, read by the decoder the browser runs.
+        assert_eq!(
+            content_type.as_ref().and_then(|v| v.to_str().ok()),
+            Some("application/x-postcard"),
+            "{name}: the type of the answer ({status})"
+        );
         Some(if (200..400).contains(&status) {
-            // Answers are postcard, read by the decoder the browser runs.
-            assert_eq!(
-                content_type.as_ref().and_then(|v| v.to_str().ok()),
-                Some("application/x-postcard"),
-                "{name}: the answer's type"
-            );
             Ok(<PostcardEncoding as Decodes<T>>::decode(body.clone())
                 .unwrap_or_else(|e| panic!("{name}: unreadable answer {body:?}: {e}")))
         } else {
-            // Refusals are JSON, for people calling by hand.
-            let error = serde_json::from_slice(&body)
+            let error = <PostcardEncoding as Decodes<AppError>>::decode(body.clone())
                 .unwrap_or_else(|e| panic!("{name}: unreadable error {status} {body:?}: {e}"));
             Err(Failure { status, error })
         })
