@@ -3,7 +3,7 @@
 //! and setup end in a redirect, so the next page reads it afresh.
 
 use crate::resource::{server_resource, ServerResource};
-use crate::{api::auth::get_current_user, error::AppError, model::CurrentUser};
+use crate::{api::auth::GetCurrentUser, error::AppError, model::CurrentUser};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
@@ -12,7 +12,7 @@ pub struct Auth {
 }
 
 pub fn provide_auth() {
-    let user = server_resource(|| (), |_| get_current_user());
+    let user = server_resource(|| (), |_| GetCurrentUser {});
     provide_context(Auth { user });
 }
 

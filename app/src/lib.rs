@@ -12,6 +12,7 @@
 
 pub mod api;
 pub mod auth;
+pub mod call;
 pub mod components;
 pub mod error;
 pub mod island;

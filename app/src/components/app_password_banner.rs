@@ -1,6 +1,6 @@
 //! The app-password retirement banner shown on every page.
 
-use crate::api::app_passwords::app_password_notice;
+use crate::api::app_passwords::AppPasswordNotice;
 use crate::resource::server_resource;
 use leptos::prelude::*;
 use tokenwarden::app_passwords::Phase;
@@ -9,7 +9,7 @@ use tokenwarden::app_passwords::Phase;
 /// after creation has closed. Rendered on the server only.
 #[component]
 pub fn AppPasswordBanner() -> impl IntoView {
-    let notice = server_resource(|| (), |_| app_password_notice());
+    let notice = server_resource(|| (), |_| AppPasswordNotice {});
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

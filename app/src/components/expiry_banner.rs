@@ -1,13 +1,13 @@
 //! The banner on every page for a signed-in user warned about tokens that
 //! expire within 7 days. Rendered on the server only (no client code).
 
-use crate::api::tokens::expiring_notice;
+use crate::api::tokens::ExpiringNotice;
 use crate::resource::server_resource;
 use leptos::prelude::*;
 
 #[component]
 pub fn ExpiryBanner() -> impl IntoView {
-    let notice = server_resource(|| (), |_| expiring_notice());
+    let notice = server_resource(|| (), |_| ExpiringNotice {});
     view! {
         <Suspense fallback=|| ()>
             {move || Suspend::new(async move {

@@ -24,11 +24,11 @@
 //!
 //! Without the client the same `<form>` posts to the same URL, as before.
 
-use crate::error::AppError;
+use crate::{call::decode, error::AppError};
 use leptos::{
     html::Form,
     prelude::*,
-    server_fn::{codec::PostcardEncoding, error::ServerFnErrorErr, Bytes, Decodes, ServerFn},
+    server_fn::{Bytes, ServerFn},
 };
 use serde::de::DeserializeOwned;
 use std::{marker::PhantomData, sync::Arc};
@@ -100,10 +100,7 @@ where
     // closure, not a `Callback`: the form may be gone (its row closed) by
     // the time the answer comes, and the answer still reaches `action`.
     let answered: Answered = Arc::new(move |answer: Result<Bytes, AppError>| {
-        let answer = answer.and_then(|bytes| {
-            <PostcardEncoding as Decodes<S::Output>>::decode(bytes)
-                .map_err(|e| AppError::from_server_fn_error(ServerFnErrorErr::Deserialization(e.to_string())))
-        });
+        let answer = answer.and_then(decode::<S::Output>);
         action.value().set(Some(answer));
         action.version().update(|n| *n += 1);
     });
@@ -126,7 +123,7 @@ fn posting_form(path: &'static str, node_ref: NodeRef<Form>, answered: Answered,
             let answered = answered.clone();
             leptos::task::spawn_local(async move {
                 let answer = match body {
-                    Some(body) => browser::post(path, body).await,
+                    Some(body) => crate::call::post(path, body).await,
                     None => Err(AppError::Transport("the form's fields could not be read".into())),
                 };
                 answered(answer);
@@ -144,47 +141,11 @@ fn posting_form(path: &'static str, node_ref: NodeRef<Form>, answered: Answered,
 
 #[cfg(feature = "hydrate")]
 mod browser {
-    use crate::error::AppError;
-    use leptos::server_fn::{
-        client::{browser::BrowserClient, Client},
-        codec::{PostUrl, PostcardEncoding},
-        error::FromServerFnError,
-        request::{browser::BrowserRequest, ClientReq},
-        response::ClientRes,
-        Bytes, ContentType,
-    };
-
     /// The submitted form's fields (and the button that submitted it, if
     /// named), URL-encoded as the browser would post them.
     pub fn form_body(ev: &leptos::ev::SubmitEvent) -> Option<String> {
         let data = leptos::form::form_data_from_event(ev).ok()?;
         let params = web_sys::UrlSearchParams::new_with_str_sequence_sequence(&data).ok()?;
         params.to_string().as_string()
-    }
-
-    /// Posts `body` to the server function at `path` and reads its answer
-    /// the way server_fn's own client does: the body of a success (decoded
-    /// by the caller), the refusal, a redirect followed.
-    pub async fn post(path: &str, body: String) -> Result<Bytes, AppError> {
-        let request = <BrowserRequest as ClientReq<AppError>>::try_new_post(
-            path,
-            PostUrl::CONTENT_TYPE,
-            PostcardEncoding::CONTENT_TYPE,
-            body,
-        )?;
-        let response = <BrowserClient as Client<AppError>>::send(request).await?;
-        let status = ClientRes::<AppError>::status(&response);
-        let redirect = (300..=399).contains(&status) || ClientRes::<AppError>::has_redirect(&response);
-        let location = ClientRes::<AppError>::location(&response);
-        let bytes = ClientRes::<AppError>::try_into_bytes(response).await?;
-        let answer = if (400..=599).contains(&status) {
-            Err(AppError::de(bytes))
-        } else {
-            Ok(bytes)
-        };
-        if redirect {
-            let _ = leptos::prelude::window().location().set_href(&location);
-        }
-        answer
     }
 }

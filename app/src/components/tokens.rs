@@ -11,7 +11,7 @@
 use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
-    api::tokens::{list_tokens, token_policy, CreateToken, RevokeToken, UpdateToken},
+    api::tokens::{CreateToken, ListTokens, RevokeToken, TokenPolicy, UpdateToken},
     components::{
         policy_saves, reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret, Scroller,
         ServerForm, Usage,
@@ -98,7 +98,7 @@ pub fn TokensPanel(
         move || (create.version().get(), update.version().get(), revoke.version().get()),
         move |_| {
             let p = list_place.fields();
-            list_tokens(p.kind, p.workspace, p.project, p.repository, p.user)
+            ListTokens { kind: p.kind, workspace: p.workspace, project: p.project, repository: p.repository, user: p.user }
         },
     );
     let rotating: Rotating = RwSignal::new(None);
@@ -352,7 +352,12 @@ fn CreateTokenForm(place: Place, create: FormAction<CreateToken>, rotating: Rota
         move || saves.get(),
         move |_| {
             let p = policy_place.fields();
-            token_policy(p.kind, p.workspace, p.project, p.repository)
+            TokenPolicy {
+                kind: p.kind,
+                workspace: p.workspace,
+                project: p.project,
+                repository: p.repository,
+            }
         },
     );
     view! {

@@ -8,7 +8,7 @@
 
 use crate::resource::server_resource;
 use crate::{
-    api::webhooks::{list_webhooks, AddWebhook, Redeliver, RemoveWebhook},
+    api::webhooks::{AddWebhook, ListWebhooks, Redeliver, RemoveWebhook},
     components::{refusal, ErrorBox, LocalDate, Scroller},
     model::{DeliveryView, WebhookView},
 };
@@ -19,7 +19,12 @@ use tokenwarden::webhooks::Event;
 #[component]
 pub fn WebhooksPanel(workspace: String) -> impl IntoView {
     let list_ws = workspace.clone();
-    let hooks = server_resource(|| (), move |_| list_webhooks(list_ws.clone()));
+    let hooks = server_resource(
+        || (),
+        move |_| ListWebhooks {
+            workspace: list_ws.clone(),
+        },
+    );
     let scope = if workspace.is_empty() {
         "every workspace and personal token"
     } else {

@@ -7,9 +7,9 @@ use crate::components::{
 use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
-    api::policies::{audit_log, get_system_policy, get_workspace_policy, SetSystemPolicy, SetWorkspacePolicy},
-    api::policies::{get_rotation_policy, get_warnings, preview_policy, ApplyPolicy, SetRotationPolicy, SetWarnings},
-    api::tokens::count_expiring,
+    api::policies::{ApplyPolicy, GetRotationPolicy, GetWarnings, PreviewPolicy, SetRotationPolicy, SetWarnings},
+    api::policies::{AuditLog, GetSystemPolicy, GetWorkspacePolicy, SetSystemPolicy, SetWorkspacePolicy},
+    api::tokens::CountExpiring,
     components::{
         announce_policy_saved, refusal, run_when, ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm,
         SignedIn, SystemAdminOnly,
@@ -46,7 +46,7 @@ fn shown() -> String {
 #[component]
 fn WarningsForm(workspace: String) -> impl IntoView {
     let ws = workspace.clone();
-    let settings = server_resource(|| (), move |_| get_warnings(ws.clone()));
+    let settings = server_resource(|| (), move |_| GetWarnings { workspace: ws.clone() });
     let refused = refusal(SetWarnings::PATH);
     let (label, hidden) = if workspace.is_empty() {
         ("Warn this many days before expiry", String::new())
@@ -86,7 +86,7 @@ fn WarningsForm(workspace: String) -> impl IntoView {
 /// plain form, rendered on the server (no client code).
 #[component]
 fn RotationForm() -> impl IntoView {
-    let rules = server_resource(|| (), |_| get_rotation_policy());
+    let rules = server_resource(|| (), |_| GetRotationPolicy {});
     let refused = refusal(SetRotationPolicy::PATH);
     let select = |name: &'static str, chosen: Overlap| {
         view! {
@@ -133,7 +133,10 @@ fn ApplyPolicyForm(workspace: String) -> impl IntoView {
     let ws = workspace.clone();
     let preview = server_resource(
         || (),
-        move |_| preview_policy(ws.clone(), asked.clone().unwrap_or_default()),
+        move |_| PreviewPolicy {
+            workspace: ws.clone(),
+            grace_days: asked.clone().unwrap_or_default(),
+        },
     );
     let refused = refusal(ApplyPolicy::PATH);
     view! {
@@ -190,7 +193,12 @@ fn ExpiringCount(place: Place) -> impl IntoView {
         || (),
         move |_| {
             let f = fields.clone();
-            count_expiring(f.kind, f.workspace, f.project, f.repository)
+            CountExpiring {
+                kind: f.kind,
+                workspace: f.workspace,
+                project: f.project,
+                repository: f.repository,
+            }
         },
     );
     view! {
@@ -342,7 +350,7 @@ island! {
 fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
     let save = FormAction::<SetWorkspacePolicy>::new();
     let ws = workspace.clone();
-    let policy = server_resource(move || save.version().get(), move |_| get_workspace_policy(ws.clone()));
+    let policy = server_resource(move || save.version().get(), move |_| GetWorkspacePolicy { workspace: ws.clone() });
     run_when(
         Box::new(move || matches!(save.value().get(), Some(Ok(())))),
         Box::new(announce_policy_saved),
@@ -488,8 +496,8 @@ island! {
 /// The policy form and the audit log, which shows each change as it is saved.
 fn SystemPolicyPanel() -> impl IntoView {
     let save = FormAction::<SetSystemPolicy>::new();
-    let policy = server_resource(move || save.version().get(), |_| get_system_policy());
-    let events = server_resource(move || save.version().get(), |_| audit_log(String::new()));
+    let policy = server_resource(move || save.version().get(), |_| GetSystemPolicy {});
+    let events = server_resource(move || save.version().get(), |_| AuditLog { workspace: String::new() });
     run_when(
         Box::new(move || matches!(save.value().get(), Some(Ok(())))),
         Box::new(announce_policy_saved),
@@ -535,7 +543,12 @@ fn SystemPolicyPanel() -> impl IntoView {
 
 #[component]
 fn WorkspaceAudit(workspace: String) -> impl IntoView {
-    let events = server_resource(|| (), move |_| audit_log(workspace.clone()));
+    let events = server_resource(
+        || (),
+        move |_| AuditLog {
+            workspace: workspace.clone(),
+        },
+    );
     view! {
         <Transition fallback=|| ()>
             {move || Suspend::new(async move {

@@ -4,8 +4,8 @@ use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::{
-        admin::{list_users, CreateUser, CreateWorkspace},
-        workspaces::list_workspaces,
+        admin::{CreateUser, CreateWorkspace, ListUsers},
+        workspaces::ListWorkspaces,
     },
     components::{date, reset_on_success, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SystemAdminOnly},
 };
@@ -38,7 +38,7 @@ pub fn Admin() -> impl IntoView {
 island! {
 fn Users() -> impl IntoView {
     let create = FormAction::<CreateUser>::new();
-    let users = server_resource(move || create.version().get(), |_| list_users());
+    let users = server_resource(move || create.version().get(), |_| ListUsers {});
     // Created: the form empties (both passwords too) and the focus goes
     // back to Username, for the next one.
     let (form, username) = (
@@ -100,7 +100,7 @@ fn Users() -> impl IntoView {
 island! {
 fn Workspaces() -> impl IntoView {
     let create = FormAction::<CreateWorkspace>::new();
-    let workspaces = server_resource(move || create.version().get(), |_| list_workspaces());
+    let workspaces = server_resource(move || create.version().get(), |_| ListWorkspaces {});
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());
     view! {

@@ -2,7 +2,7 @@
 
 use crate::resource::server_resource;
 use crate::{
-    api::{auth::needs_setup, workspaces::list_workspaces},
+    api::{auth::NeedsSetup, workspaces::ListWorkspaces},
     components::{ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
@@ -12,7 +12,7 @@ use tokenwarden::Access;
 
 #[component]
 pub fn Home() -> impl IntoView {
-    let needed = server_resource(|| (), |_| needs_setup());
+    let needed = server_resource(|| (), |_| NeedsSetup {});
     view! {
         <Title text="Workspaces" />
         <Suspense fallback=|| ()>
@@ -29,7 +29,7 @@ pub fn Home() -> impl IntoView {
 
 #[component]
 fn WorkspaceList() -> impl IntoView {
-    let workspaces = server_resource(|| (), |_| list_workspaces());
+    let workspaces = server_resource(|| (), |_| ListWorkspaces {});
     view! {
         <h1>"Workspaces"</h1>
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>

@@ -1,5 +1,5 @@
 use crate::resource::server_resource;
-use crate::{api::auth::needs_setup, auth::use_auth, components::ErrorBox, error::AppError};
+use crate::{api::auth::NeedsSetup, auth::use_auth, components::ErrorBox, error::AppError};
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::components::Redirect;
@@ -7,7 +7,7 @@ use leptos_router::components::Redirect;
 #[component]
 pub fn Login() -> impl IntoView {
     let auth = use_auth();
-    let needed = server_resource(|| (), |_| needs_setup());
+    let needed = server_resource(|| (), |_| NeedsSetup {});
     view! {
         <Title text="Sign in" />
         <Suspense fallback=|| ()>

@@ -3,7 +3,7 @@
 use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
-    api::auth::{needs_setup, Setup},
+    api::auth::{NeedsSetup, Setup},
     components::{ActionError, ErrorBox, FormAction, ServerForm},
 };
 use leptos::prelude::*;
@@ -15,7 +15,7 @@ use tokenwarden::validate::{
 
 #[component]
 pub fn Setup() -> impl IntoView {
-    let needed = server_resource(|| (), |_| needs_setup());
+    let needed = server_resource(|| (), |_| NeedsSetup {});
     view! {
         <Title text="Set up" />
         <Suspense fallback=|| ()>

@@ -2,7 +2,7 @@
 
 use crate::resource::server_resource;
 use crate::{
-    api::workspaces::get_workspace,
+    api::workspaces::GetWorkspace,
     components::{ErrorBox, SignedIn},
 };
 use leptos::prelude::*;
@@ -27,7 +27,7 @@ fn access_label(access: Access) -> &'static str {
 #[component]
 pub fn Workspace() -> impl IntoView {
     let slug = workspace_param();
-    let workspace = server_resource(move || slug.get(), get_workspace);
+    let workspace = server_resource(move || slug.get(), |workspace| GetWorkspace { workspace });
     view! {
         <SignedIn>
             <Transition fallback=|| view! { <p class="muted">"Loading…"</p> }>

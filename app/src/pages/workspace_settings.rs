@@ -5,7 +5,7 @@ use super::workspace::workspace_param;
 use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
-    api::workspaces::{get_workspace, list_members, AddMember, CreateProject, CreateRepository, RemoveMember},
+    api::workspaces::{AddMember, CreateProject, CreateRepository, GetWorkspace, ListMembers, RemoveMember},
     components::{ActionError, ActionResult, ErrorBox, FormAction, Scroller, ServerForm, SignedIn},
     model::WorkspaceView,
 };
@@ -17,7 +17,7 @@ use tokenwarden::Role;
 #[component]
 pub fn WorkspaceSettings() -> impl IntoView {
     let slug = workspace_param();
-    let workspace = server_resource(move || slug.get(), get_workspace);
+    let workspace = server_resource(move || slug.get(), |workspace| GetWorkspace { workspace });
     view! {
         <SignedIn>
             <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
@@ -57,7 +57,7 @@ fn ProjectsPanel(workspace: String) -> impl IntoView {
     let create_repository = FormAction::<CreateRepository>::new();
     let ws = server_resource(
         move || (create_project.version().get(), create_repository.version().get()),
-        move |_| get_workspace(workspace.clone()),
+        move |_| GetWorkspace { workspace: workspace.clone() },
     );
     view! {
         <div>
@@ -139,7 +139,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
     let slug = workspace.clone();
     let members = server_resource(
         move || (add.version().get(), remove.version().get()),
-        move |_| list_members(slug.clone()),
+        move |_| ListMembers { workspace: slug.clone() },
     );
     let workspace_for_rows = workspace.clone();
     view! {

@@ -6,7 +6,7 @@ use crate::components::LastUse;
 use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
-    api::app_passwords::{app_password_dashboard, RevokeAppPassword, SetAppPasswordSchedule},
+    api::app_passwords::{AppPasswordDashboard, RevokeAppPassword, SetAppPasswordSchedule},
     components::{ActionResult, ErrorBox, FormAction, LocalDate, Scroller, ServerForm, SystemAdminOnly},
 };
 use leptos::prelude::*;
@@ -33,7 +33,7 @@ pub fn AppPasswordMigrationPage() -> impl IntoView {
 #[component]
 fn AppPasswordMigration() -> impl IntoView {
     let revoke = FormAction::<RevokeAppPassword>::new();
-    let dashboard = server_resource(|| (), |_| app_password_dashboard());
+    let dashboard = server_resource(|| (), |_| AppPasswordDashboard {});
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
             {move || Suspend::new(async move {

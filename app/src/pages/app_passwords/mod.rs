@@ -12,7 +12,7 @@ pub use replace::ReplaceAppPasswordPage;
 use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
-    api::app_passwords::{my_app_passwords, CreateAppPassword, RevokeAppPassword},
+    api::app_passwords::{CreateAppPassword, MyAppPasswords, RevokeAppPassword},
     components::{
         reset_on_success, ActionError, ErrorBox, FormAction, LastUse, LocalDate, NewSecret, Scroller, ServerForm,
         SignedIn, Usage,
@@ -57,7 +57,7 @@ fn AppPasswordsPanel() -> impl IntoView {
     let revoke = FormAction::<RevokeAppPassword>::new();
     let mine = server_resource(
         move || (create.version().get(), revoke.version().get()),
-        |_| my_app_passwords(),
+        |_| MyAppPasswords {},
     );
     view! {
         <section class="card">

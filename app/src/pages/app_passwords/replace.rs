@@ -8,8 +8,8 @@ use crate::island::island;
 use crate::resource::server_resource;
 use crate::{
     api::{
-        app_passwords::{my_app_passwords, RevokeAppPassword},
-        tokens::{token_policy, CreateToken},
+        app_passwords::{MyAppPasswords, RevokeAppPassword},
+        tokens::{CreateToken, TokenPolicy},
     },
     components::{
         tokens::{CreateTokenFields, NewTokenSecret, Prefill},
@@ -46,10 +46,15 @@ pub fn ReplaceAppPasswordPage() -> impl IntoView {
 /// below are an island.
 #[component]
 fn ReplaceAppPassword(id: i64) -> impl IntoView {
-    let mine = server_resource(|| (), |_| my_app_passwords());
+    let mine = server_resource(|| (), |_| MyAppPasswords {});
     let policy = server_resource(
         || (),
-        |_| token_policy("personal".into(), String::new(), String::new(), String::new()),
+        |_| TokenPolicy {
+            kind: "personal".into(),
+            workspace: String::new(),
+            project: String::new(),
+            repository: String::new(),
+        },
     );
     view! {
         <Suspense fallback=|| view! { <p class="muted">"Loading…"</p> }>
