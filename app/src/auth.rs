@@ -3,12 +3,12 @@
 //! and setup end in a redirect, so the next page reads it afresh.
 
 use crate::resource::{server_resource, ServerResource};
-use crate::{api::auth::GetCurrentUser, error::AppError, model::CurrentUser};
+use crate::{api::auth::GetCurrentUser, model::CurrentUser};
 use leptos::prelude::*;
 
 #[derive(Clone, Copy)]
 pub struct Auth {
-    pub user: ServerResource<Result<Option<CurrentUser>, AppError>>,
+    pub user: ServerResource<Option<CurrentUser>>,
 }
 
 pub fn provide_auth() {

@@ -7,43 +7,32 @@
 //! its future). Here a call is the function's arguments URL-encoded, posted
 //! by one [`post`], and only decoding the answer depends on the function:
 //! what forms do ([`crate::components::ServerForm`]) and resources
-//! ([`crate::resource::server_resource`]). On the server a call runs the
-//! function's body, as server_fn's own call does there.
+//! ([`crate::resource::server_resource`]). On the server a resource runs the
+//! function's body ([`fetch`]), as server_fn's own call does there.
 
 use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use leptos::server_fn::ServerFn;
 use leptos::server_fn::{
     codec::PostcardEncoding,
     error::{FromServerFnError, ServerFnErrorErr},
-    Bytes, Decodes, ServerFn,
+    Bytes, Decodes,
 };
-use serde::{de::DeserializeOwned, Serialize};
-use std::future::Future;
+use serde::de::DeserializeOwned;
 
-/// Calls server function `S` with `args`: its answer, or its refusal.
-pub fn call<S>(args: S) -> impl Future<Output = Result<S::Output, AppError>> + Send + 'static
+/// Runs server function `S` with `args` on the server: its answer in
+/// postcard, as the browser would get it (decoded by the caller,
+/// [`decode`]), or its refusal.
+#[cfg(feature = "ssr")]
+pub async fn fetch<S>(args: S) -> Result<Vec<u8>, AppError>
 where
-    S: ServerFn<Error = AppError> + Serialize + Send + 'static,
-    S::Output: DeserializeOwned + Send + 'static,
+    S: ServerFn<Error = AppError>,
+    S::Output: serde::Serialize,
 {
-    #[cfg(feature = "ssr")]
-    {
-        args.run_body()
-    }
-    #[cfg(all(feature = "hydrate", not(feature = "ssr")))]
-    {
-        let body = serde_qs::to_string(&args);
-        send_wrapper::SendWrapper::new(async move {
-            let body =
-                body.map_err(|e| AppError::from_server_fn_error(ServerFnErrorErr::Serialization(e.to_string())))?;
-            decode(post(S::PATH, body).await?)
-        })
-    }
-    // A build for neither side (`cargo check` alone) has no way to call.
-    #[cfg(not(any(feature = "ssr", feature = "hydrate")))]
-    {
-        let _ = args;
-        std::future::ready(Err(AppError::Transport("this build calls no server".into())))
-    }
+    let answer = args.run_body().await?;
+    <PostcardEncoding as leptos::server_fn::Encodes<S::Output>>::encode(&answer)
+        .map(|bytes| bytes.to_vec())
+        .map_err(|e| AppError::from_server_fn_error(ServerFnErrorErr::Serialization(e.to_string())))
 }
 
 /// A server function's answer, from postcard.
