@@ -102,7 +102,7 @@ impl Asked {
 #[cfg(not(feature = "ssr"))]
 #[track_caller]
 fn asking(asked: Box<dyn Fn() -> Asked + Send + Sync>) -> Resource<Carried, PostcardCodec> {
-    Resource::new_with_options(move || asked(), ask, false)
+    Resource::new_with_options(asked, ask, false)
 }
 
 /// Calls the server function `asked` names: its answer, or its refusal.

@@ -306,12 +306,10 @@ pub fn refusal(path: &str) -> Option<AppError> {
         .map(|err| leptos::server_fn::error::ServerFnUrlError::<AppError>::decode_err(&err))
 }
 
-/// Shows the error of an action's last submission, if it failed.
+/// Shows the error of an action's last submission, if it failed
+/// ([`FormAction::outcome`]: one component for every form's answer type).
 #[component]
-pub fn ActionError<T>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>) -> impl IntoView
-where
-    T: Clone + Send + Sync + 'static,
-{
+pub fn ActionError(value: Signal<Option<Result<(), AppError>>>) -> impl IntoView {
     move || {
         value
             .get()
@@ -323,10 +321,7 @@ where
 /// The outcome of an action's last submission: its error, or `done` when
 /// it succeeded (so a form that clears nothing still visibly did something).
 #[component]
-pub fn ActionResult<T>(#[prop(into)] value: Signal<Option<Result<T, AppError>>>, done: &'static str) -> impl IntoView
-where
-    T: Clone + Send + Sync + 'static,
-{
+pub fn ActionResult(value: Signal<Option<Result<(), AppError>>>, done: &'static str) -> impl IntoView {
     move || match value.get() {
         Some(Ok(_)) => Some(view! { <p class="done" role="status">{done}</p> }.into_any()),
         Some(Err(error)) => Some(view! { <ErrorBox error /> }.into_any()),

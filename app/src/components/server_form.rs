@@ -5,8 +5,9 @@
 //! struct with serde_qs, then serializes that struct again, with serde_qs,
 //! into the very `application/x-www-form-urlencoded` body the form already
 //! was. Here the form's fields are sent as the browser encodes them
-//! (`URLSearchParams`), through server_fn's own browser client, and the
-//! answer is read as server_fn reads it: postcard on success, the
+//! (`URLSearchParams`), through server_fn's own browser client
+//! ([`crate::call::post`]), and the answer is read as server_fn reads it:
+//! postcard on success, the
 //! [`AppError`] on a refusal, a redirect followed. The server checks the
 //! arguments either way (it always did). The client no longer carries
 //! serde_qs, a deserializer and a serializer per form, or Leptos's dispatch
@@ -18,9 +19,12 @@
 //! pages read, without its dispatcher (an async action and a client per
 //! server function, which no form calls any more): 11.9 KB less again
 //! (69 KB after wasm-opt). Its `pending()` and `input()` are gone with it;
-//! nothing here read them. Only decoding the answer depends on the server
-//! function; the form, its submit handler and the request are one copy of
-//! code for every form (2.2 KB less than one per form).
+//! nothing here read them. Nothing of a form depends on its server
+//! function but decoding the answer, when a page reads it
+//! ([`FormAction::value`]): the form, its submit handler, the request and
+//! the signals holding the answer (its postcard bytes) are one copy of code
+//! for every form (2.2 KB less than one per form, then 2.3 KB less again
+//! with the answer kept as bytes).
 //!
 //! Without the client the same `<form>` posts to the same URL, as before.
 
@@ -34,27 +38,43 @@ use serde::de::DeserializeOwned;
 use std::{marker::PhantomData, sync::Arc};
 
 /// The answers of server function `S` to a form's submissions.
+///
+/// Kept as they came (the answer's postcard bytes, or the refusal) and
+/// decoded when read: the signals are one type for every form, and only
+/// [`FormAction::value`] is compiled per answer type, for the few forms
+/// whose answer is shown.
 pub struct FormAction<S: ServerFn> {
-    value: RwSignal<Option<Result<S::Output, AppError>>>,
+    answer: RwSignal<Option<Result<Bytes, AppError>>>,
     version: RwSignal<usize>,
     function: PhantomData<fn() -> S>,
 }
 
-impl<S: ServerFn> FormAction<S>
-where
-    S::Output: Send + Sync + 'static,
-{
+impl<S: ServerFn> FormAction<S> {
     pub fn new() -> Self {
         FormAction {
-            value: RwSignal::new(None),
+            answer: RwSignal::new(None),
             version: RwSignal::new(0),
             function: PhantomData,
         }
     }
 
     /// The last submission's answer, `None` before any (or once cleared).
-    pub fn value(&self) -> RwSignal<Option<Result<S::Output, AppError>>> {
-        self.value
+    pub fn value(&self) -> Option<Result<S::Output, AppError>>
+    where
+        S::Output: DeserializeOwned,
+    {
+        self.answer
+            .with(|answer| answer.clone().map(|answer| answer.and_then(decode)))
+    }
+
+    /// Whether the last submission succeeded.
+    pub fn succeeded(&self) -> bool {
+        self.answer.with(|answer| matches!(answer, Some(Ok(_))))
+    }
+
+    /// Forgets the last answer (a new secret closed, say).
+    pub fn clear(&self) {
+        self.answer.set(None);
     }
 
     /// How many submissions have been answered: a change reloads what
@@ -62,12 +82,20 @@ where
     pub fn version(&self) -> RwSignal<usize> {
         self.version
     }
+
+    /// Whether the last submission succeeded or why it failed, whatever
+    /// the answer was: what [`ActionError`](super::ActionError) and
+    /// [`ActionResult`](super::ActionResult) show.
+    pub fn outcome(&self) -> Signal<Option<Result<(), AppError>>> {
+        outcome(self.answer)
+    }
 }
 
-impl<S: ServerFn> Default for FormAction<S>
-where
-    S::Output: Send + Sync + 'static,
-{
+fn outcome(answer: RwSignal<Option<Result<Bytes, AppError>>>) -> Signal<Option<Result<(), AppError>>> {
+    Signal::derive(move || answer.with(|answer| answer.as_ref().map(|a| a.as_ref().map(|_| ()).map_err(Clone::clone))))
+}
+
+impl<S: ServerFn> Default for FormAction<S> {
     fn default() -> Self {
         Self::new()
     }
@@ -82,7 +110,7 @@ impl<S: ServerFn> Clone for FormAction<S> {
 impl<S: ServerFn> Copy for FormAction<S> {}
 
 /// A `<form>` that calls server function `S` with its fields and puts the
-/// answer in `action`'s `value()`, bumping its `version()`.
+/// answer in `action` (its `value()`), bumping its `version()`.
 #[component]
 pub fn ServerForm<S>(
     action: FormAction<S>,
@@ -93,18 +121,18 @@ pub fn ServerForm<S>(
 ) -> impl IntoView
 where
     S: ServerFn<Error = AppError> + Clone + Send + Sync + 'static,
-    S::Output: DeserializeOwned + Clone + Send + Sync + 'static,
 {
-    // The one step that needs `S`: its answer's type. The form, its submit
-    // handler and the request are the same code for every form. A plain
-    // closure, not a `Callback`: the form may be gone (its row closed) by
-    // the time the answer comes, and the answer still reaches `action`.
-    let answered: Answered = Arc::new(move |answer: Result<Bytes, AppError>| {
-        let answer = answer.and_then(decode::<S::Output>);
-        action.value().set(Some(answer));
-        action.version().update(|n| *n += 1);
-    });
-    posting_form(S::PATH, node_ref, answered, children)
+    posting_form(S::PATH, node_ref, answered(action.answer, action.version), children)
+}
+
+/// Where a form's answers go. A plain closure, not a `Callback`: the form
+/// may be gone (its row closed) by the time the answer comes, and the
+/// answer still reaches its `FormAction`.
+fn answered(answer: RwSignal<Option<Result<Bytes, AppError>>>, version: RwSignal<usize>) -> Answered {
+    Arc::new(move |received: Result<Bytes, AppError>| {
+        answer.set(Some(received));
+        version.update(|n| *n += 1);
+    })
 }
 
 /// What is done with a form's answer: the body of a success, or the refusal.

@@ -176,8 +176,8 @@ pub fn TokensPanel(
                     }
                 })}
             </Transition>
-            <ActionError value=update.value() />
-            <ActionError value=revoke.value() />
+            <ActionError value=update.outcome() />
+            <ActionError value=revoke.outcome() />
         </section>
     }
 }
@@ -372,8 +372,8 @@ fn CreateTokenForm(place: Place, create: FormAction<CreateToken>, rotating: Rota
                 })
             }}
         </Transition>
-        {move || create.value().get().and_then(Result::ok).map(|created| view! {
-            <NewTokenSecret created on_done=Callback::new(move |_| create.value().set(None)) />
+        {move || create.value().and_then(Result::ok).map(|created| view! {
+            <NewTokenSecret created on_done=Callback::new(move |_| create.clear()) />
         })}
     }
 }
@@ -415,7 +415,7 @@ pub(crate) fn CreateTokenFields(
     // a second press of Create cannot make a twin; the secret takes focus.
     let form = NodeRef::<leptos::html::Form>::new();
     reset_on_success(
-        move || matches!(create.value().get(), Some(Ok(_))),
+        move || create.succeeded(),
         form,
         move || {
             selected.set(default());
@@ -509,7 +509,7 @@ pub(crate) fn CreateTokenFields(
                     </fieldset>
                     <button type="button" class="secondary" on:click=move |_| rotating.set(None)>"Cancel rotation"</button>
                 })}
-                <ActionError value=create.value() />
+                <ActionError value=create.outcome() />
                 <button type="submit">{move || if is_rotating() { "Rotate token" } else { "Create" }}</button>
             </ServerForm>
         </details>

@@ -352,7 +352,7 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
     let ws = workspace.clone();
     let policy = server_resource(move || save.version().get(), move |_| GetWorkspacePolicy { workspace: ws.clone() });
     run_when(
-        Box::new(move || matches!(save.value().get(), Some(Ok(())))),
+        Box::new(move || save.succeeded()),
         Box::new(announce_policy_saved),
     );
     view! {
@@ -387,7 +387,7 @@ fn WorkspacePolicyForm(workspace: String) -> impl IntoView {
                                 <p class="hint">"Applies to every new workspace, project and repository token in this workspace."</p>
                                 {system_note.map(|n| view! { <p class="hint">{n}</p> })}
                                 {note}
-                                <ActionResult value=save.value() done="Policy saved." />
+                                <ActionResult value=save.outcome() done="Policy saved." />
                                 <button type="submit">"Save policy"</button>
                             </ServerForm>
                             <BeyondPolicy tokens=beyond />
@@ -499,7 +499,7 @@ fn SystemPolicyPanel() -> impl IntoView {
     let policy = server_resource(move || save.version().get(), |_| GetSystemPolicy {});
     let events = server_resource(move || save.version().get(), |_| AuditLog { workspace: String::new() });
     run_when(
-        Box::new(move || matches!(save.value().get(), Some(Ok(())))),
+        Box::new(move || save.succeeded()),
         Box::new(announce_policy_saved),
     );
     view! {
@@ -527,7 +527,7 @@ fn SystemPolicyPanel() -> impl IntoView {
                             <p class="hint">"The pre-selected expiry applies to personal tokens; each workspace sets its own."</p>
                             <p class="hint">"When expiry is required it bounds every new token: personal tokens, and every workspace's tokens together with its own policy."</p>
                             {note}
-                            <ActionResult value=save.value() done="Policy saved." />
+                            <ActionResult value=save.outcome() done="Policy saved." />
                             <button type="submit">"Save"</button>
                         </ServerForm>
                     </section>

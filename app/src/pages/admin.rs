@@ -46,7 +46,7 @@ fn Users() -> impl IntoView {
         NodeRef::<leptos::html::Input>::new(),
     );
     reset_on_success(
-        move || matches!(create.value().get(), Some(Ok(_))),
+        move || create.succeeded(),
         form,
         move || {
             if let Some(input) = username.get_untracked() {
@@ -89,7 +89,7 @@ fn Users() -> impl IntoView {
                 <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
                 <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
                 <label class="check"><input name="system_admin" type="checkbox" /> "System administrator"</label>
-                <ActionResult value=create.value() done="User created." />
+                <ActionResult value=create.outcome() done="User created." />
                 <button type="submit">"Create user"</button>
             </ServerForm>
         </section>
@@ -102,7 +102,7 @@ fn Workspaces() -> impl IntoView {
     let create = FormAction::<CreateWorkspace>::new();
     let workspaces = server_resource(move || create.version().get(), |_| ListWorkspaces {});
     let form = NodeRef::<leptos::html::Form>::new();
-    reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());
+    reset_on_success(move || create.succeeded(), form, || ());
     view! {
         <section class="card">
             <h2>"Workspaces"</h2>
@@ -125,7 +125,7 @@ fn Workspaces() -> impl IntoView {
                 <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS /></label>
                 <label>"Slug (used in URLs)" <input name="slug" required minlength=WORKSPACE_SLUG_MIN_CHARS maxlength=WORKSPACE_SLUG_MAX_CHARS pattern="[a-zA-Z0-9][a-zA-Z0-9\\-]*[a-zA-Z0-9]" /></label>
                 <label>"Workspace admin (username; empty for you)" <input name="admin_username" /></label>
-                <ActionResult value=create.value() done="Workspace created." />
+                <ActionResult value=create.outcome() done="Workspace created." />
                 <button type="submit">"Create workspace"</button>
             </ServerForm>
         </section>

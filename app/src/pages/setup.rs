@@ -51,7 +51,7 @@ fn SetupForm() -> impl IntoView {
             <label>"Password" <input name="password" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
             <label>"Confirm password" <input name="password_confirmation" type="password" autocomplete="new-password" required minlength=PASSWORD_MIN_CHARS maxlength=PASSWORD_MAX_CHARS /></label>
             <p class="hint">"At least 12 characters. A passphrase of a few words is easiest."</p>
-            <ActionError value=setup.value() />
+            <ActionError value=setup.outcome() />
             <button type="submit">"Create administrator"</button>
         </ServerForm>
     }

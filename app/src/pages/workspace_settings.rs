@@ -108,7 +108,7 @@ fn Projects(
                         <input type="hidden" name="workspace" value=slug />
                         <label>"Key" <input name="key" required maxlength=PROJECT_KEY_MAX_CHARS placeholder="WEB" /></label>
                         <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Website" /></label>
-                        <ActionResult value=create_project.value() done="Project created." />
+                        <ActionResult value=create_project.outcome() done="Project created." />
                         <button type="submit">"Create project"</button>
                     </ServerForm>
                 }
@@ -124,7 +124,7 @@ fn Projects(
                     </label>
                     <label>"Name" <input name="name" required maxlength=NAME_MAX_CHARS placeholder="Website" /></label>
                     <label>"Slug" <input name="slug" required maxlength=REPOSITORY_SLUG_MAX_CHARS placeholder="website" /></label>
-                    <ActionResult value=create_repository.value() done="Repository created." />
+                    <ActionResult value=create_repository.outcome() done="Repository created." />
                     <button type="submit">"Create repository"</button>
                 </ServerForm>
             })}
@@ -181,7 +181,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
                     })
                 }}
             </Transition>
-            <ActionError value=remove.value() />
+            <ActionError value=remove.outcome() />
             <h3>"Add member or give a role"</h3>
             <ServerForm action=add attr:class="grid-form">
                 <input type="hidden" name="workspace" value=workspace />
@@ -197,7 +197,7 @@ fn MembersPanel(workspace: String, targets: Vec<(String, String)>) -> impl IntoV
                         {targets.into_iter().map(|(value, label)| view! { <option value=value>{label}</option> }).collect_view()}
                     </select>
                 </label>
-                <ActionResult value=add.value() done="Role given." />
+                <ActionResult value=add.outcome() done="Role given." />
                 <button type="submit">"Save"</button>
             </ServerForm>
         </section>

@@ -105,7 +105,7 @@ fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView 
     let save = FormAction::<SetAppPasswordSchedule>::new();
     // The status line and the days left above come from the server: reload.
     Effect::new(move |_| {
-        if matches!(save.value().get(), Some(Ok(()))) {
+        if save.succeeded() {
             #[cfg(feature = "hydrate")]
             if let Some(window) = web_sys::window() {
                 let _ = window.location().reload();
@@ -123,7 +123,7 @@ fn ScheduleForm(creation_closes_on: String, cutoff_on: String) -> impl IntoView 
             <button type="submit">"Save schedule"</button>
         </ServerForm>
         <p class="hint">"Dates take effect at 00:00 UTC. Leave a date empty for no date. The cutoff cannot come before creation closes."</p>
-        <ActionResult value=save.value() done="Schedule saved." />
+        <ActionResult value=save.outcome() done="Schedule saved." />
     }
 }
 }

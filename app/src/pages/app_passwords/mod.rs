@@ -82,10 +82,10 @@ fn AppPasswordsPanel() -> impl IntoView {
                     }
                 })}
             </Transition>
-            {move || create.value().get().and_then(Result::ok).map(|created| view! {
-                <NewAppPassword created on_done=Callback::new(move |_| create.value().set(None)) />
+            {move || create.value().and_then(Result::ok).map(|created| view! {
+                <NewAppPassword created on_done=Callback::new(move |_| create.clear()) />
             })}
-            <ActionError value=revoke.value() />
+            <ActionError value=revoke.outcome() />
         </section>
     }
 }
@@ -94,7 +94,7 @@ fn AppPasswordsPanel() -> impl IntoView {
 #[component]
 fn CreateAppPasswordForm(create: FormAction<CreateAppPassword>) -> impl IntoView {
     let form = NodeRef::<leptos::html::Form>::new();
-    reset_on_success(move || matches!(create.value().get(), Some(Ok(_))), form, || ());
+    reset_on_success(move || create.succeeded(), form, || ());
     // One select per group: choosing Write includes Read, as in Bitbucket.
     let groups: [(&str, &str, &[ClassicScope]); 4] = [
         (
@@ -144,7 +144,7 @@ fn CreateAppPasswordForm(create: FormAction<CreateAppPassword>) -> impl IntoView
                         </label>
                     }).collect_view()}
                 </div>
-                <ActionError value=create.value() />
+                <ActionError value=create.outcome() />
                 <button type="submit">"Create"</button>
             </ServerForm>
         </details>

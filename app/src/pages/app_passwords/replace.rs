@@ -101,10 +101,10 @@ island! {
 fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyView) -> impl IntoView {
     let create = FormAction::<CreateToken>::new();
     let revoke = FormAction::<RevokeAppPassword>::new();
-    let created = move || create.value().get().and_then(Result::ok);
+    let created = move || create.value().and_then(Result::ok);
     // "Done" hides the secret; step 2 stays.
     let secret_open = RwSignal::new(true);
-    let revoked = move || revoke.value().get().is_some_and(|r| r.is_ok());
+    let revoked = move || revoke.succeeded();
     let prefill = Prefill {
         name: name.clone(),
         permissions,
@@ -131,7 +131,7 @@ fn ReplaceSteps(id: i64, name: String, permissions: Vec<String>, policy: PolicyV
                     <button type="submit" class="danger">"Revoke app password"</button>
                 </ServerForm>
             </Show>
-            <ActionError value=revoke.value() />
+            <ActionError value=revoke.outcome() />
             <Show when=revoked fallback=|| ()>
                 <p class="done" role="status">"Done: the app password is revoked and its API token is ready. "
                     <a href=API_TOKENS>"See your API tokens"</a></p>
