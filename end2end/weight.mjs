@@ -25,10 +25,12 @@ const [binary = 'target/debug/tokenwarden', site = 'target/site'] = process.argv
 
 // Client budgets per page, in bytes on the wire (brotli, headers included):
 // the run fails past one. Sign-in is a stranger's first page, so it gets
-// the least (issue 15: at most 100 KiB; it loads no client at all). Pages
-// with islands still load the one whole client, so their budget is the
-// total's, which `./dev size` checks file by file.
+// the least (issue 15: at most 100 KiB; it loads no client at all); every
+// other page at most 200 KiB (issue 15). Pages with islands load the one
+// whole client, so that is what the 200 KiB hold.
 const CLIENT_BUDGETS = { 'sign-in': 100 * 1024 };
+const PAGE_BUDGET = 200 * 1024;
+const budget = (name) => CLIENT_BUDGETS[name] ?? PAGE_BUDGET;
 
 // Signed out, then as the demo's system administrator.
 const signedOut = [['sign-in', '/login']];
@@ -207,11 +209,13 @@ for (const { name, cold, warm } of rows) {
   );
 }
 for (const { name, cold } of rows.filter(({ name }) => name in CLIENT_BUDGETS)) {
-  console.log(`client budget: ${name} ${cold.client} of ${CLIENT_BUDGETS[name]} bytes`);
+  console.log(`client budget: ${name} ${cold.client} of ${budget(name)} bytes`);
 }
-const over = rows.filter(({ name, cold }) => name in CLIENT_BUDGETS && cold.client > CLIENT_BUDGETS[name]);
+const heaviest = rows.reduce((max, row) => (row.cold.client > max.cold.client ? row : max), rows[0]);
+console.log(`client budget: every other page at most ${PAGE_BUDGET} bytes; the heaviest, ${heaviest.name}, ${heaviest.cold.client}`);
+const over = rows.filter(({ name, cold }) => cold.client > budget(name));
 for (const { name, cold } of over) {
-  console.error(`error: ${name} downloads ${cold.client} bytes of client, over its budget of ${CLIENT_BUDGETS[name]}`);
+  console.error(`error: ${name} downloads ${cold.client} bytes of client, over its budget of ${budget(name)}`);
 }
 if (over.length > 0) process.exitCode = 1;
 console.log(
