@@ -91,7 +91,8 @@ impl Asked {
         let tracked = <PostcardCodec as codee::Encoder<S>>::encode(&source).unwrap_or_default();
         Asked {
             path,
-            body: serde_qs::to_string(&args(source)).map_err(|e| e.to_string()),
+            // Only `source` is tracked, as Leptos's resources track only it.
+            body: untrack(|| serde_qs::to_string(&args(source))).map_err(|e| e.to_string()),
             source: tracked,
         }
     }
