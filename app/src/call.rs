@@ -6,8 +6,8 @@
 //! once per server function a resource loads (about 3 KB of WASM each, in
 //! its future). Here a call is the function's arguments URL-encoded, posted
 //! by one [`post`], and only decoding the answer depends on the function:
-//! what forms do ([`crate::components::ServerForm`]) and resources
-//! ([`crate::resource::server_resource`]). On the server a resource runs the
+//! what forms do (`components::ServerForm`) and resources
+//! (`resource::server_resource`). On the server a resource runs the
 //! function's body ([`fetch`]), as server_fn's own call does there.
 
 use crate::error::AppError;
